@@ -1,0 +1,18 @@
+"""Routing: who works on a case, and the working-day clock that watches it."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from services.routing.api import sla
+from shared.config import Settings
+from shared.db import Database
+from shared.web import create_api
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    db = db or Database(settings, "routing")
+    app, api = create_api("routing", settings, db)
+    api.register_blueprint(sla.blp)
+    return app

@@ -1,0 +1,223 @@
+"""`cs`: the operator's command line — tokens, migrations, the processes, dead letters.
+
+Each process command (`serve`, `relay`, `consume`) first brings its service's schema and broker
+topology up to date, so any start order works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import signal
+import sys
+import threading
+from datetime import timedelta
+
+from shared.config import PORTS, SERVICES, Settings
+
+log = logging.getLogger("cs")
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handler(signum: int, _frame: object) -> None:
+        log.info("stopping on signal %d", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    return stop
+
+
+def _process(service: str, role: str) -> Settings:
+    """Common start of a service process: metrics directory, logs, schema and topology."""
+    from shared import metrics
+    from shared.logs import configure_logging
+
+    metrics.prepare_multiprocess_dir(service)
+    settings = Settings.from_env()
+    configure_logging(f"{service}-{role}", settings.log_level)
+    _migrate(settings, [service])
+    return settings
+
+
+def _migrate(settings: Settings, services: list[str]) -> None:
+    from shared.broker import connect, declare_service_queues
+    from shared.migrate import migrate
+    from shared.service import load_service
+
+    conn = connect(settings, name="cs-migrate")
+    try:
+        channel = conn.channel()
+        for name in services:
+            spec = load_service(name)
+            applied = migrate(settings, spec)
+            declare_service_queues(channel, settings, name, spec.handlers)
+            log.info("%s: schema and queues up to date (%d migrations applied)", name, len(applied))
+    finally:
+        conn.close()
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from shared.auth import mint_token
+
+    settings = Settings.from_env()
+    token = mint_token(
+        settings.jwt_secret,
+        args.subject,
+        args.role,
+        args.scope or (),
+        ttl=timedelta(hours=args.ttl_hours),
+    )
+    print(token)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from shared.logs import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging("cs-migrate", settings.log_level)
+    _migrate(settings, list(SERVICES) if args.service == "all" else [args.service])
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _process(args.service, "web")
+    os.environ["CS_PORT"] = str(args.port or os.environ.get("CS_PORT") or PORTS[args.service])
+    gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
+    argv = [gunicorn, "-c", "python:shared.gunicorn_conf", f"services.{args.service}.wsgi:app"]
+    os.execv(gunicorn, argv)
+    return 1  # not reached
+
+
+def cmd_relay(args: argparse.Namespace) -> int:
+    from shared.relay import Relay
+
+    settings = _process(args.service, "relay")
+    Relay(settings, args.service, stop=_stop_on_signals()).run()
+    return 0
+
+
+def cmd_consume(args: argparse.Namespace) -> int:
+    from shared.consumer import Consumer
+    from shared.service import load_service
+
+    settings = _process(args.service, "consumer")
+    spec = load_service(args.service)
+    Consumer(settings, args.service, spec.handlers, stop=_stop_on_signals()).run()
+    return 0
+
+
+def cmd_dead_letters(args: argparse.Namespace) -> int:
+    from shared.dead_letters import list_dead_letters, replay_dead_letters
+
+    settings = Settings.from_env()
+    if args.action == "list":
+        letters = list_dead_letters(settings, args.service)
+        for d in letters:
+            print(f"{d.message_id}\t{d.type}\t{d.failed_at or '-'}\t{d.error}")
+        print(f"{len(letters)} dead letter(s) in {args.service}", file=sys.stderr)
+    else:
+        n = replay_dead_letters(settings, args.service, args.id)
+        print(f"replayed {n} dead letter(s) to {args.service}")
+    return 0
+
+
+def cmd_check(_args: argparse.Namespace) -> int:
+    """Says plainly whether PostgreSQL and RabbitMQ answer, before anything starts."""
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    from shared.broker import connect
+
+    settings = Settings.from_env()
+    problems = []
+    try:
+        psycopg.connect(
+            make_conninfo(settings.database_url, dbname="postgres"), connect_timeout=3
+        ).close()
+    except psycopg.Error as e:
+        problems.append(
+            f"PostgreSQL is not reachable at {_safe(settings.database_url)}: "
+            f"{str(e).strip().splitlines()[0]}"
+        )
+    try:
+        connect(settings, name="cs-check").close()
+    except Exception as e:  # pika raises many kinds; all mean "not reachable"
+        problems.append(
+            f"RabbitMQ is not reachable at {_safe(settings.amqp_url)}: {type(e).__name__} {e}"
+        )
+    for p in problems:
+        print(p, file=sys.stderr)
+    if not problems:
+        print("PostgreSQL and RabbitMQ answer")
+    return 1 if problems else 0
+
+
+def _safe(url: str) -> str:
+    """A URL without its password, for messages."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+    return f"{parts.scheme}://{host}{parts.path}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from shared.auth import ROLES, SCOPES
+
+    p = argparse.ArgumentParser(prog="cs", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("token", help="mint a bearer token for a staff member or a system")
+    t.add_argument("--subject", required=True, help="staff id or system name")
+    t.add_argument("--role", required=True, action="append", choices=ROLES, help="repeatable")
+    t.add_argument("--scope", action="append", choices=SCOPES, help="extra permission")
+    t.add_argument("--ttl-hours", type=float, default=12.0)
+    t.set_defaults(func=cmd_token)
+
+    m = sub.add_parser("migrate", help="create or update schemas, roles and broker queues")
+    m.add_argument("service", nargs="?", default="all", choices=(*SERVICES, "all"))
+    m.set_defaults(func=cmd_migrate)
+
+    s = sub.add_parser("serve", help="run a service's web process (gunicorn)")
+    s.add_argument("service", choices=SERVICES)
+    s.add_argument("--port", type=int)
+    s.set_defaults(func=cmd_serve)
+
+    for name, func, text in (
+        ("relay", cmd_relay, "publish a service's outbox"),
+        ("consume", cmd_consume, "handle the events a service subscribes to"),
+    ):
+        c = sub.add_parser(name, help=text)
+        c.add_argument("service", choices=SERVICES)
+        c.set_defaults(func=func)
+
+    d = sub.add_parser("dead-letters", help="list or replay a service's dead letters")
+    d.add_argument("action", choices=("list", "replay"))
+    d.add_argument("service", choices=SERVICES)
+    d.add_argument("--id", help="replay only the event with this id")
+    d.set_defaults(func=cmd_dead_letters)
+
+    c = sub.add_parser("check", help="say whether PostgreSQL and RabbitMQ answer")
+    c.set_defaults(func=cmd_check)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("pika").setLevel(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as e:
+        print(f"cs: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Settings from environment variables, with defaults that work on a development machine.
+
+Every process of every service reads its configuration here and nowhere else; docs/operations.md
+lists each variable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from datetime import time
+from urllib.parse import quote, urlsplit, urlunsplit
+
+SERVICES = ("intake", "routing", "followup", "training")
+PORTS = {"intake": 8081, "routing": 8082, "followup": 8083, "training": 8084}
+DEV_JWT_SECRET = "dev-only-secret-change-me-in-production-0123456789"
+DEV_PII_KEY = "ZGV2LW9ubHkta2V5LWNoYW5nZS1tZS1pbi1wcm9kdWN0aW9uIQ=="
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
+
+
+def _float(name: str, default: float) -> float:
+    return float(_env(name, str(default)))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a process needs to know about its surroundings."""
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/cs"
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    # prefix for exchange and queue names, so a test run never touches a running system's
+    broker_prefix: str = ""
+    jwt_secret: str = DEV_JWT_SECRET
+    pii_key: str = DEV_PII_KEY
+    db_pool_min: int = 1
+    db_pool_max: int = 8
+    consumer_prefetch: int = 50
+    consumer_max_attempts: int = 3
+    consumer_retry_base_s: float = 0.2
+    relay_batch: int = 500
+    relay_poll_s: float = 1.0
+    close_of_business: time = time(17, 30)
+    log_level: str = "INFO"
+    db_passwords: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        hh, mm = _env("CS_CLOSE_OF_BUSINESS", "17:30").split(":")
+        return cls(
+            database_url=_env("DATABASE_URL", cls.database_url),
+            amqp_url=_env("AMQP_URL", cls.amqp_url),
+            broker_prefix=_env("CS_BROKER_PREFIX", ""),
+            jwt_secret=_env("CS_JWT_SECRET", DEV_JWT_SECRET),
+            pii_key=_env("CS_PII_KEY", DEV_PII_KEY),
+            db_pool_min=_int("CS_DB_POOL_MIN", cls.db_pool_min),
+            db_pool_max=_int("CS_DB_POOL_MAX", cls.db_pool_max),
+            consumer_prefetch=_int("CS_CONSUMER_PREFETCH", cls.consumer_prefetch),
+            consumer_max_attempts=_int("CS_CONSUMER_MAX_ATTEMPTS", cls.consumer_max_attempts),
+            consumer_retry_base_s=_float("CS_CONSUMER_RETRY_BASE_S", cls.consumer_retry_base_s),
+            relay_batch=_int("CS_RELAY_BATCH", cls.relay_batch),
+            relay_poll_s=_float("CS_RELAY_POLL_S", cls.relay_poll_s),
+            close_of_business=time(int(hh), int(mm)),
+            log_level=_env("CS_LOG_LEVEL", "INFO"),
+            db_passwords={s: _env(f"CS_{s.upper()}_DB_PASSWORD", f"{s}-local") for s in SERVICES},
+        )
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)
+
+    def service_database_url(self, service: str) -> str:
+        """The URL a service connects with: its own role, its own schema first on the path."""
+        parts = urlsplit(self.database_url)
+        host = parts.hostname or "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        port = f":{parts.port}" if parts.port else ""
+        password = quote(self.db_passwords.get(service, f"{service}-local"), safe="")
+        netloc = f"{db_role(service)}:{password}@{host}{port}"
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+    def exchange(self, name: str) -> str:
+        return f"{self.broker_prefix}{name}"
+
+    def queue(self, name: str) -> str:
+        return f"{self.broker_prefix}{name}"
+
+
+def db_role(service: str) -> str:
+    return f"cs_{service}"

@@ -1,0 +1,189 @@
+"""The idempotent consumer: one handler per event type, exactly-once effects on top of
+at-least-once delivery.
+
+For each message: parse and validate the envelope and data (an invalid event goes straight to
+the dead-letter queue with its reason); then, in one database transaction, record the event id
+in the inbox and run the handler — an id already there means the event was handled before, and
+nothing changes. The ack goes out after the commit. A handler that fails is retried with
+exponential backoff; after the last attempt the event is published to the service's dead-letter
+queue with the error (with publisher confirms) and only then acked.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import pika
+import pika.exceptions
+import psycopg
+
+from shared import metrics
+from shared.broker import connect, dead_letter_queue, declare_service_queues, events_queue
+from shared.config import Settings
+from shared.db import Database
+from shared.events.catalogue import InvalidEvent
+from shared.events.envelope import Event, parse_event
+from shared.logs import correlation_id, scrub
+from shared.service import Handler
+
+log = logging.getLogger(__name__)
+_RETRYABLE_CONNECTION = (
+    pika.exceptions.AMQPConnectionError,
+    pika.exceptions.ChannelClosed,
+    OSError,
+)
+
+
+class Consumer:
+    def __init__(
+        self,
+        settings: Settings,
+        service: str,
+        handlers: Mapping[str, Handler],
+        *,
+        db: Database | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.settings = settings
+        self.service = service
+        self.handlers = dict(handlers)
+        self.db = db or Database(settings, service)
+        self.stop = stop or threading.Event()
+        self.queue = events_queue(settings, service)
+        self.dead_queue = dead_letter_queue(settings, service)
+        self.ready = threading.Event()
+
+    def run(self) -> None:
+        """Consumes until `stop` is set; reconnects to the broker with backoff."""
+        delay = 0.2
+        while not self.stop.is_set():
+            try:
+                self._consume()
+                delay = 0.2
+            except _RETRYABLE_CONNECTION as e:
+                log.warning(
+                    "consumer connection lost (%s); retrying in %.1fs", type(e).__name__, delay
+                )
+                self.stop.wait(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _consume(self) -> None:
+        conn = connect(self.settings, name=f"{self.service}-consumer")
+        try:
+            channel = conn.channel()
+            declare_service_queues(channel, self.settings, self.service, self.handlers)
+            channel.basic_qos(prefetch_count=self.settings.consumer_prefetch)
+            dead_channel = conn.channel()
+            dead_channel.confirm_delivery()
+            self.ready.set()
+            for method, props, body in channel.consume(self.queue, inactivity_timeout=0.5):
+                if self.stop.is_set():
+                    break
+                if method is None:
+                    continue
+                self.handle(body, props, method.routing_key, dead_channel)
+                channel.basic_ack(method.delivery_tag)
+        finally:
+            self.ready.clear()
+            try:
+                if conn.is_open:
+                    conn.close()
+            except Exception:  # the connection may already be broken
+                pass
+
+    def handle(
+        self, body: bytes, props: pika.BasicProperties, routing_key: str, dead_channel
+    ) -> None:  # type: ignore[no-untyped-def]
+        """Handles one message to the end: applied, already applied, or dead-lettered."""
+        try:
+            event = parse_event(body)
+        except InvalidEvent as e:
+            self._dead_letter(dead_channel, body, props, routing_key, "invalid event", str(e), 0)
+            return
+        handler = self.handlers.get(event.type)
+        if handler is None:
+            self._dead_letter(dead_channel, body, props, routing_key, "no handler", event.type, 0)
+            return
+        token = correlation_id.set(event.correlationid)
+        try:
+            self._apply_with_retries(event, handler, body, props, routing_key, dead_channel)
+        finally:
+            correlation_id.reset(token)
+
+    def _apply_with_retries(self, event, handler, body, props, routing_key, dead_channel) -> None:  # type: ignore[no-untyped-def]
+        attempts = max(1, self.settings.consumer_max_attempts)
+        for attempt in range(1, attempts + 1):
+            try:
+                self.apply(event, handler)
+                metrics.CONSUMED.labels(self.service, event.type).inc()
+                return
+            except Exception as e:  # any handler failure is retried, then dead-lettered
+                metrics.FAILED.labels(self.service, event.type).inc()
+                log.warning(
+                    "handler for %s failed (attempt %d/%d): %s",
+                    event.type,
+                    attempt,
+                    attempts,
+                    type(e).__name__,
+                    extra={"event_id": event.id, "event_type": event.type},
+                )
+                if attempt == attempts:
+                    reason = f"{type(e).__name__}: {e}"
+                    self._dead_letter(
+                        dead_channel, body, props, routing_key, "handler failed", reason, attempt
+                    )
+                    return
+                if isinstance(e, psycopg.OperationalError):
+                    self.db.close()  # a broken pool is rebuilt on next use
+                self.stop.wait(self.settings.consumer_retry_base_s * 2 ** (attempt - 1))
+
+    def apply(self, event: Event, handler: Handler) -> bool:
+        """Inbox row and handler in one transaction; False when the event was already handled."""
+        with self.db.transaction() as tx:
+            fresh = tx.execute(
+                "INSERT INTO inbox (event_id, type) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                (event.id, event.type),
+            ).rowcount
+            if not fresh:
+                return False
+            handler(tx, event)
+            return True
+
+    def _dead_letter(
+        self,
+        channel,  # type: ignore[no-untyped-def]
+        body: bytes,
+        props: pika.BasicProperties,
+        routing_key: str,
+        why: str,
+        detail: str,
+        attempts: int,
+    ) -> None:
+        detail = scrub(detail)[:2000]
+        headers = dict(props.headers or {})
+        headers.update(
+            {
+                "x-error": f"{why}: {detail}",
+                "x-failed-at": datetime.now(UTC).isoformat(),
+                "x-attempts": attempts,
+                "x-original-routing-key": routing_key,
+                "x-service": self.service,
+            }
+        )
+        channel.basic_publish(
+            "",
+            self.dead_queue,
+            body,
+            pika.BasicProperties(
+                content_type=props.content_type,
+                delivery_mode=pika.DeliveryMode.Persistent,
+                message_id=props.message_id,
+                type=props.type or routing_key,
+                headers=headers,
+            ),
+        )
+        metrics.DEAD_LETTERED.labels(self.service, props.type or routing_key).inc()
+        log.error("dead-lettered a %s message: %s", routing_key, why)

@@ -1,0 +1,104 @@
+"""Database access: one connection pool per process, and the unit of work.
+
+The pool opens lazily in the process that first uses it, so gunicorn workers (forked from the
+master) each get their own. `Database.transaction()` is the one way to write: business rows and
+outgoing events (`tx.emit`) commit together or not at all; rollback is the default on error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from psycopg import Connection, Cursor
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from shared.config import Settings
+from shared.events.envelope import Event
+from shared.outbox import insert_events, notify_channel
+
+
+class Transaction:
+    """One database transaction; events emitted here leave only if it commits."""
+
+    def __init__(self, conn: Connection, schema: str, settings: Settings) -> None:
+        self.conn = conn
+        self.schema = schema
+        self.settings = settings
+        self._events: list[Event] = []
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Cursor:
+        return self.conn.execute(sql, params)
+
+    def one(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> dict | None:
+        with self.conn.cursor(row_factory=dict_row) as cur:
+            return cur.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[dict]:
+        with self.conn.cursor(row_factory=dict_row) as cur:
+            return cur.execute(sql, params).fetchall()
+
+    def emit(self, event: Event) -> None:
+        """Queues an event for the outbox; it is written just before commit."""
+        self._events.append(event)
+
+    def flush_events(self) -> None:
+        if self._events:
+            insert_events(self.conn, self._events)
+            self.conn.execute(f"NOTIFY {notify_channel(self.schema)}")
+            self._events.clear()
+
+
+class Database:
+    """A service's view of PostgreSQL: its own role, its own schema."""
+
+    def __init__(self, settings: Settings, service: str, *, max_size: int | None = None) -> None:
+        self.service = service
+        self.schema = service
+        self.settings = settings
+        self.url = settings.service_database_url(service)
+        self.min_size = settings.db_pool_min
+        self.max_size = max_size or settings.db_pool_max
+        self._pool: ConnectionPool | None = None
+        self._pid: int | None = None
+
+    def connect_kwargs(self) -> dict[str, Any]:
+        return {"options": f"-c search_path={self.schema}", "application_name": self.service}
+
+    @property
+    def pool(self) -> ConnectionPool:
+        if self._pool is None or self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._pool = ConnectionPool(
+                self.url,
+                min_size=self.min_size,
+                max_size=max(self.min_size, self.max_size),
+                kwargs=self.connect_kwargs(),
+                open=True,
+                name=f"{self.service}-{self._pid}",
+                check=ConnectionPool.check_connection,
+            )
+        return self._pool
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        with self.pool.connection() as conn, conn.transaction():
+            tx = Transaction(conn, self.schema, self.settings)
+            yield tx
+            tx.flush_events()
+
+    def connect(self, **kwargs: Any) -> Connection:
+        """A connection outside the pool, for long-lived work (relay, LISTEN)."""
+        return Connection.connect(self.url, **self.connect_kwargs(), **kwargs)
+
+    def close(self) -> None:
+        if self._pool is not None and self._pid == os.getpid():
+            self._pool.close()
+        self._pool = None
+
+    def ping(self) -> None:
+        with self.pool.connection(timeout=2) as conn:
+            conn.execute("SELECT 1")

@@ -1,0 +1,73 @@
+"""JSON logs with the correlation id of the request or event being handled, and no personal data.
+
+`correlation_id` is a context variable: the web layer sets it from `X-Correlation-ID` (or a new
+one), the consumer from the event it handles, and every event emitted meanwhile carries it on.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import sys
+import uuid
+from datetime import UTC, datetime
+
+import orjson
+
+correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "correlation_id", default=None
+)
+
+# mainland mobile numbers, 18-character resident ID numbers, e-mail addresses
+_PII_PATTERNS = (
+    (re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)"), r"\1****\2"),
+    (re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])"), r"\1********\2"),
+    (re.compile(r"[\w.+-]+@([\w-]+\.)+[\w-]+"), "***@***"),
+)
+
+
+def scrub(text: str) -> str:
+    """Masks phone numbers, ID numbers and e-mail addresses that slipped into a message."""
+    for pattern, replacement in _PII_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def new_correlation_id() -> str:
+    return str(uuid.uuid4())
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "service": self.service,
+            "logger": record.name,
+            "msg": scrub(record.getMessage()),
+        }
+        cid = correlation_id.get()
+        if cid:
+            entry["correlation_id"] = cid
+        for key in ("event_id", "event_type", "case_id", "path", "status", "ms"):
+            value = getattr(record, key, None)
+            if value is not None:
+                entry[key] = value
+        if record.exc_info:
+            entry["error"] = scrub(self.formatException(record.exc_info))
+        return orjson.dumps(entry, default=str).decode()
+
+
+def configure_logging(service: str, level: str = "INFO") -> None:
+    """One JSON line per record on stderr; idempotent."""
+    root = logging.getLogger()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter(service))
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("pika").setLevel(logging.WARNING)

@@ -1,0 +1,209 @@
+"""The HTTP side every service shares: the app factory, auth, JSON errors, health and metrics.
+
+`create_api` builds a Flask app with flask-smorest (marshmallow schemas declared on the views
+give validation, 422 bodies naming the fields, and the OpenAPI document at /openapi.json).
+Every endpoint but health, metrics and the API docs needs a bearer token; views narrow it to
+roles with `@requires(...)`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pika
+from flask import Flask, Response, current_app, g, jsonify, request
+from flask_smorest import Api
+from marshmallow import RAISE, Schema
+from werkzeug.exceptions import HTTPException
+
+from shared import metrics
+from shared.auth import AuthError, Caller, caller_from_header
+from shared.broker import connect
+from shared.config import Settings
+from shared.db import Database
+from shared.logs import correlation_id, new_correlation_id
+
+log = logging.getLogger(__name__)
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json"})
+PUBLIC_PREFIXES = ("/docs",)
+
+
+class StrictSchema(Schema):
+    """Request bodies: an unknown field is an error, not silently dropped."""
+
+    class Meta:
+        unknown = RAISE
+
+
+def error_body(status: int, message: str, errors: Any = None) -> Response:
+    body: dict[str, Any] = {"code": status, "status": _reason(status), "message": message}
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def caller() -> Caller:
+    return g.caller
+
+
+def requires(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Only callers with one of `roles` (or admin) get through; others get 403."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not g.caller.has_role(*roles):
+                return error_body(403, f"this needs one of the roles: {', '.join(roles)}")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def create_api(
+    name: str, settings: Settings, db: Database, version: str = "1.0"
+) -> tuple[Flask, Api]:
+    app = Flask(name)
+    app.config.update(
+        API_TITLE=f"{name} service",
+        API_VERSION=version,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["cs"] = {"settings": settings, "db": db, "service": name}
+    api = Api(
+        app,
+        spec_kwargs={
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    _install_hooks(app, name, settings)
+    _install_health(app, settings, db)
+    return app, api
+
+
+def _install_hooks(app: Flask, service: str, settings: Settings) -> None:
+    @app.before_request
+    def authenticate() -> Response | None:
+        g.started = time.perf_counter()
+        g.correlation_token = correlation_id.set(
+            request.headers.get("X-Correlation-ID") or new_correlation_id()
+        )
+        path = request.path
+        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+            return None
+        try:
+            g.caller = caller_from_header(request.headers.get("Authorization"), settings.jwt_secret)
+        except AuthError as e:
+            response = error_body(401, str(e))
+            response.headers["WWW-Authenticate"] = 'Bearer realm="cs"'
+            return response
+        return None
+
+    @app.after_request
+    def measure(response: Response) -> Response:
+        cid = correlation_id.get()
+        if cid:
+            response.headers["X-Correlation-ID"] = cid
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        started = g.get("started")
+        if started is not None:
+            metrics.LATENCY.labels(service, endpoint, request.method).observe(
+                time.perf_counter() - started
+            )
+        metrics.REQUESTS.labels(service, endpoint, request.method, response.status_code).inc()
+        return response
+
+    @app.teardown_request
+    def forget_correlation(_exc: BaseException | None) -> None:
+        token = g.pop("correlation_token", None)
+        if token is not None:
+            correlation_id.reset(token)
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException) -> Response:
+        data = getattr(e, "data", None) or {}
+        errors = data.get("messages") or data.get("errors")
+        message = data.get("message") or e.description or _reason(e.code or 500)
+        if e.code == 422 and errors:
+            message = "the request is not valid: see errors"
+        return error_body(e.code or 500, str(message), errors)
+
+    @app.errorhandler(Exception)
+    def unexpected(e: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_body(500, "internal error; the correlation id in X-Correlation-ID traces it")
+
+
+def _install_health(app: Flask, settings: Settings, db: Database) -> None:
+    broker_ok = _BrokerCheck(settings)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return jsonify(status="ok", service=current_app.extensions["cs"]["service"])
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        checks: dict[str, str] = {}
+        try:
+            db.ping()
+            checks["database"] = "ok"
+        except Exception as e:  # report, do not crash: readiness is a question
+            checks["database"] = f"unavailable: {type(e).__name__}"
+        checks["broker"] = broker_ok()
+        ready = all(v == "ok" for v in checks.values())
+        response = jsonify(status="ready" if ready else "not ready", checks=checks)
+        response.status_code = 200 if ready else 503
+        return response
+
+    @app.get("/metrics")
+    def metrics_view() -> Response:
+        body, content_type = metrics.exposition()
+        return Response(body, content_type=content_type)
+
+
+class _BrokerCheck:
+    """Connects to the broker at most every few seconds per process and remembers the answer."""
+
+    def __init__(self, settings: Settings, ttl: float = 5.0) -> None:
+        self.settings = settings
+        self.ttl = ttl
+        self._checked = 0.0
+        self._answer = "unknown"
+
+    def __call__(self) -> str:
+        now = time.monotonic()
+        if now - self._checked > self.ttl or self._answer != "ok":
+            try:
+                conn = connect(self.settings, name="readyz")
+                conn.close()
+                self._answer = "ok"
+            except (pika.exceptions.AMQPError, OSError) as e:
+                self._answer = f"unavailable: {type(e).__name__}"
+            self._checked = now
+        return self._answer
