@@ -42,9 +42,7 @@ def test_a_complaint_is_recorded_with_a_readable_number_and_announced(client, au
     assert got.json["received_at"].startswith("2026-02-13T02:00:00")
 
     with service_db("intake").transaction() as tx:
-        body = tx.execute(
-            "SELECT body FROM outbox WHERE subject = %s", (case["id"],)
-        ).fetchone()[0]
+        body = tx.execute("SELECT body FROM outbox WHERE subject = %s", (case["id"],)).fetchone()[0]
     event = parse_event(body.encode())
     assert event.type == "case.opened" and event.source == "/intake"
     assert event.data["case_no"] == case["case_no"]
@@ -97,7 +95,9 @@ def test_bad_input_is_refused_naming_the_field_and_writes_nothing(
 def test_a_body_that_is_not_json_gets_a_json_error(client, auth, service_db):
     before = counts(service_db)
     r = client("intake").post(
-        "/cases", data=b"{not json", headers=dict(auth("agent"), **{"Content-Type": "application/json"})
+        "/cases",
+        data=b"{not json",
+        headers=dict(auth("agent"), **{"Content-Type": "application/json"}),
     )
     assert 400 <= r.status_code < 500 and r.is_json
     assert counts(service_db) == before

@@ -1,0 +1,103 @@
+"""The idempotent consumer: applied once, poison to the dead-letter queue with its error, replay."""
+
+from __future__ import annotations
+
+from services.routing.handlers import EVENT_HANDLERS as ROUTING_HANDLERS
+from shared.dead_letters import list_dead_letters, replay_dead_letters
+from shared.testing.factories import case_opened
+from shared.testing.waiting import publish, wait_handled, wait_until
+
+
+def clocks_of(db, case_id: str) -> int:
+    with db.transaction() as tx:
+        return tx.execute(
+            "SELECT count(*) FROM sla_clocks WHERE case_id = %s", (case_id,)
+        ).fetchone()[0]
+
+
+def started_events_of(db, case_id: str) -> int:
+    with db.transaction() as tx:
+        return tx.execute(
+            "SELECT count(*) FROM outbox WHERE type = 'sla.started' AND subject = %s", (case_id,)
+        ).fetchone()[0]
+
+
+def test_a_redelivered_event_is_applied_once(cs_settings, service_db, run_service):
+    db = service_db("routing")
+    run_service("routing", relay=False)
+    event = case_opened()
+    publish(cs_settings, event, event)
+    wait_handled(db, event.id)
+    again = case_opened(case_id=event.data["case_id"])  # same case, another event id
+    publish(cs_settings, again, event)
+    wait_handled(db, again.id)
+    wait_until(lambda: _queue_empty(cs_settings), 5, "the queue to empty")
+    assert clocks_of(db, event.data["case_id"]) == 1
+    assert started_events_of(db, event.data["case_id"]) == 1
+
+
+def _queue_empty(settings) -> bool:
+    from shared.broker import connect, events_queue
+
+    conn = connect(settings)
+    try:
+        q = conn.channel().queue_declare(events_queue(settings, "routing"), passive=True)
+        return q.method.message_count == 0
+    finally:
+        conn.close()
+
+
+def test_a_poison_event_is_retried_then_dead_lettered_with_its_error_and_can_be_replayed(
+    cs_settings, service_db, run_service
+):
+    db = service_db("routing")
+    attempts = []
+
+    def broken(tx, event):
+        attempts.append(event.id)
+        tx.execute("INSERT INTO sla_policies (kind, priority, working_days) VALUES ('x', 'y', 1)")
+        raise RuntimeError("calendar service misconfigured")
+
+    svc = run_service("routing", relay=False, handlers={"case.opened": broken})
+    event = case_opened()
+    publish(cs_settings, event)
+    letters = wait_until(lambda: list_dead_letters(cs_settings, "routing"), 10, "a dead letter")
+    assert [d.message_id for d in letters] == [event.id]
+    assert "calendar service misconfigured" in letters[0].error
+    assert letters[0].attempts == cs_settings.consumer_max_attempts
+    assert len(attempts) == cs_settings.consumer_max_attempts
+    with db.transaction() as tx:  # every failed attempt rolled back, inbox included
+        assert tx.execute("SELECT count(*) FROM sla_policies WHERE kind = 'x'").fetchone()[0] == 0
+        assert tx.execute("SELECT 1 FROM inbox WHERE event_id = %s", (event.id,)).fetchone() is None
+    # listing leaves the dead letters in place
+    assert [d.message_id for d in list_dead_letters(cs_settings, "routing")] == [event.id]
+
+    svc.stop.set()
+    for t in svc.threads:
+        t.join(10)
+    run_service("routing", relay=False, handlers=ROUTING_HANDLERS, purge=False)
+    assert replay_dead_letters(cs_settings, "routing") == 1
+    wait_handled(db, event.id)
+    assert clocks_of(db, event.data["case_id"]) == 1
+    assert list_dead_letters(cs_settings, "routing") == []
+
+
+def test_an_invalid_event_from_another_system_is_dead_lettered_with_the_reason(
+    cs_settings, service_db, run_service
+):
+    run_service("routing", relay=False)
+    event = case_opened()
+    body = event.to_json().replace(b'"kind":"complaint"', b'"kind":"grumble"')
+    publish(cs_settings, event, body=body)
+    letters = wait_until(lambda: list_dead_letters(cs_settings, "routing"), 10, "a dead letter")
+    assert letters[0].message_id == event.id
+    assert "invalid event" in letters[0].error and "kind" in letters[0].error
+    assert clocks_of(service_db("routing"), event.data["case_id"]) == 0
+
+
+def test_a_message_that_is_not_json_is_dead_lettered_not_dropped(cs_settings, run_service):
+    run_service("routing", relay=False)
+    event = case_opened()
+    publish(cs_settings, event, body=b"\x00 garbage")
+    letters = wait_until(lambda: list_dead_letters(cs_settings, "routing"), 10, "a dead letter")
+    assert "not JSON" in letters[0].error
