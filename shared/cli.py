@@ -158,6 +158,21 @@ def cmd_check(_args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_asyncapi(args: argparse.Namespace) -> int:
+    """Prints (or writes) the AsyncAPI document of the event catalogue."""
+    from pathlib import Path
+
+    from shared.events.asyncapi import build_document, to_yaml
+
+    text = to_yaml(build_document())
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _safe(url: str) -> str:
     """A URL without its password, for messages."""
     from urllib.parse import urlsplit
@@ -205,6 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="say whether PostgreSQL and RabbitMQ answer")
     c.set_defaults(func=cmd_check)
+
+    a = sub.add_parser("asyncapi", help="print the AsyncAPI document of the event catalogue")
+    a.add_argument("--output", help="write it to this file instead, e.g. docs/asyncapi.yaml")
+    a.set_defaults(func=cmd_asyncapi)
     return p
 
 

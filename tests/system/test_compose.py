@@ -1,0 +1,203 @@
+"""docker-compose.yml against the code it runs: same processes as the Procfile, same commands,
+ports from shared.config, and only environment variables that shared/ actually reads.
+
+Static checks only: they parse files and need no servers and no docker engine.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from shared.config import PORTS, SERVICES
+
+ROOT = Path(__file__).resolve().parents[2]
+INFRA = {"postgres", "rabbitmq", "migrate"}
+ROLES = ("web", "relay", "consumer")
+CONNECTION_SETTINGS = {"DATABASE_URL", "AMQP_URL", "CS_JWT_SECRET", "CS_PII_KEY"}
+SECRETS = {"CS_JWT_SECRET", "CS_PII_KEY"}
+
+
+def _procfile() -> dict[str, list[str]]:
+    processes: dict[str, list[str]] = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, _, command = line.partition(":")
+        processes[name.strip()] = command.split()
+    return processes
+
+
+PROCFILE = _procfile()
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def app_services(compose: dict) -> dict[str, dict]:
+    return {name: svc for name, svc in compose["services"].items() if name not in INFRA}
+
+
+def _image_entrypoint() -> list[str]:
+    """The Dockerfile's ENTRYPOINT (exec form), [] when it has none."""
+    entrypoint: list[str] = []
+    for line in (ROOT / "Dockerfile").read_text().splitlines():
+        if line.startswith("ENTRYPOINT"):
+            entrypoint = json.loads(line[len("ENTRYPOINT") :])
+    return entrypoint
+
+
+def _argv(svc: dict) -> list[str]:
+    """What the container runs: entrypoint (the service's, else the image's) plus command."""
+
+    def as_list(value: str | list[str] | None) -> list[str]:
+        if value is None:
+            return []
+        return shlex.split(value) if isinstance(value, str) else [str(v) for v in value]
+
+    entrypoint = as_list(svc["entrypoint"]) if "entrypoint" in svc else _image_entrypoint()
+    return entrypoint + as_list(svc.get("command"))
+
+
+def _env(svc: dict) -> dict[str, str]:
+    env = svc.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+    return {k: "" if v is None else str(v) for k, v in env.items()}
+
+
+def _volume_mounts(svc: dict) -> set[tuple[str, str]]:
+    mounts = set()
+    for v in svc.get("volumes") or []:
+        if isinstance(v, str):
+            source, target = v.split(":")[:2]
+        else:
+            source, target = v.get("source", ""), v["target"]
+        mounts.add((source, target))
+    return mounts
+
+
+def _published(svc: dict) -> set[tuple[int, int]]:
+    """(host port, container port) pairs."""
+    pairs = set()
+    for p in svc.get("ports") or []:
+        if isinstance(p, dict):
+            pairs.add((int(p["published"]), int(p["target"])))
+        else:
+            parts = str(p).split("/")[0].split(":")
+            pairs.add((int(parts[-2]), int(parts[-1])) if len(parts) >= 2 else (0, int(parts[0])))
+    return pairs
+
+
+def _env_names_read_by_shared() -> set[str]:
+    names: set[str] = set()
+    for path in sorted((ROOT / "shared").glob("*.py")):
+        text = path.read_text()
+        names |= set(re.findall(r"""\b_(?:env|int|float)\(\s*["']([A-Z][A-Z0-9_]*)["']""", text))
+        names |= set(re.findall(r"""os\.environ\.get\(\s*["']([A-Z][A-Z0-9_]*)["']""", text))
+        names |= set(re.findall(r"""os\.environ\[\s*["']([A-Z][A-Z0-9_]*)["']\s*\]""", text))
+        for prefix, suffix in re.findall(
+            r"""\b_env\(\s*f["']([A-Z0-9_]*)\{\w+\.upper\(\)\}([A-Z0-9_]*)["']""", text
+        ):
+            names |= {f"{prefix}{s.upper()}{suffix}" for s in SERVICES}
+    return names
+
+
+def test_the_procfile_is_the_expected_process_list() -> None:
+    assert set(PROCFILE) == {f"{s}-{role}" for s in SERVICES for role in ROLES}
+
+
+def test_compose_runs_exactly_the_procfile_processes(app_services: dict) -> None:
+    assert set(app_services) == set(PROCFILE)
+
+
+def test_each_compose_service_runs_its_procfile_command(app_services: dict) -> None:
+    for name, svc in app_services.items():
+        assert _argv(svc) == PROCFILE[name], name
+
+
+def test_every_process_waits_for_the_migration(compose: dict, app_services: dict) -> None:
+    migrate = compose["services"]["migrate"]
+    assert _argv(migrate) == ["cs", "migrate", "all"]
+    for infra in ("postgres", "rabbitmq"):
+        assert migrate["depends_on"][infra]["condition"] == "service_healthy"
+        assert compose["services"][infra].get("healthcheck"), infra
+    for name, svc in app_services.items():
+        depends_on = svc.get("depends_on")
+        assert isinstance(depends_on, dict), f"{name}: depends_on must use the long form"
+        assert depends_on.get("migrate", {}).get("condition") == (
+            "service_completed_successfully"
+        ), name
+        assert svc.get("restart") == "unless-stopped", name
+
+
+def test_web_services_publish_their_port_on_all_interfaces(app_services: dict) -> None:
+    for service in SERVICES:
+        svc, port = app_services[f"{service}-web"], PORTS[service]
+        assert (port, port) in _published(svc), service
+        assert _env(svc).get("CS_BIND_HOST") == "0.0.0.0", service
+        check = svc.get("healthcheck", {}).get("test")
+        check = " ".join(check) if isinstance(check, list) else str(check)
+        assert f":{port}/healthz" in check, service
+    for name, svc in app_services.items():
+        if not name.endswith("-web"):
+            assert not svc.get("ports"), f"{name} has nothing to publish"
+
+
+def test_only_settings_that_shared_reads_are_given(app_services: dict) -> None:
+    known = _env_names_read_by_shared()
+    # the collection itself must work, or this test would pass on nothing
+    assert {"DATABASE_URL", "CS_BIND_HOST", "CS_METRICS_DIR", "CS_INTAKE_DB_PASSWORD"} <= known
+    for name, svc in app_services.items():
+        unknown = set(_env(svc)) - known
+        assert not unknown, f"{name} sets variables nothing in shared/ reads: {sorted(unknown)}"
+
+
+def test_connection_settings_are_set_everywhere(compose: dict, app_services: dict) -> None:
+    for name, svc in {**app_services, "migrate": compose["services"]["migrate"]}.items():
+        env = _env(svc)
+        missing = CONNECTION_SETTINGS - {k for k, v in env.items() if v.strip()}
+        assert not missing, f"{name} lacks {sorted(missing)}"
+        assert "@postgres:" in env["DATABASE_URL"], name
+        assert "@rabbitmq:" in env["AMQP_URL"], name
+        for secret in SECRETS:
+            # required from the operator (${VAR:?message}), never a baked-in default
+            assert re.fullmatch(rf"\$\{{{secret}:\?[^}}]+\}}", env[secret]), (name, secret)
+
+
+def test_each_service_shares_one_metrics_volume(compose: dict, app_services: dict) -> None:
+    named_volumes = set(compose.get("volumes") or {})
+    for service in SERVICES:
+        web = app_services[f"{service}-web"]
+        for role in ROLES:
+            svc = app_services[f"{service}-{role}"]
+            metrics_dir = _env(svc).get("CS_METRICS_DIR")
+            assert metrics_dir, f"{service}-{role}: CS_METRICS_DIR unset"
+            assert (f"{service}-metrics", metrics_dir) in _volume_mounts(svc), f"{service}-{role}"
+            if role != "web":
+                # multiprocess files are named by pid: one PID namespace keeps them apart
+                assert svc.get("pid") == f"service:{service}-web", f"{service}-{role}"
+        assert f"{service}-metrics" in named_volumes
+        assert _env(web)["CS_METRICS_DIR"] == metrics_dir
+
+
+def test_the_image_runs_the_cs_cli_as_a_non_root_user() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert _image_entrypoint() == ["cs"]
+    users = re.findall(r"^USER\s+(\S+)", dockerfile, re.MULTILINE)
+    assert users and users[-1] not in {"root", "0"}
+
+
+def test_dev_up_runs_the_same_procfile() -> None:
+    script = (ROOT / "dev").read_text()
+    up = re.search(r"^\s*up\)\n(.*?)^\s*;;", script, re.MULTILINE | re.DOTALL)
+    assert up, "dev has no `up)` case"
+    assert re.search(r"\bhoncho start -f Procfile\b", up.group(1))
