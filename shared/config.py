@@ -40,6 +40,10 @@ class Settings:
     broker_prefix: str = ""
     jwt_secret: str = DEV_JWT_SECRET
     pii_key: str = DEV_PII_KEY
+    # keys personal data was encrypted with before the current one (rotation), newest first
+    pii_old_keys: tuple[str, ...] = ()
+    # the blind-index key (lookups by phone, account, e-mail); kept when the PII key rotates
+    pii_index_key: str = DEV_PII_KEY
     db_pool_min: int = 1
     db_pool_max: int = 8
     consumer_prefetch: int = 50
@@ -60,6 +64,8 @@ class Settings:
             broker_prefix=_env("CS_BROKER_PREFIX", ""),
             jwt_secret=_env("CS_JWT_SECRET", DEV_JWT_SECRET),
             pii_key=_env("CS_PII_KEY", DEV_PII_KEY),
+            pii_old_keys=tuple(k for k in _env("CS_PII_OLD_KEYS", "").split(",") if k.strip()),
+            pii_index_key=_env("CS_PII_INDEX_KEY", _env("CS_PII_KEY", DEV_PII_KEY)),
             db_pool_min=_int("CS_DB_POOL_MIN", cls.db_pool_min),
             db_pool_max=_int("CS_DB_POOL_MAX", cls.db_pool_max),
             consumer_prefetch=_int("CS_CONSUMER_PREFETCH", cls.consumer_prefetch),
