@@ -149,7 +149,8 @@ def cmd_check(_args: argparse.Namespace) -> int:
         connect(settings, name="cs-check").close()
     except Exception as e:  # pika raises many kinds; all mean "not reachable"
         problems.append(
-            f"RabbitMQ is not reachable at {_safe(settings.amqp_url)}: {type(e).__name__} {e}"
+            f"RabbitMQ is not reachable at {_safe(settings.amqp_url)}: {type(e).__name__}"
+            f" ({e or 'connection refused or timed out'})"
         )
     for p in problems:
         print(p, file=sys.stderr)
@@ -229,7 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    logging.getLogger("pika").setLevel(logging.WARNING)
+    # pika logs every failed connection itself; the commands say what went wrong in one line
+    logging.getLogger("pika").setLevel(logging.CRITICAL)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -21,7 +21,10 @@ correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 
 # mainland mobile numbers, 18-character resident ID numbers, e-mail addresses
 _PII_PATTERNS = (
-    (re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)"), r"\1****\2"),
+    (
+        re.compile(r"(?<![0-9A-Za-z])(?:\+?86|0086)?(1[3-9]\d)\d{4}(\d{4})(?![0-9A-Za-z])"),
+        r"\1****\2",
+    ),
     (re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])"), r"\1********\2"),
     (re.compile(r"[\w.+-]+@([\w-]+\.)+[\w-]+"), "***@***"),
 )

@@ -235,6 +235,8 @@ class EventType:
         """The version a `dataschema` names; an absent one means the current version."""
         if not schema_id:
             return self.current
+        if not isinstance(schema_id, str):
+            raise InvalidEvent(f"dataschema must be a string, not {type(schema_id).__name__}")
         prefix = f"urn:cs:schema:{self.name}:v"
         if schema_id.startswith(prefix) and schema_id[len(prefix) :].isdigit():
             version = int(schema_id[len(prefix) :])
@@ -253,11 +255,25 @@ class EventType:
     def dump(self, data: dict) -> dict:
         """JSON-ready data in the current version; raises InvalidEvent when it does not validate."""
         schema = _instance(self.versions[self.current])
-        dumped = schema.dump(data)
+        try:
+            dumped = schema.dump(data)
+        except (TypeError, ValueError, AttributeError) as e:
+            raise InvalidEvent(f"{self.name}: {_unserialisable(schema, data)}") from e
         errors = schema.validate(dumped)
         if errors:
             raise InvalidEvent(f"{self.name}: {errors}")
         return dumped
+
+
+def _unserialisable(schema: EventData, data: dict) -> dict[str, list[str]]:
+    """The fields whose values the schema cannot serialise, named like validation errors."""
+    bad = {}
+    for name, field in schema.fields.items():
+        try:
+            field.serialize(name, data)
+        except (TypeError, ValueError, AttributeError):
+            bad[name] = [f"not a valid {type(field).__name__} value"]
+    return bad
 
 
 _schemas: dict[type[EventData], EventData] = {}

@@ -54,6 +54,8 @@ class Event:
 def new_event(type: str, subject: str, data: dict[str, Any], *, source: str) -> Event:
     """An event of the current schema version, validated so a bad one never reaches the outbox."""
     kind = event_type(type)
+    if not str(subject).strip() or not source.strip():
+        raise InvalidEvent("an event needs a subject and a source")
     return Event(
         type=type,
         source=source,
