@@ -87,6 +87,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _process(args.service, "web")
+    os.environ["CS_SERVICE"] = args.service
     os.environ["CS_PORT"] = str(args.port or os.environ.get("CS_PORT") or PORTS[args.service])
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
     argv = [gunicorn, "-c", "python:shared.gunicorn_conf", f"services.{args.service}.wsgi:app"]
@@ -124,6 +125,39 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     else:
         n = replay_dead_letters(settings, args.service, args.id)
         print(f"replayed {n} dead letter(s) to {args.service}")
+    return 0
+
+
+def cmd_pii(args: argparse.Namespace) -> int:
+    """`rotate`: re-encrypts intake's customer data that is not under the current CS_PII_KEY."""
+    from services.intake.customers import index_key_matches, rotate
+    from services.intake.vault import Vault, VaultError
+    from shared.db import Database
+
+    settings = Settings.from_env()
+    vault = Vault.from_settings(settings)
+    db = Database(settings, "intake", max_size=1)
+    try:
+        with db.transaction() as tx:
+            if index_key_matches(tx, vault) is False:
+                print(
+                    "cs: CS_PII_INDEX_KEY is not the key the stored lookups were built with"
+                    " (it defaults to CS_PII_KEY: set it to the previous value); nothing changed",
+                    file=sys.stderr,
+                )
+                return 1
+        done, total = rotate(
+            db,
+            vault,
+            batch_size=args.batch_size,
+            progress=lambda n, m: print(f"re-encrypted {n} of {m}", flush=True),
+        )
+    except VaultError as e:  # batches before this one are committed; running again resumes
+        print(f"cs: rotation stopped: {e}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    print(f"done: {done} customer(s) re-encrypted under the current key ({total} found stale)")
     return 0
 
 
@@ -218,6 +252,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("service", choices=SERVICES)
     d.add_argument("--id", help="replay only the event with this id")
     d.set_defaults(func=cmd_dead_letters)
+
+    k = sub.add_parser("pii", help="personal data: rotate re-encrypts it under CS_PII_KEY")
+    k.add_argument("action", choices=("rotate",))
+    k.add_argument("--batch-size", type=int, default=200, help="customers per transaction")
+    k.set_defaults(func=cmd_pii)
 
     c = sub.add_parser("check", help="say whether PostgreSQL and RabbitMQ answer")
     c.set_defaults(func=cmd_check)

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 import pika
 import pika.exceptions
 import psycopg
+from psycopg_pool import PoolTimeout
 
 from shared import metrics
 from shared.broker import connect, dead_letter_queue, declare_service_queues, events_queue
@@ -84,7 +85,8 @@ class Consumer:
                     break
                 if method is None:
                     continue
-                self.handle(body, props, method.routing_key, dead_channel)
+                if not self.handle(body, props, method.routing_key, dead_channel):
+                    break
                 channel.basic_ack(method.delivery_tag)
         finally:
             self.ready.clear()
@@ -96,31 +98,47 @@ class Consumer:
 
     def handle(
         self, body: bytes, props: pika.BasicProperties, routing_key: str, dead_channel
-    ) -> None:  # type: ignore[no-untyped-def]
-        """Handles one message to the end: applied, already applied, or dead-lettered."""
+    ) -> bool:  # type: ignore[no-untyped-def]
+        """Handles one message to the end: applied, already applied, or dead-lettered.
+
+        Returns False when it must stay unacknowledged (stopped while the database was away).
+        """
         try:
             event = parse_event(body)
         except InvalidEvent as e:
             self._dead_letter(dead_channel, body, props, routing_key, "invalid event", str(e), 0)
-            return
+            return True
         handler = self.handlers.get(event.type)
         if handler is None:
             self._dead_letter(dead_channel, body, props, routing_key, "no handler", event.type, 0)
             return
         token = correlation_id.set(event.correlationid)
         try:
-            self._apply_with_retries(event, handler, body, props, routing_key, dead_channel)
+            return self._apply_with_retries(event, handler, body, props, routing_key, dead_channel)
         finally:
             correlation_id.reset(token)
 
-    def _apply_with_retries(self, event, handler, body, props, routing_key, dead_channel) -> None:  # type: ignore[no-untyped-def]
+    def _apply_with_retries(self, event, handler, body, props, routing_key, dead_channel) -> bool:  # type: ignore[no-untyped-def]
+        """Applies the event; False when stopped during a database outage (leave it unacked)."""
         attempts = max(1, self.settings.consumer_max_attempts)
-        for attempt in range(1, attempts + 1):
+        attempt, outage_delay = 0, 0.2
+        while True:
             try:
                 self.apply(event, handler)
                 metrics.CONSUMED.labels(self.service, event.type).inc()
-                return
-            except Exception as e:  # any handler failure is retried, then dead-lettered
+                return True
+            except Exception as e:
+                if _database_unavailable(e):
+                    # not the event's fault: wait for the database without spending an attempt
+                    log.warning(
+                        "database unavailable (%s); waiting %.1fs", type(e).__name__, outage_delay
+                    )
+                    self.db.close()  # the pool is rebuilt on next use
+                    if self.stop.wait(outage_delay):
+                        return False
+                    outage_delay = min(outage_delay * 2, 5.0)
+                    continue
+                attempt += 1
                 metrics.FAILED.labels(self.service, event.type).inc()
                 log.warning(
                     "handler for %s failed (attempt %d/%d): %s",
@@ -130,14 +148,12 @@ class Consumer:
                     type(e).__name__,
                     extra={"event_id": event.id, "event_type": event.type},
                 )
-                if attempt == attempts:
+                if attempt >= attempts:
                     reason = f"{type(e).__name__}: {e}"
                     self._dead_letter(
                         dead_channel, body, props, routing_key, "handler failed", reason, attempt
                     )
-                    return
-                if isinstance(e, psycopg.OperationalError):
-                    self.db.close()  # a broken pool is rebuilt on next use
+                    return True
                 self.stop.wait(self.settings.consumer_retry_base_s * 2 ** (attempt - 1))
 
     def apply(self, event: Event, handler: Handler) -> bool:
@@ -187,3 +203,13 @@ class Consumer:
         )
         metrics.DEAD_LETTERED.labels(self.service, props.type or routing_key).inc()
         log.error("dead-lettered a %s message: %s", routing_key, why)
+
+
+def _database_unavailable(error: Exception) -> bool:
+    """A lost or refused connection, or no pooled connection in time: an outage, not a bug."""
+    if isinstance(error, PoolTimeout):
+        return True
+    if isinstance(error, (psycopg.OperationalError, psycopg.InterfaceError)):
+        state = error.sqlstate or ""
+        return state == "" or state.startswith(("08", "57P"))
+    return False

@@ -19,5 +19,12 @@ errorlog = "-"
 loglevel = os.environ.get("CS_LOG_LEVEL", "info").lower()
 
 
+def post_worker_init(_worker) -> None:  # type: ignore[no-untyped-def]
+    """JSON logs, scrubbed of personal data, in every worker (gunicorn replaces the CLI's)."""
+    from shared.logs import configure_logging
+
+    configure_logging(f"{os.environ['CS_SERVICE']}-web", os.environ.get("CS_LOG_LEVEL", "INFO"))
+
+
 def child_exit(_server, worker) -> None:  # type: ignore[no-untyped-def]
     metrics.process_exited(worker.pid)

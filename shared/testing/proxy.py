@@ -17,6 +17,7 @@ class TcpProxy:
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._closed = False
+        self._refusing = False
         self.connections = 0
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -26,6 +27,9 @@ class TcpProxy:
                 client, _ = self._server.accept()
             except OSError:
                 return
+            if self._refusing:
+                client.close()
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
             except OSError:
@@ -63,6 +67,14 @@ class TcpProxy:
         for sock in victims:
             self._drop(sock)
         return len(victims)
+
+    def down(self) -> None:
+        """The server is away: open connections drop, new ones are closed at once."""
+        self._refusing = True
+        self.cut()
+
+    def up(self) -> None:
+        self._refusing = False
 
     def close(self) -> None:
         self._closed = True

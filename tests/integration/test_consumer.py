@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from urllib.parse import urlsplit, urlunsplit
+
 from services.routing.handlers import EVENT_HANDLERS as ROUTING_HANDLERS
 from shared.dead_letters import list_dead_letters, replay_dead_letters
 from shared.testing.factories import case_opened
+from shared.testing.proxy import TcpProxy
 from shared.testing.waiting import publish, wait_handled, wait_until
 
 
@@ -101,3 +105,27 @@ def test_a_message_that_is_not_json_is_dead_lettered_not_dropped(cs_settings, ru
     publish(cs_settings, event, body=b"\x00 garbage")
     letters = wait_until(lambda: list_dead_letters(cs_settings, "routing"), 10, "a dead letter")
     assert "not JSON" in letters[0].error
+
+
+def test_a_database_outage_delays_events_but_never_dead_letters_them(
+    cs_settings, service_db, run_service
+):
+    url = urlsplit(cs_settings.database_url)
+    proxy = TcpProxy(url.hostname, url.port or 5432)
+    try:
+        netloc = f"{url.netloc.rpartition('@')[0]}@127.0.0.1:{proxy.port}"
+        proxied = cs_settings.with_(
+            database_url=urlunsplit((url.scheme, netloc, url.path, url.query, ""))
+        )
+        run_service("routing", relay=False, settings=proxied)
+        proxy.down()
+        event = case_opened()
+        publish(cs_settings, event)
+        time.sleep(1.5)  # several retry rounds while the database is away
+        assert list_dead_letters(cs_settings, "routing") == []
+        assert clocks_of(service_db("routing"), event.data["case_id"]) == 0
+        proxy.up()
+        wait_handled(service_db("routing"), event.id, timeout=15)
+        assert clocks_of(service_db("routing"), event.data["case_id"]) == 1
+    finally:
+        proxy.close()
