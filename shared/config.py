@@ -46,6 +46,8 @@ class Settings:
     pii_index_key: str = DEV_PII_KEY
     db_pool_min: int = 1
     db_pool_max: int = 8
+    # how long a request or handler waits for a pooled connection before giving up
+    db_pool_timeout_s: float = 5.0
     consumer_prefetch: int = 50
     consumer_max_attempts: int = 3
     consumer_retry_base_s: float = 0.2
@@ -68,6 +70,7 @@ class Settings:
             pii_index_key=_env("CS_PII_INDEX_KEY", _env("CS_PII_KEY", DEV_PII_KEY)),
             db_pool_min=_int("CS_DB_POOL_MIN", cls.db_pool_min),
             db_pool_max=_int("CS_DB_POOL_MAX", cls.db_pool_max),
+            db_pool_timeout_s=_float("CS_DB_POOL_TIMEOUT_S", cls.db_pool_timeout_s),
             consumer_prefetch=_int("CS_CONSUMER_PREFETCH", cls.consumer_prefetch),
             consumer_max_attempts=_int("CS_CONSUMER_MAX_ATTEMPTS", cls.consumer_max_attempts),
             consumer_retry_base_s=_float("CS_CONSUMER_RETRY_BASE_S", cls.consumer_retry_base_s),

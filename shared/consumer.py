@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -56,6 +57,7 @@ class Consumer:
         self.queue = events_queue(settings, service)
         self.dead_queue = dead_letter_queue(settings, service)
         self.ready = threading.Event()
+        self._connection: pika.BlockingConnection | None = None
 
     def run(self) -> None:
         """Consumes until `stop` is set; reconnects to the broker with backoff."""
@@ -73,6 +75,7 @@ class Consumer:
 
     def _consume(self) -> None:
         conn = connect(self.settings, name=f"{self.service}-consumer")
+        self._connection = conn
         try:
             channel = conn.channel()
             declare_service_queues(channel, self.settings, self.service, self.handlers)
@@ -90,6 +93,7 @@ class Consumer:
                 channel.basic_ack(method.delivery_tag)
         finally:
             self.ready.clear()
+            self._connection = None
             try:
                 if conn.is_open:
                     conn.close()
@@ -134,7 +138,7 @@ class Consumer:
                         "database unavailable (%s); waiting %.1fs", type(e).__name__, outage_delay
                     )
                     self.db.close()  # the pool is rebuilt on next use
-                    if self.stop.wait(outage_delay):
+                    if self._pause(outage_delay):
                         return False
                     outage_delay = min(outage_delay * 2, 5.0)
                     continue
@@ -154,7 +158,17 @@ class Consumer:
                         dead_channel, body, props, routing_key, "handler failed", reason, attempt
                     )
                     return True
-                self.stop.wait(self.settings.consumer_retry_base_s * 2 ** (attempt - 1))
+                self._pause(self.settings.consumer_retry_base_s * 2 ** (attempt - 1))
+
+    def _pause(self, seconds: float) -> bool:
+        """Waits, keeping the broker connection's heartbeats going; True when asked to stop."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0 and not self.stop.is_set():
+            if self._connection is not None and self._connection.is_open:
+                self._connection.sleep(min(left, 0.2))
+            else:
+                self.stop.wait(min(left, 0.2))
+        return self.stop.is_set()
 
     def apply(self, event: Event, handler: Handler) -> bool:
         """Inbox row and handler in one transaction; False when the event was already handled."""

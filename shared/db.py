@@ -79,6 +79,7 @@ class Database:
                 kwargs=self.connect_kwargs(),
                 open=True,
                 name=f"{self.service}-{self._pid}",
+                timeout=self.settings.db_pool_timeout_s,
                 check=ConnectionPool.check_connection,
             )
         return self._pool
