@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.intake.api import cases
+from services.intake.api import cases, customers
+from services.intake.vault import Vault
 from shared.config import Settings
 from shared.db import Database
 from shared.web import create_api
@@ -14,5 +15,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings = settings or Settings.from_env()
     db = db or Database(settings, "intake")
     app, api = create_api("intake", settings, db)
+    app.extensions["cs"]["vault"] = Vault.from_settings(settings)
     api.register_blueprint(cases.blp)
+    api.register_blueprint(customers.blp)
+    api.register_blueprint(customers.access_blp)
     return app

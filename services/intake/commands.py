@@ -1,4 +1,8 @@
-"""Intake's use cases; the HTTP views and event handlers write only through these."""
+"""Intake's use cases; the HTTP views and event handlers write only through these.
+
+Each takes the caller's transaction. Moves between states lock the case row first, so two
+changes of one case never interleave and its events leave in the order they happened.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +10,62 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from psycopg.types.json import Jsonb
+
+from services.intake.domain import acknowledgements
 from services.intake.domain.cases import CASE_NO_PREFIX
+from services.intake.domain.lifecycle import IllegalTransition, is_active, next_state
 from shared.db import Transaction
-from shared.events import new_event
+from shared.events import Event, new_event
+from shared.logs import scrub
 
 SOURCE = "/intake"
 
+
+class CaseNotFound(LookupError):
+    pass
+
+
+def _event(type_: str, case_id: uuid.UUID | str, data: dict[str, Any]) -> Event:
+    return new_event(type_, str(case_id), data, source=SOURCE)
+
+
+def _note(text: str | None, limit: int = 200) -> str:
+    """Staff-written text that travels in an event: no personal data, bounded."""
+    return scrub(text or "")[:limit]
+
+
 _INSERT_CASE = """
-INSERT INTO cases (id, case_no, kind, channel, category, region, priority, customer_ref,
-                   content, identity_verified, agent_id, received_at, opened_at)
-VALUES (%(id)s,
-        case_number(%(prefix)s, nextval(%(sequence)s),
-                    (%(opened_at)s AT TIME ZONE 'Asia/Shanghai')::date),
-        %(kind)s, %(channel)s, %(category)s, %(region)s, %(priority)s, %(customer_ref)s,
-        %(content)s, %(identity_verified)s, %(agent_id)s, %(received_at)s, %(opened_at)s)
-RETURNING case_no
+WITH c AS (
+    INSERT INTO cases (id, case_no, kind, channel, category, region, priority, customer_ref,
+                       customer_id, content, identity_verified, identity_method, agent_id,
+                       received_at, opened_at)
+    VALUES (%(id)s,
+            case_number(%(prefix)s, nextval(%(sequence)s),
+                        (%(opened_at)s AT TIME ZONE 'Asia/Shanghai')::date),
+            %(kind)s, %(channel)s, %(category)s, %(region)s, %(priority)s, %(customer_ref)s,
+            %(customer_id)s, %(content)s, %(identity_verified)s, %(identity_method)s,
+            %(agent_id)s, %(received_at)s, %(opened_at)s)
+    RETURNING id, case_no, opened_at
+), t AS (
+    INSERT INTO case_timeline (case_id, at, type, by, detail)
+    SELECT id, opened_at, 'opened', %(by)s, %(opened_detail)s FROM c
+    UNION ALL
+    SELECT id, opened_at, 'identity_checked', %(by)s, %(identity_detail)s FROM c
+)
+SELECT case_no FROM c
 """
 
 
-def open_case(tx: Transaction, request: dict[str, Any], agent_id: str | None) -> dict[str, Any]:
+def open_case(
+    tx: Transaction,
+    request: dict[str, Any],
+    agent_id: str | None,
+    customer_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
     """Records a consultation or complaint and announces it (`case.opened`)."""
     now = datetime.now(UTC)
+    by = agent_id or "system"
     case = {
         "id": uuid.uuid4(),
         "kind": request["kind"],
@@ -34,24 +73,31 @@ def open_case(tx: Transaction, request: dict[str, Any], agent_id: str | None) ->
         "category": request["category"],
         "region": request["region"],
         "priority": request.get("priority") or "normal",
-        "customer_ref": request["customer_ref"],
+        "customer_ref": request.get("customer_ref") or "",
+        "customer_id": customer_id,
         "content": request["content"],
         "identity_verified": request["identity_verified"],
+        "identity_method": request.get("identity_method"),
         "agent_id": agent_id,
         "received_at": request.get("received_at") or now,
         "opened_at": now,
     }
     params = dict(
         case,
+        by=by,
         prefix=CASE_NO_PREFIX[case["kind"]],
         sequence=f"case_no_{case['kind']}",
+        opened_detail=Jsonb({"kind": case["kind"], "channel": case["channel"]}),
+        identity_detail=Jsonb(
+            {"verified": case["identity_verified"], "method": case["identity_method"]}
+        ),
     )
     case["case_no"] = tx.execute(_INSERT_CASE, params).fetchone()[0]
     case["state"] = "open"
     tx.emit(
-        new_event(
+        _event(
             "case.opened",
-            str(case["id"]),
+            case["id"],
             {
                 "case_id": str(case["id"]),
                 "case_no": case["case_no"],
@@ -60,15 +106,262 @@ def open_case(tx: Transaction, request: dict[str, Any], agent_id: str | None) ->
                 "category": case["category"],
                 "region": case["region"],
                 "priority": case["priority"],
-                # the customer travels as an opaque id once intake keeps customers (never the ref)
-                "customer_id": None,
+                "customer_id": str(customer_id) if customer_id else None,
                 "identity_verified": case["identity_verified"],
                 "agent_id": agent_id,
                 "opened_at": now,
                 # clocks count from receipt, which may precede recording
                 "received_at": case["received_at"],
             },
-            source=SOURCE,
         )
     )
     return case
+
+
+def _lock(tx: Transaction, case_id: uuid.UUID | str) -> dict[str, Any]:
+    case = tx.one(
+        "SELECT id, case_no, kind, channel, category, state, department, transferred, eta,"
+        " opened_at, received_at FROM cases WHERE id = %s FOR UPDATE",
+        (case_id,),
+    )
+    if case is None:
+        raise CaseNotFound(f"no case {case_id}")
+    return case
+
+
+def _timeline(
+    tx: Transaction,
+    case_id: uuid.UUID | str,
+    type_: str,
+    by: str,
+    detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    tx.execute(
+        "INSERT INTO case_timeline (case_id, at, type, by, detail)"
+        " VALUES (%s, coalesce(%s, now()), %s, %s, %s)",
+        (case_id, at, type_, by, Jsonb(detail or {})),
+    )
+
+
+def _move(tx: Transaction, case: dict[str, Any], action: str, **columns: Any) -> dict:
+    """Checks the move of a locked case, saves the new state and columns; returns the case."""
+    state = next_state(case["state"], action)
+    assignments = ", ".join(f"{name} = %({name})s" for name in columns)
+    tx.execute(
+        f"UPDATE cases SET state = %(state)s, updated_at = now()"
+        f"{', ' + assignments if assignments else ''} WHERE id = %(id)s",
+        dict(columns, state=state, id=case["id"]),
+    )
+    case["previous_state"], case["state"] = case["state"], state
+    return case
+
+
+def transfer_case(
+    tx: Transaction, case_id: uuid.UUID, reason: str, requested_department: str | None, by: str
+) -> dict[str, Any]:
+    """The front line cannot solve it: routing is asked to find the responsible department."""
+    case = _move(tx, _lock(tx, case_id), "transfer", transferred=True)
+    now = datetime.now(UTC)
+    _timeline(
+        tx,
+        case_id,
+        "transferred",
+        by,
+        {"reason": reason, "requested_department": requested_department},
+        now,
+    )
+    tx.emit(
+        _event(
+            "case.transferred",
+            case_id,
+            {
+                "case_id": str(case_id),
+                "reason": _note(reason),
+                "requested_department": requested_department,
+                "agent_id": by,
+                "transferred_at": now,
+            },
+        )
+    )
+    return case
+
+
+def resolve_case(
+    tx: Transaction,
+    case_id: uuid.UUID | str,
+    resolution: str,
+    first_contact: bool,
+    by: str,
+    department: str | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """Resolved by the agent at once, or by the department (`case.handled`)."""
+    at = at or datetime.now(UTC)
+    current = _lock(tx, case_id)
+    # first-contact resolution: solved by the front line without a transfer
+    first_contact = bool(first_contact) and not current["transferred"]
+    department = department or current["department"]
+    case = _move(
+        tx,
+        current,
+        "resolve",
+        resolution=resolution,
+        first_contact=first_contact,
+        resolved_by=by,
+        resolved_at=at,
+        department=department,
+    )
+    _timeline(
+        tx,
+        case_id,
+        "resolved",
+        by,
+        {"resolution": resolution, "first_contact": first_contact, "department": department},
+        at,
+    )
+    tx.emit(
+        _event(
+            "case.resolved",
+            case_id,
+            {
+                "case_id": str(case_id),
+                "kind": case["kind"],
+                "category": case["category"],
+                "department": department,
+                "resolved_by": by,
+                "first_contact": first_contact,
+                "opened_at": case["received_at"],
+                "resolved_at": at,
+            },
+        )
+    )
+    return case
+
+
+def close_case(
+    tx: Transaction, case_id: uuid.UUID | str, by: str, outcome: str, at: datetime | None = None
+) -> dict[str, Any]:
+    at = at or datetime.now(UTC)
+    case = _move(tx, _lock(tx, case_id), "close", closed_at=at)
+    _timeline(tx, case_id, "closed", by, {"outcome": outcome}, at)
+    tx.emit(
+        _event(
+            "case.closed", case_id, {"case_id": str(case_id), "closed_at": at, "outcome": outcome}
+        )
+    )
+    return case
+
+
+def reopen_case(
+    tx: Transaction, case_id: uuid.UUID | str, reason: str, by: str, at: datetime | None = None
+) -> dict[str, Any]:
+    """Not solved after all: back to work, with a new clock (routing starts it)."""
+    at = at or datetime.now(UTC)
+    case = _move(tx, _lock(tx, case_id), "reopen", closed_at=None, resolved_at=None)
+    tx.execute("UPDATE cases SET reopen_count = reopen_count + 1 WHERE id = %s", (case_id,))
+    _timeline(tx, case_id, "reopened", by, {"reason": reason}, at)
+    tx.emit(
+        _event(
+            "case.reopened",
+            case_id,
+            {"case_id": str(case_id), "reason": _note(reason), "reopened_at": at},
+        )
+    )
+    return case
+
+
+def give_eta(
+    tx: Transaction, case_id: uuid.UUID | str, eta: datetime, note: str | None, by: str
+) -> dict[str, Any]:
+    """A complex case: the customer is told when it should be done, and every later update."""
+    case = _lock(tx, case_id)
+    if not is_active(case["state"]):
+        raise IllegalTransition("give an ETA for", case["state"])
+    tx.execute("UPDATE cases SET eta = %s, updated_at = now() WHERE id = %s", (eta, case_id))
+    _timeline(
+        tx,
+        case_id,
+        "eta_updated" if case["eta"] else "eta_given",
+        by,
+        {"eta": eta.isoformat(), "note": note},
+    )
+    return case
+
+
+def add_interaction(
+    tx: Transaction,
+    case_id: uuid.UUID | str,
+    type_: str,
+    by: str,
+    text: str | None = None,
+    detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """A call in or out, a reply to the customer, an internal note, an email."""
+    _lock(tx, case_id)
+    _timeline(tx, case_id, type_, by, dict(detail or {}, text=text), at)
+    tx.execute("UPDATE cases SET updated_at = now() WHERE id = %s", (case_id,))
+
+
+# --- what other services tell intake -------------------------------------------------------
+
+
+def record_routed(
+    tx: Transaction, case_id: str, department: str, assignee_id: str | None, at: datetime
+) -> None:
+    _move(tx, _lock(tx, case_id), "route", department=department, assignee_id=assignee_id)
+    _timeline(
+        tx, case_id, "routed", "routing", {"department": department, "assignee_id": assignee_id}, at
+    )
+
+
+def record_progress(
+    tx: Transaction, case_id: str, eta: datetime | None, by: str, at: datetime
+) -> None:
+    _lock(tx, case_id)
+    if eta is not None:
+        tx.execute("UPDATE cases SET eta = %s, updated_at = now() WHERE id = %s", (eta, case_id))
+    _timeline(tx, case_id, "progressed", by, {"eta": eta.isoformat() if eta else None}, at)
+
+
+def start_deadline(
+    tx: Transaction, case_id: str, due_at: datetime, provisional: bool
+) -> dict[str, Any] | None:
+    """Routing started the customer clock: show the deadline and acknowledge the case."""
+    case = _lock(tx, case_id)
+    tx.execute(
+        "UPDATE cases SET due_at = %s, due_provisional = %s, updated_at = now() WHERE id = %s",
+        (due_at, provisional, case_id),
+    )
+    _timeline(
+        tx,
+        case_id,
+        "deadline_set",
+        "routing",
+        {"due_at": due_at.isoformat(), "provisional": provisional},
+    )
+    if not acknowledgements.needs_acknowledgement(case["kind"], case["state"]):
+        return None
+    template = acknowledgements.template_code(case["kind"], case["channel"])
+    text = acknowledgements.render(case["kind"], case["channel"], case["case_no"], due_at)
+    tx.execute(
+        "INSERT INTO case_acknowledgements (case_id, template, text, due_at)"
+        " VALUES (%s, %s, %s, %s)",
+        (case_id, template, text, due_at),
+    )
+    _timeline(tx, case_id, "acknowledged", "system", {"template": template})
+    tx.emit(
+        _event(
+            "case.acknowledged",
+            case_id,
+            {
+                "case_id": case_id,
+                "case_no": case["case_no"],
+                "kind": case["kind"],
+                "template": template,
+                "due_at": due_at,
+            },
+        )
+    )
+    return {"template": template, "text": text}

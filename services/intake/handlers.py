@@ -1,7 +1,113 @@
-"""Events intake consumes: one function per type. The consumer records each in the inbox."""
+"""Events intake consumes: one function per type. The consumer records each in the inbox.
+
+Events can arrive late (an agent resolved the case before the department's `case.handled`);
+a move the case has already gone past is noted in the log and skipped, never retried.
+"""
 
 from __future__ import annotations
 
+import logging
+
+from services.intake import commands
+from services.intake.domain.lifecycle import IllegalTransition
+from services.intake.vault import Vault
+from shared.config import Settings
+from shared.db import Transaction
+from shared.events import Event
 from shared.service import Handler
 
-EVENT_HANDLERS: dict[str, Handler] = {}
+log = logging.getLogger(__name__)
+
+
+_vaults: dict[tuple[str, tuple[str, ...], str], Vault] = {}
+
+
+def _vault(settings: Settings) -> Vault:
+    """The consumer's vault, built once per key set."""
+    key = (settings.pii_key, settings.pii_old_keys, settings.pii_index_key)
+    if key not in _vaults:
+        _vaults[key] = Vault.from_settings(settings)
+    return _vaults[key]
+
+
+def _skip_if_past(event: Event, error: IllegalTransition) -> None:
+    log.info(
+        "skipped %s for case %s: %s",
+        event.type,
+        event.subject,
+        error,
+        extra={"event_id": event.id, "event_type": event.type},
+    )
+
+
+def on_case_requested(tx: Transaction, event: Event) -> None:
+    """An online, app or WeChat request published by another system opens a case."""
+    from services.intake import customers
+
+    d = event.data
+    customer_id = customers.find_id_by_account(tx, _vault(tx.settings), d["customer_ref"])
+    commands.open_case(
+        tx,
+        dict(d, identity_verified=False, identity_method=None),
+        agent_id=None,
+        customer_id=customer_id,
+    )
+
+
+def on_case_routed(tx: Transaction, event: Event) -> None:
+    d = event.data
+    try:
+        commands.record_routed(tx, d["case_id"], d["department"], d["assignee_id"], d["routed_at"])
+    except IllegalTransition as e:
+        _skip_if_past(event, e)
+
+
+def on_case_progressed(tx: Transaction, event: Event) -> None:
+    d = event.data
+    commands.record_progress(tx, d["case_id"], d["eta"], d["by"], d["at"])
+
+
+def on_case_handled(tx: Transaction, event: Event) -> None:
+    d = event.data
+    try:
+        commands.resolve_case(
+            tx,
+            d["case_id"],
+            resolution=d["resolution_code"],
+            first_contact=False,
+            by=d["handled_by"],
+            department=d["department"],
+            at=d["handled_at"],
+        )
+    except IllegalTransition as e:
+        _skip_if_past(event, e)
+
+
+def on_sla_started(tx: Transaction, event: Event) -> None:
+    d = event.data
+    if d["clock"] == "customer":
+        commands.start_deadline(tx, d["case_id"], d["due_at"], d["provisional"])
+
+
+def on_followup_completed(tx: Transaction, event: Event) -> None:
+    """The customer was called back: solved closes the case, not solved reopens it."""
+    d = event.data
+    try:
+        if d["outcome"] == "unresolved":
+            commands.reopen_case(
+                tx, d["case_id"], "follow-up: not solved", d["agent_id"], d["completed_at"]
+            )
+        else:
+            commands.close_case(tx, d["case_id"], d["agent_id"], d["outcome"], d["completed_at"])
+    except IllegalTransition as e:
+        _skip_if_past(event, e)
+
+
+EVENT_HANDLERS: dict[str, Handler] = {
+    "case.requested": on_case_requested,
+    "case.routed": on_case_routed,
+    "case.progressed": on_case_progressed,
+    "case.handled": on_case_handled,
+    "sla.started": on_sla_started,
+    "followup.completed": on_followup_completed,
+}

@@ -1,28 +1,56 @@
-"""`/cases`: consultations and complaints."""
+"""`/cases`: consultations and complaints, their moves, timeline and acknowledgement."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app
+from flask import Response, current_app
 from flask_smorest import Blueprint, abort
 
-from services.intake import commands, queries
-from services.intake.api.schemas import CaseIn, CaseOut
+from services.intake import commands, customers, queries
+from services.intake.api.schemas import (
+    AcknowledgementOut,
+    CaseIn,
+    CaseListQuery,
+    CaseOut,
+    CasePageOut,
+    CloseIn,
+    EtaIn,
+    InteractionIn,
+    ReopenIn,
+    ResolveIn,
+    TimelineOut,
+    TransferIn,
+    WrittenOut,
+)
 from services.intake.domain.cases import receipt_problem
-from shared.web import caller, requires
+from services.intake.domain.lifecycle import IllegalTransition
+from shared.db import Database, Transaction
+from shared.web import caller, error_body, requires
 
 blp = Blueprint("cases", __name__, url_prefix="/cases", description="Consultations and complaints")
 
+AGENTS = ("agent", "system", "supervisor")
+READERS = ("agent", "system", "supervisor", "department_staff", "department_head")
 
-def _db():  # type: ignore[no-untyped-def]
+
+def _db() -> Database:
     return current_app.extensions["cs"]["db"]
 
 
+def _vault():  # type: ignore[no-untyped-def]
+    return current_app.extensions["cs"]["vault"]
+
+
+def _invalid(field: str, message: str) -> None:
+    abort(422, errors={"json": {field: [message]}})
+
+
 @blp.post("")
-@requires("agent", "system", "supervisor")
+@requires(*AGENTS)
 @blp.arguments(CaseIn)
 @blp.response(201, CaseOut)
 def open_case(body: dict[str, Any]) -> dict[str, Any]:
@@ -30,17 +58,149 @@ def open_case(body: dict[str, Any]) -> dict[str, Any]:
     if body.get("received_at") is not None:
         problem = receipt_problem(body["received_at"], datetime.now(UTC))
         if problem:
-            abort(422, errors={"json": {"received_at": [problem]}})
+            _invalid("received_at", problem)
     with _db().transaction() as tx:
-        return commands.open_case(tx, body, agent_id=caller().subject)
+        customer_id = body.get("customer_id")
+        if customer_id is not None:
+            if not customers.exists(tx, customer_id):
+                _invalid("customer_id", "no such customer")
+        else:
+            customer_id = customers.find_id_by_account(tx, _vault(), body["customer_ref"])
+        return commands.open_case(tx, body, agent_id=caller().subject, customer_id=customer_id)
+
+
+@blp.get("")
+@requires(*READERS)
+@blp.arguments(CaseListQuery, location="query")
+@blp.response(200, CasePageOut)
+def list_cases(query: dict[str, Any]) -> dict[str, Any]:
+    """Cases with filters, newest first, a page at a time."""
+    page, per_page = query.pop("page"), query.pop("per_page")
+    return queries.list_cases(_db(), query, page, per_page)
 
 
 @blp.get("/<uuid:case_id>")
-@requires("agent", "system", "supervisor", "department_staff", "department_head")
+@requires(*READERS)
 @blp.response(200, CaseOut)
 def get_case(case_id: uuid.UUID) -> dict[str, Any]:
-    """One case as the agent sees it."""
+    """One case as the agent sees it, with its deadline once routing has started the clock."""
     case = queries.get_case(_db(), case_id)
     if case is None:
         abort(404, message=f"no case {case_id}")
     return case
+
+
+def _change(case_id: uuid.UUID, change: Callable[[Transaction], Any]) -> Response | None:
+    """Runs a move in one transaction; unknown case → 404, illegal move → 409."""
+    try:
+        with _db().transaction() as tx:
+            change(tx)
+    except commands.CaseNotFound:
+        return error_body(404, f"no case {case_id}")
+    except IllegalTransition as e:
+        return error_body(409, str(e))
+    return None
+
+
+def _moved(case_id: uuid.UUID, change: Callable[[Transaction], Any]) -> Any:
+    refused = _change(case_id, change)
+    return refused if refused is not None else queries.get_case(_db(), case_id)
+
+
+@blp.post("/<uuid:case_id>/transfer")
+@requires(*AGENTS)
+@blp.arguments(TransferIn)
+@blp.response(200, CaseOut)
+def transfer(body: dict[str, Any], case_id: uuid.UUID) -> Any:
+    """The front line cannot solve it: routing finds the responsible department."""
+    return _moved(
+        case_id,
+        lambda tx: commands.transfer_case(
+            tx, case_id, body["reason"], body["requested_department"], caller().subject
+        ),
+    )
+
+
+@blp.post("/<uuid:case_id>/resolve")
+@requires(*AGENTS, "department_staff", "department_head")
+@blp.arguments(ResolveIn)
+@blp.response(200, CaseOut)
+def resolve(body: dict[str, Any], case_id: uuid.UUID) -> Any:
+    """Resolved: at first contact, or after the department's work."""
+    return _moved(
+        case_id,
+        lambda tx: commands.resolve_case(
+            tx, case_id, body["resolution"], body["first_contact"], caller().subject
+        ),
+    )
+
+
+@blp.post("/<uuid:case_id>/close")
+@requires(*AGENTS)
+@blp.arguments(CloseIn)
+@blp.response(200, CaseOut)
+def close(body: dict[str, Any], case_id: uuid.UUID) -> Any:
+    """Closed after the follow-up confirmed it (followup does this through its event)."""
+    return _moved(
+        case_id, lambda tx: commands.close_case(tx, case_id, caller().subject, body["outcome"])
+    )
+
+
+@blp.post("/<uuid:case_id>/reopen")
+@requires(*AGENTS)
+@blp.arguments(ReopenIn)
+@blp.response(200, CaseOut)
+def reopen(body: dict[str, Any], case_id: uuid.UUID) -> Any:
+    """Not solved after all: back to work, with a new clock."""
+    return _moved(
+        case_id, lambda tx: commands.reopen_case(tx, case_id, body["reason"], caller().subject)
+    )
+
+
+@blp.post("/<uuid:case_id>/eta")
+@requires(*AGENTS, "department_staff", "department_head")
+@blp.arguments(EtaIn)
+@blp.response(200, CaseOut)
+def eta(body: dict[str, Any], case_id: uuid.UUID) -> Any:
+    """The estimated completion time told to the customer of a complex case, or its update."""
+    return _moved(
+        case_id,
+        lambda tx: commands.give_eta(tx, case_id, body["eta"], body["note"], caller().subject),
+    )
+
+
+@blp.post("/<uuid:case_id>/interactions")
+@requires(*AGENTS, "department_staff", "department_head")
+@blp.arguments(InteractionIn)
+@blp.response(201, WrittenOut)
+def add_interaction(body: dict[str, Any], case_id: uuid.UUID) -> Any:
+    """A call in or out, a reply to the customer, an internal note."""
+    refused = _change(
+        case_id,
+        lambda tx: commands.add_interaction(
+            tx, case_id, body["type"], caller().subject, body["text"], at=body["at"]
+        ),
+    )
+    return refused if refused is not None else {"case_id": case_id, "type": body["type"]}
+
+
+@blp.get("/<uuid:case_id>/timeline")
+@requires(*READERS)
+@blp.response(200, TimelineOut)
+def timeline(case_id: uuid.UUID) -> dict[str, Any]:
+    """Everything that happened to the case, in time order, with who and when."""
+    entries = queries.timeline(_db(), case_id)
+    if entries is None:
+        abort(404, message=f"no case {case_id}")
+    return {"case_id": case_id, "items": entries}
+
+
+@blp.get("/<uuid:case_id>/acknowledgement")
+@requires(*READERS)
+@blp.response(200, AcknowledgementOut)
+def acknowledgement(case_id: uuid.UUID) -> dict[str, Any]:
+    """What the customer is told: case number, what happens next, the deadline."""
+    ack = queries.acknowledgement(_db(), case_id)
+    if ack is None:
+        abort(404, message=f"no acknowledgement for case {case_id} (yet: it follows the clock)")
+    return ack

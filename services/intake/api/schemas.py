@@ -1,11 +1,20 @@
-"""Request and response schemas of intake's HTTP API."""
+"""Request and response schemas of intake's case API."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.intake.domain.cases import CATEGORIES, CHANNELS, KINDS, PRIORITIES
+from services.intake.domain.cases import (
+    CATEGORIES,
+    CHANNELS,
+    IDENTITY_METHODS,
+    INTERACTION_TYPES,
+    KINDS,
+    PRIORITIES,
+)
 from shared.web import StrictSchema
+
+_reason = fields.Str(required=True, validate=validate.Length(min=1, max=500))
 
 
 class CaseIn(StrictSchema):
@@ -13,13 +22,20 @@ class CaseIn(StrictSchema):
     channel = fields.Str(required=True, validate=validate.OneOf(CHANNELS))
     category = fields.Str(required=True, validate=validate.OneOf(list(CATEGORIES)))
     region = fields.Str(required=True, validate=validate.Length(min=1, max=80))
-    customer_ref = fields.Str(required=True, validate=validate.Length(min=1, max=64))
+    customer_ref = fields.Str(validate=validate.Length(min=1, max=64))
+    customer_id = fields.UUID()
     content = fields.Str(required=True, validate=validate.Length(min=1, max=20000))
     identity_verified = fields.Bool(required=True)
+    identity_method = fields.Str(validate=validate.OneOf(IDENTITY_METHODS), load_default=None)
     priority = fields.Str(load_default="normal", validate=validate.OneOf(PRIORITIES))
     received_at = fields.AwareDateTime(
         load_default=None, metadata={"description": "when the case arrived; default now"}
     )
+
+    @validates_schema
+    def names_a_customer(self, data: dict, **_: object) -> None:
+        if not data.get("customer_ref") and not data.get("customer_id"):
+            raise ValidationError("give customer_ref or customer_id", "customer_ref")
 
 
 class CaseOut(Schema):
@@ -31,9 +47,102 @@ class CaseOut(Schema):
     region = fields.Str()
     priority = fields.Str()
     customer_ref = fields.Str()
+    customer_id = fields.UUID(allow_none=True)
     content = fields.Str()
     identity_verified = fields.Bool()
+    identity_method = fields.Str(allow_none=True)
     state = fields.Str()
     agent_id = fields.Str(allow_none=True)
     received_at = fields.DateTime()
     opened_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True, metadata={"description": "the customer deadline"})
+    due_provisional = fields.Bool(allow_none=True)
+    department = fields.Str(allow_none=True)
+    assignee_id = fields.Str(allow_none=True)
+    eta = fields.DateTime(allow_none=True)
+    first_contact = fields.Bool(allow_none=True)
+    resolution = fields.Str(allow_none=True)
+    resolved_by = fields.Str(allow_none=True)
+    resolved_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    reopen_count = fields.Int()
+
+
+class CaseListQuery(StrictSchema):
+    state = fields.Str(
+        validate=validate.OneOf(
+            ("open", "transferred", "in_department", "resolved", "closed", "reopened")
+        )
+    )
+    kind = fields.Str(validate=validate.OneOf(KINDS))
+    channel = fields.Str(validate=validate.OneOf(CHANNELS))
+    category = fields.Str(validate=validate.OneOf(list(CATEGORIES)))
+    region = fields.Str(validate=validate.Length(min=1, max=80))
+    customer_id = fields.UUID()
+    received_from = fields.Date(metadata={"description": "first day of receipt (Asia/Shanghai)"})
+    received_to = fields.Date(metadata={"description": "last day of receipt, included"})
+    overdue = fields.Bool()
+    page = fields.Int(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class CasePageOut(Schema):
+    items = fields.List(fields.Nested(CaseOut))
+    page = fields.Int()
+    per_page = fields.Int()
+    total = fields.Int()
+
+
+class TransferIn(StrictSchema):
+    reason = _reason
+    requested_department = fields.Str(load_default=None, validate=validate.Length(min=1, max=40))
+
+
+class ResolveIn(StrictSchema):
+    resolution = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
+    first_contact = fields.Bool(load_default=False)
+
+
+class CloseIn(StrictSchema):
+    outcome = fields.Str(load_default="confirmed", validate=validate.Length(min=1, max=40))
+
+
+class ReopenIn(StrictSchema):
+    reason = _reason
+
+
+class EtaIn(StrictSchema):
+    eta = fields.AwareDateTime(required=True)
+    note = fields.Str(load_default=None, validate=validate.Length(max=2000))
+
+
+class InteractionIn(StrictSchema):
+    type = fields.Str(required=True, validate=validate.OneOf(INTERACTION_TYPES))
+    text = fields.Str(load_default=None, validate=validate.Length(max=20000))
+    at = fields.AwareDateTime(load_default=None)
+
+
+class TimelineEntryOut(Schema):
+    id = fields.Int()
+    at = fields.DateTime()
+    type = fields.Str()
+    by = fields.Str()
+    detail = fields.Dict()
+
+
+class TimelineOut(Schema):
+    case_id = fields.UUID()
+    items = fields.List(fields.Nested(TimelineEntryOut))
+
+
+class AcknowledgementOut(Schema):
+    case_no = fields.Str()
+    template = fields.Str()
+    text = fields.Str()
+    due_at = fields.DateTime(allow_none=True)
+    at = fields.DateTime()
+
+
+class WrittenOut(Schema):
+    case_id = fields.UUID()
+    type = fields.Str()

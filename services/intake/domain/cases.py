@@ -18,6 +18,10 @@ CATEGORIES = {
     "service_attitude": "service attitude",
     "other": "other",
 }
+# how the agent confirmed who the customer is
+IDENTITY_METHODS = ("account_id_digits", "sms_code", "caller_id", "in_person")
+# what can be added to a case's timeline by hand
+INTERACTION_TYPES = ("call_in", "call_out", "reply", "note")
 # readable over the phone: TS (投诉) for complaints, ZX (咨询) for consultations
 CASE_NO_PREFIX = {"complaint": "TS", "consultation": "ZX"}
 # a case may be recorded after it arrived, but not before: allow for clocks a little apart

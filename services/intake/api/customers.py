@@ -1,0 +1,369 @@
+"""`/customers` (personal data, consent) and `/access-log` (who saw personal data unmasked).
+
+Responses mask personal data. `?reveal=true` shows it in clear to a caller holding the
+`pii:read` permission who says why (`X-Access-Reason`), and logs that in the same transaction.
+Validation messages never repeat the value that was refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn
+
+from flask import Response, current_app, request
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, ValidationError, fields, validate
+from webargs.fields import DelimitedList
+
+from services.intake import customers
+from services.intake.domain import masking
+from services.intake.vault import Vault
+from shared.db import Database
+from shared.web import StrictSchema, caller, error_body, requires
+
+blp = Blueprint(
+    "customers", __name__, url_prefix="/customers", description="Customers and their consent"
+)
+access_blp = Blueprint(
+    "access_log", __name__, url_prefix="/access-log", description="Unmasked reads of personal data"
+)
+
+WRITE_ROLES = ("agent", "supervisor", "system")
+READ_ROLES = ("agent", "supervisor", "system", "department_staff", "department_head")
+PII_SCOPE = "pii:read"
+REASON_HEADER = "X-Access-Reason"
+MAX_REASON = 500
+CONSENT_CHANNELS = ("hotline", "email", "online", "in_person", "written")
+PURPOSE = r"^[a-z][a-z0-9_]{1,63}$"
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _db() -> Database:
+    return current_app.extensions["cs"]["db"]
+
+
+def _vault() -> Vault:
+    return current_app.extensions["cs"]["vault"]
+
+
+@blp.after_request
+def _no_store(response: Response) -> Response:
+    """Personal data, even masked, must not linger in shared caches."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- fields that normalise, and whose errors never contain the input ---------------------------
+
+
+class Trimmed(fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class Phone(fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        normal = masking.normalise_phone(super()._deserialize(value, attr, data, **kwargs))
+        if normal is None:
+            raise ValidationError(masking.PHONE_PROBLEM)
+        return normal
+
+
+class IdNumber(fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        normal = masking.normalise_id_number(super()._deserialize(value, attr, data, **kwargs))
+        if normal is None:
+            raise ValidationError(masking.ID_NUMBER_PROBLEM)
+        return normal
+
+
+class Email(fields.Email):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+def _phones(**kwargs: Any) -> fields.List:
+    return fields.List(Phone(), validate=validate.Length(max=5), **kwargs)
+
+
+# --- schemas ---------------------------------------------------------------------------------
+
+
+class AddressIn(StrictSchema):
+    region = Trimmed(required=True, validate=validate.Length(min=1, max=80))
+    district = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=80))
+    line = Trimmed(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
+
+
+class AddressPatch(StrictSchema):
+    region = Trimmed(validate=validate.Length(min=1, max=80))
+    district = Trimmed(allow_none=True, validate=validate.Length(max=80))
+    line = Trimmed(allow_none=True, validate=validate.Length(min=1, max=200))
+
+
+class CustomerIn(StrictSchema):
+    account_no = Trimmed(required=True, validate=validate.Length(min=1, max=64))
+    name = Trimmed(required=True, validate=validate.Length(min=1, max=50))
+    phones = _phones(load_default=list)
+    id_number = IdNumber(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "18 characters, GB 11643 check character; 15-digit refused"},
+    )
+    email = Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    address = fields.Nested(AddressIn, required=True)
+
+
+class CustomerPatch(StrictSchema):
+    """Any subset; `null` clears id_number, email, address.district, address.line."""
+
+    account_no = Trimmed(validate=validate.Length(min=1, max=64))
+    name = Trimmed(validate=validate.Length(min=1, max=50))
+    phones = _phones()
+    id_number = IdNumber(allow_none=True)
+    email = Email(allow_none=True, validate=validate.Length(max=254))
+    address = fields.Nested(AddressPatch)
+
+
+class AddressOut(Schema):
+    region = fields.Str()
+    district = fields.Str(allow_none=True)
+    line = fields.Str(allow_none=True)
+
+
+class CustomerOut(Schema):
+    id = fields.UUID()
+    account_no = fields.Str()
+    name = fields.Str()
+    phones = fields.List(fields.Str())
+    id_number = fields.Str(allow_none=True)
+    email = fields.Str(allow_none=True)
+    address = fields.Nested(AddressOut)
+    revealed = fields.List(
+        fields.Str(), metadata={"description": "fields shown in clear; the rest are masked"}
+    )
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class CustomerList(Schema):
+    items = fields.List(fields.Nested(CustomerOut))
+
+
+class RevealQuery(Schema):
+    reveal = fields.Bool(load_default=False)
+    fields_ = DelimitedList(
+        fields.Str(validate=validate.OneOf(customers.PII_FIELDS)),
+        data_key="fields",
+        metadata={"description": "with reveal: only these fields in clear (default all)"},
+    )
+
+
+class SearchQuery(Schema):
+    phone = fields.Str()
+    account_no = fields.Str()
+    email = fields.Str()
+
+
+class ConsentIn(StrictSchema):
+    purpose = fields.Str(
+        required=True,
+        validate=validate.Regexp(PURPOSE, error="lower-case letters, digits and _, 2–64 long"),
+    )
+    granted = fields.Bool(required=True, metadata={"description": "false records a withdrawal"})
+    channel = fields.Str(required=True, validate=validate.OneOf(CONSENT_CHANNELS))
+    at = fields.AwareDateTime(
+        load_default=None, metadata={"description": "when the customer decided; default now"}
+    )
+
+
+class ConsentOut(Schema):
+    id = fields.Int()
+    purpose = fields.Str()
+    granted = fields.Bool()
+    channel = fields.Str()
+    at = fields.DateTime()
+    recorded_at = fields.DateTime()
+    recorded_by = fields.Str()
+
+
+class ConsentState(Schema):
+    purpose = fields.Str()
+    may_share = fields.Bool()
+    since = fields.DateTime(allow_none=True)
+    channel = fields.Str()
+
+
+class Consents(Schema):
+    current = fields.List(fields.Nested(ConsentState))
+    history = fields.List(fields.Nested(ConsentOut))
+
+
+class MayShare(Schema):
+    purpose = fields.Str()
+    may_share = fields.Bool()
+    since = fields.DateTime(allow_none=True)
+
+
+class AccessLogQuery(Schema):
+    customer_id = fields.UUID()
+    by = fields.Str()
+    limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class AccessLogEntry(Schema):
+    id = fields.Int()
+    at = fields.DateTime()
+    by = fields.Str()
+    customer_id = fields.UUID()
+    fields_ = fields.List(fields.Str(), data_key="fields", attribute="fields")
+    reason = fields.Str()
+    correlation_id = fields.Str(allow_none=True)
+
+
+class AccessLog(Schema):
+    items = fields.List(fields.Nested(AccessLogEntry))
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+def _not_found(customer_id: uuid.UUID) -> NoReturn:
+    abort(404, message=f"no customer {customer_id}")
+
+
+def _access_reason() -> str:
+    """The stated reason; UTF-8 sent raw arrives as latin-1 through WSGI and is decoded here."""
+    raw = request.headers.get(REASON_HEADER, "")
+    with contextlib.suppress(UnicodeError):
+        raw = raw.encode("latin-1").decode("utf-8")
+    return raw.strip()
+
+
+@blp.post("")
+@requires(*WRITE_ROLES)
+@blp.arguments(CustomerIn)
+@blp.response(201, CustomerOut)
+def create_customer(body: dict[str, Any]) -> Any:
+    """Record a customer; the response is masked."""
+    try:
+        with _db().transaction() as tx:
+            customer = customers.create(tx, _vault(), body, by=caller().subject)
+    except customers.DuplicateAccount as e:
+        return error_body(409, str(e))
+    return customers.present(customer)
+
+
+@blp.get("")
+@requires(*READ_ROLES)
+@blp.arguments(SearchQuery, location="query")
+@blp.response(200, CustomerList)
+def search_customers(query: dict[str, Any]) -> Any:
+    """Find customers by phone, account number or e-mail (all given must match); masked."""
+    given = {k: v for k, v in query.items() if v.strip()}
+    if not given:
+        return error_body(
+            400, "give phone, account_no or email to search by: customers are not listed"
+        )
+    if "phone" in given and not any(ch.isdigit() for ch in given["phone"]):
+        return error_body(400, "phone must contain digits")
+    with _db().transaction() as tx:
+        return {"items": customers.search(tx, _vault(), **given)}
+
+
+@blp.get("/<uuid:customer_id>")
+@requires(*READ_ROLES)
+@blp.arguments(RevealQuery, location="query")
+@blp.response(200, CustomerOut)
+def get_customer(query: dict[str, Any], customer_id: uuid.UUID) -> Any:
+    """One customer, masked; `?reveal=true` (pii:read and X-Access-Reason) shows it in clear."""
+    if not query["reveal"]:
+        with _db().transaction() as tx:
+            record = customers.get_masked(tx, _vault(), customer_id)
+    else:
+        if not caller().has_scope(PII_SCOPE):
+            return error_body(403, f"revealing personal data needs the {PII_SCOPE} permission")
+        reason = _access_reason()
+        if not reason:
+            return error_body(400, f"say why you need the data, in the {REASON_HEADER} header")
+        if len(reason) > MAX_REASON:
+            return error_body(400, f"{REASON_HEADER} is longer than {MAX_REASON} characters")
+        with _db().transaction() as tx:
+            record = customers.reveal(
+                tx,
+                _vault(),
+                customer_id,
+                by=caller().subject,
+                reason=reason,
+                fields=query.get("fields_") or customers.PII_FIELDS,
+            )
+    if record is None:
+        _not_found(customer_id)
+    return record
+
+
+@blp.patch("/<uuid:customer_id>")
+@requires(*WRITE_ROLES)
+@blp.arguments(CustomerPatch)
+@blp.response(200, CustomerOut)
+def update_customer(changes: dict[str, Any], customer_id: uuid.UUID) -> Any:
+    """Change any fields; the response is masked."""
+    try:
+        with _db().transaction() as tx:
+            customer = customers.update(tx, _vault(), customer_id, changes)
+    except customers.DuplicateAccount as e:
+        return error_body(409, str(e))
+    if customer is None:
+        _not_found(customer_id)
+    return customers.present(customer)
+
+
+@blp.post("/<uuid:customer_id>/consents")
+@requires(*WRITE_ROLES)
+@blp.arguments(ConsentIn)
+@blp.response(201, ConsentOut)
+def record_consent(body: dict[str, Any], customer_id: uuid.UUID) -> Any:
+    """Record a grant (`granted: true`) or a withdrawal of consent to share for a purpose."""
+    if body["at"] is not None and body["at"] > datetime.now(UTC) + MAX_CLOCK_SKEW:
+        abort(422, errors={"json": {"at": ["lies in the future"]}})
+    with _db().transaction() as tx:
+        row = customers.record_consent(tx, customer_id, **body, by=caller().subject)
+    if row is None:
+        _not_found(customer_id)
+    return row
+
+
+@blp.get("/<uuid:customer_id>/consents")
+@requires(*READ_ROLES)
+@blp.response(200, Consents)
+def list_consents(customer_id: uuid.UUID) -> Any:
+    """The current decision per purpose, and every decision ever recorded (newest first)."""
+    with _db().transaction() as tx:
+        state = customers.consents(tx, customer_id)
+    if state is None:
+        _not_found(customer_id)
+    return state
+
+
+@blp.get("/<uuid:customer_id>/consents/<purpose>")
+@requires(*READ_ROLES)
+@blp.response(200, MayShare)
+def may_share(customer_id: uuid.UUID, purpose: str) -> Any:
+    """May this customer's data be shared for `purpose` now? No decision means no."""
+    with _db().transaction() as tx:
+        answer = customers.may_share(tx, customer_id, purpose)
+    if answer is None:
+        _not_found(customer_id)
+    return answer
+
+
+@access_blp.get("")
+@requires("supervisor")
+@access_blp.arguments(AccessLogQuery, location="query")
+@access_blp.response(200, AccessLog)
+def read_access_log(query: dict[str, Any]) -> Any:
+    """Unmasked reads of personal data, newest first (supervisors only)."""
+    with _db().transaction() as tx:
+        return {"items": customers.access_log(tx, **query)}

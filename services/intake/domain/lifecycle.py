@@ -1,0 +1,45 @@
+"""The states of a case and the moves between them (no I/O).
+
+open → (transferred → in_department) → resolved → closed; a resolved or closed case can be
+reopened, and a reopened case moves on like an open one.
+"""
+
+from __future__ import annotations
+
+STATES = ("open", "transferred", "in_department", "resolved", "closed", "reopened")
+_WORKING = frozenset({"open", "reopened", "transferred", "in_department"})
+
+# action -> (states it may start from, state it leads to)
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "transfer": (frozenset({"open", "reopened"}), "transferred"),
+    "route": (frozenset({"transferred", "in_department"}), "in_department"),
+    "resolve": (_WORKING, "resolved"),
+    "close": (frozenset({"resolved"}), "closed"),
+    "reopen": (frozenset({"resolved", "closed"}), "reopened"),
+}
+# actions that only add to the timeline but need a case still being worked on
+ACTIVE_ONLY = frozenset({"eta"})
+
+
+class IllegalTransition(Exception):
+    """The action is not possible in the case's current state (HTTP 409)."""
+
+    def __init__(self, action: str, state: str) -> None:
+        allowed = sorted(a for a, (sources, _) in TRANSITIONS.items() if state in sources)
+        self.action, self.state, self.allowed = action, state, allowed
+        super().__init__(
+            f"cannot {action} a case that is {state}"
+            + (f"; possible now: {', '.join(allowed)}" if allowed else "")
+        )
+
+
+def next_state(state: str, action: str) -> str:
+    sources, target = TRANSITIONS[action]
+    if state not in sources:
+        raise IllegalTransition(action, state)
+    return target
+
+
+def is_active(state: str) -> bool:
+    """Still being worked on: an ETA can be given, interactions are expected."""
+    return state in _WORKING

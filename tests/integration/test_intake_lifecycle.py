@@ -1,0 +1,271 @@
+"""The life of a case in intake: every move emits its event once; illegal moves get 409."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared.events import new_event, parse_event
+from shared.testing.waiting import publish_and_wait
+
+CASE = {
+    "kind": "complaint",
+    "channel": "hotline",
+    "category": "broadband",
+    "region": "Haidian",
+    "customer_ref": "ACC-LIFE",
+    "content": "No signal since the storm",
+    "identity_verified": True,
+    "identity_method": "account_id_digits",
+}
+
+
+@pytest.fixture
+def intake(client):
+    return client("intake")
+
+
+@pytest.fixture
+def agent(auth):
+    return auth("agent", subject="agent-42")
+
+
+def open_case(intake, agent, **changes) -> dict:
+    r = intake.post("/cases", json=dict(CASE, **changes), headers=agent)
+    assert r.status_code == 201, r.json
+    return r.json
+
+
+def events_of(service_db, case_id: str) -> list:
+    with service_db("intake").transaction() as tx:
+        rows = tx.execute(
+            "SELECT body FROM outbox WHERE subject = %s ORDER BY seq", (case_id,)
+        ).fetchall()
+    return [parse_event(r[0].encode()) for r in rows]
+
+
+def types_of(service_db, case_id: str) -> list[str]:
+    return [e.type for e in events_of(service_db, case_id)]
+
+
+def timeline_types(intake, agent, case_id: str) -> list[str]:
+    r = intake.get(f"/cases/{case_id}/timeline", headers=agent)
+    assert r.status_code == 200
+    entries = r.json["items"]
+    times = [datetime.fromisoformat(e["at"]) for e in entries]
+    assert times == sorted(times)
+    assert all(e["by"] for e in entries)
+    return [e["type"] for e in entries]
+
+
+def test_first_contact_resolution_then_close(intake, agent, service_db):
+    case = open_case(intake, agent)
+    r = intake.post(
+        f"/cases/{case['id']}/resolve",
+        json={"resolution": "Reset the set-top box", "first_contact": True},
+        headers=agent,
+    )
+    assert r.status_code == 200 and r.json["state"] == "resolved" and r.json["first_contact"]
+    again = intake.post(f"/cases/{case['id']}/resolve", json={"resolution": "x"}, headers=agent)
+    assert again.status_code == 409 and "resolved" in again.json["message"]
+    assert (
+        intake.post(f"/cases/{case['id']}/close", json={}, headers=agent).json["state"] == "closed"
+    )
+    assert types_of(service_db, case["id"]) == ["case.opened", "case.resolved", "case.closed"]
+    resolved = events_of(service_db, case["id"])[1]
+    assert resolved.data["first_contact"] is True and resolved.data["resolved_by"] == "agent-42"
+    assert timeline_types(intake, agent, case["id"]) == [
+        "opened",
+        "identity_checked",
+        "resolved",
+        "closed",
+    ]
+
+
+def test_transfer_means_no_first_contact_and_reopen_starts_again(intake, agent, service_db):
+    case = open_case(intake, agent)
+    r = intake.post(
+        f"/cases/{case['id']}/transfer",
+        json={"reason": "Needs a field visit", "requested_department": "FIELD"},
+        headers=agent,
+    )
+    assert r.status_code == 200 and r.json["state"] == "transferred"
+    assert (
+        intake.post(
+            f"/cases/{case['id']}/transfer", json={"reason": "again"}, headers=agent
+        ).status_code
+        == 409
+    )
+    r = intake.post(
+        f"/cases/{case['id']}/resolve",
+        json={"resolution": "Replaced the cable", "first_contact": True},
+        headers=agent,
+    )
+    assert r.json["first_contact"] is False
+    r = intake.post(
+        f"/cases/{case['id']}/reopen", json={"reason": "Still no signal"}, headers=agent
+    )
+    assert r.status_code == 200 and r.json["state"] == "reopened" and r.json["reopen_count"] == 1
+    assert types_of(service_db, case["id"]) == [
+        "case.opened",
+        "case.transferred",
+        "case.resolved",
+        "case.reopened",
+    ]
+    transferred = events_of(service_db, case["id"])[1]
+    assert transferred.data["requested_department"] == "FIELD"
+
+
+@pytest.mark.parametrize(
+    "move, body",
+    [
+        ("close", {}),
+        ("reopen", {"reason": "x"}),
+    ],
+)
+def test_illegal_moves_from_open_get_409_and_write_nothing(intake, agent, service_db, move, body):
+    case = open_case(intake, agent)
+    r = intake.post(f"/cases/{case['id']}/{move}", json=body, headers=agent)
+    assert r.status_code == 409 and r.is_json
+    assert types_of(service_db, case["id"]) == ["case.opened"]
+
+
+def test_moves_on_an_unknown_case_are_404(intake, agent):
+    r = intake.post(f"/cases/{uuid.uuid4()}/resolve", json={"resolution": "x"}, headers=agent)
+    assert r.status_code == 404
+
+
+def test_eta_and_interactions_appear_on_the_timeline(intake, agent):
+    case = open_case(intake, agent)
+    eta = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+    r = intake.post(
+        f"/cases/{case['id']}/eta", json={"eta": eta.isoformat(), "note": "parts"}, headers=agent
+    )
+    assert r.status_code == 200 and datetime.fromisoformat(r.json["eta"]) == eta
+    intake.post(
+        f"/cases/{case['id']}/eta",
+        json={"eta": (eta + timedelta(days=1)).isoformat()},
+        headers=agent,
+    )
+    r = intake.post(
+        f"/cases/{case['id']}/interactions",
+        json={"type": "call_out", "text": "Told the customer"},
+        headers=agent,
+    )
+    assert r.status_code == 201
+    assert timeline_types(intake, agent, case["id"])[2:] == ["eta_given", "eta_updated", "call_out"]
+    bad = intake.post(
+        f"/cases/{case['id']}/interactions", json={"type": "telepathy"}, headers=agent
+    )
+    assert bad.status_code == 422 and "type" in bad.json["errors"]["json"]
+
+
+def test_listing_filters_and_pages(intake, agent):
+    region = f"R-{uuid.uuid4().hex[:6]}"
+    for kind in ("complaint", "complaint", "consultation"):
+        open_case(intake, agent, region=region, kind=kind)
+    r = intake.get(f"/cases?region={region}&kind=complaint&per_page=1&page=2", headers=agent)
+    assert r.status_code == 200
+    assert r.json["total"] == 2 and len(r.json["items"]) == 1 and r.json["page"] == 2
+    assert intake.get(f"/cases?region={region}&state=closed", headers=agent).json["total"] == 0
+    assert intake.get("/cases?state=sleeping", headers=agent).status_code == 422
+
+
+def test_routing_events_move_the_case_and_the_deadline_shows(
+    cs_settings, service_db, run_service, intake, agent
+):
+    run_service("intake", relay=False)
+    db = service_db("intake")
+    case = open_case(intake, agent)
+    case_id = case["id"]
+    intake.post(f"/cases/{case_id}/transfer", json={"reason": "needs NOC"}, headers=agent)
+    due = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    now = datetime.now(UTC)
+
+    def ev(type_, **data):
+        return new_event(type_, case_id, dict(case_id=case_id, **data), source="/routing")
+
+    publish_and_wait(
+        cs_settings,
+        db,
+        ev("sla.started", clock="customer", policy_version=1, due_at=due, provisional=False),
+    )
+    publish_and_wait(
+        cs_settings,
+        db,
+        ev("case.routed", department="NOC", assignee_id="s-1", due_at=due, routed_at=now),
+    )
+    publish_and_wait(cs_settings, db, ev("case.progressed", eta=due, by="s-1", at=now))
+    publish_and_wait(
+        cs_settings,
+        db,
+        ev(
+            "case.handled",
+            department="NOC",
+            handled_by="s-1",
+            resolution_code="line_repaired",
+            handled_at=now,
+        ),
+    )
+    got = intake.get(f"/cases/{case_id}", headers=agent).json
+    assert got["state"] == "resolved" and got["department"] == "NOC"
+    assert datetime.fromisoformat(got["due_at"]) == due and got["resolved_by"] == "s-1"
+    ack = intake.get(f"/cases/{case_id}/acknowledgement", headers=agent).json
+    assert ack["template"] == "ack.complaint.hotline"
+    assert case["case_no"] in ack["text"] and "2026年12月1日17:30" in ack["text"]
+    assert types_of(service_db, case_id) == [
+        "case.opened",
+        "case.transferred",
+        "case.acknowledged",
+        "case.resolved",
+    ]
+    # a follow-up that finds it unsolved reopens it; a confirmed one closes it
+    publish_and_wait(
+        cs_settings,
+        db,
+        new_event(
+            "followup.completed",
+            case_id,
+            {
+                "followup_id": "f-1",
+                "case_id": case_id,
+                "outcome": "unresolved",
+                "satisfaction": 2,
+                "agent_id": "agent-9",
+                "department": "NOC",
+                "completed_at": now,
+            },
+            source="/followup",
+        ),
+    )
+    assert intake.get(f"/cases/{case_id}", headers=agent).json["state"] == "reopened"
+    # a late duplicate of case.handled for a case already past it is skipped, not dead-lettered
+    late = ev(
+        "case.handled", department="NOC", handled_by="s-1", resolution_code="x", handled_at=now
+    )
+    intake.post(f"/cases/{case_id}/resolve", json={"resolution": "fixed"}, headers=agent)
+    publish_and_wait(cs_settings, db, late)
+    assert types_of(service_db, case_id).count("case.resolved") == 2
+
+
+def test_a_case_requested_event_opens_a_case(cs_settings, service_db, run_service, intake, agent):
+    run_service("intake", relay=False)
+    event = new_event(
+        "case.requested",
+        "portal-123",
+        {
+            "channel": "online",
+            "kind": "consultation",
+            "category": "package_change",
+            "region": "Chaoyang",
+            "customer_ref": "ACC-PORTAL",
+            "content": "Which package has HBO?",
+        },
+        source="/portal",
+    )
+    publish_and_wait(cs_settings, service_db("intake"), event)
+    r = intake.get("/cases?region=Chaoyang&channel=online", headers=agent)
+    assert r.json["total"] >= 1
+    assert any(c["content"] == "Which package has HBO?" for c in r.json["items"])
