@@ -113,6 +113,53 @@ def cmd_consume(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from shared.scheduler import Scheduler
+    from shared.service import load_service
+
+    settings = _process(args.service, "scheduler")
+    spec = load_service(args.service)
+    if spec.scheduled is None:
+        print(f"cs: {args.service} has no scheduled work", file=sys.stderr)
+        return 2
+    Scheduler(settings, args.service, spec.scheduled, stop=_stop_on_signals()).run()
+    return 0
+
+
+def cmd_calendar(args: argparse.Namespace) -> int:
+    """Routing's calendar from the command line: load an official year, list a year."""
+    from services.routing import calendar_admin, queries
+    from services.routing.domain.calendar_file import CalendarFileError, parse_schedule
+    from shared.db import Database
+
+    settings = Settings.from_env()
+    db = Database(settings, "routing", max_size=1)
+    try:
+        if args.action == "import":
+            try:
+                with open(args.target, encoding="utf-8") as f:
+                    year, days = parse_schedule(f.read())
+            except (OSError, CalendarFileError) as e:
+                print(f"cs: cannot load {args.target}: {e}", file=sys.stderr)
+                return 1
+            with db.transaction() as tx:
+                result = calendar_admin.import_year(tx, year, days, "cli")
+            print(
+                f"{year}: {result['days']} days loaded,"
+                f" {result['clocks_recomputed']} open clocks re-computed"
+            )
+        else:
+            shown = queries.calendar_year(db, int(args.target))
+            status = "official" if shown["official"] else "provisional (Mon-Fri + holidays)"
+            print(f"{shown['year']}: {status}")
+            for d in shown["exceptions"]:
+                kind = "working" if d["working"] else "off"
+                print(f"{d['day']}\t{kind}\t{d['reason']}\t({d['source']})")
+    finally:
+        db.close()
+    return 0
+
+
 def cmd_dead_letters(args: argparse.Namespace) -> int:
     from shared.dead_letters import list_dead_letters, replay_dead_letters
 
@@ -242,10 +289,16 @@ def build_parser() -> argparse.ArgumentParser:
     for name, func, text in (
         ("relay", cmd_relay, "publish a service's outbox"),
         ("consume", cmd_consume, "handle the events a service subscribes to"),
+        ("schedule", cmd_schedule, "run a service's periodic work (clock warnings, breaches)"),
     ):
         c = sub.add_parser(name, help=text)
         c.add_argument("service", choices=SERVICES)
         c.set_defaults(func=func)
+
+    cal = sub.add_parser("calendar", help="routing's working-day calendar")
+    cal.add_argument("action", choices=("import", "show"))
+    cal.add_argument("target", help="import: a CSV or JSON schedule file; show: a year")
+    cal.set_defaults(func=cmd_calendar)
 
     d = sub.add_parser("dead-letters", help="list or replay a service's dead letters")
     d.add_argument("action", choices=("list", "replay"))

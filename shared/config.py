@@ -54,6 +54,9 @@ class Settings:
     relay_batch: int = 500
     relay_poll_s: float = 1.0
     close_of_business: time = time(17, 30)
+    scheduler_interval_s: float = 5.0
+    # a breach not yet handled goes from the department head to the supervision group after this
+    escalation_after_h: float = 4.0
     log_level: str = "INFO"
     db_passwords: dict[str, str] = field(default_factory=dict)
 
@@ -77,6 +80,8 @@ class Settings:
             relay_batch=_int("CS_RELAY_BATCH", cls.relay_batch),
             relay_poll_s=_float("CS_RELAY_POLL_S", cls.relay_poll_s),
             close_of_business=time(int(hh), int(mm)),
+            scheduler_interval_s=_float("CS_SCHEDULER_INTERVAL_S", cls.scheduler_interval_s),
+            escalation_after_h=_float("CS_ESCALATION_AFTER_H", cls.escalation_after_h),
             log_level=_env("CS_LOG_LEVEL", "INFO"),
             db_passwords={s: _env(f"CS_{s.upper()}_DB_PASSWORD", f"{s}-local") for s in SERVICES},
         )

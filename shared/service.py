@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,8 @@ class ServiceSpec:
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     # work after the schema is up to date (seed data that comes from Python, not SQL)
     after_migrate: Callable[[Database, Settings], Any] | None = None
+    # periodic work for `cs schedule`: one batch per call, returns how much it did
+    scheduled: Callable[[Database, datetime], int] | None = None
 
     @property
     def source(self) -> str:

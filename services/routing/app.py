@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.routing.api import sla
+from services.routing.api import calendar, sla
 from shared.config import Settings
 from shared.db import Database
 from shared.web import create_api
@@ -15,4 +15,5 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     db = db or Database(settings, "routing")
     app, api = create_api("routing", settings, db)
     api.register_blueprint(sla.blp)
+    api.register_blueprint(calendar.blp)
     return app

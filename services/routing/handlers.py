@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
-from services.routing import commands
+from services.routing import clocks
 from shared.db import Transaction
 from shared.events import Event
 from shared.service import Handler
 
 
 def on_case_opened(tx: Transaction, event: Event) -> None:
-    data = event.data
-    commands.start_customer_clock(
+    """The clock starts at receipt (policy: consultation 1 working day, complaint 2)."""
+    d = event.data
+    received_at = d.get("received_at") or d["opened_at"]
+    clocks.record_case(tx, dict(d, opened_at=received_at))
+    clocks.start_customer_clock(
         tx,
-        case_id=data["case_id"],
-        kind=data["kind"],
-        priority=data["priority"],
-        received_at=data.get("received_at") or data["opened_at"],
+        case_id=d["case_id"],
+        kind=d["kind"],
+        priority=d["priority"],
+        received_at=received_at,
         close_of_business=tx.settings.close_of_business,
     )
 
 
+def on_case_resolved(tx: Transaction, event: Event) -> None:
+    clocks.stop_case_clocks(tx, case_id=event.data["case_id"], at=event.data["resolved_at"])
+
+
+def on_case_reopened(tx: Transaction, event: Event) -> None:
+    clocks.restart_customer_clock(tx, case_id=event.data["case_id"], at=event.data["reopened_at"])
+
+
+def on_case_closed(tx: Transaction, event: Event) -> None:
+    clocks.stop_case_clocks(tx, case_id=event.data["case_id"], at=event.data["closed_at"])
+
+
 EVENT_HANDLERS: dict[str, Handler] = {
     "case.opened": on_case_opened,
+    "case.resolved": on_case_resolved,
+    "case.reopened": on_case_reopened,
+    "case.closed": on_case_closed,
 }

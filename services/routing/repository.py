@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from services.routing.domain.calendar import WorkingCalendar
 from shared.db import Transaction
@@ -21,11 +21,13 @@ def calendar_from(tx: Transaction, start: date) -> WorkingCalendar:
     return WorkingCalendar({day: (working, reason) for day, working, reason in rows}, years)
 
 
-def sla_policy(tx: Transaction, kind: str, priority: str) -> dict | None:
-    """The policy for kind and priority, else the kind's normal one."""
+def sla_policy(tx: Transaction, kind: str, priority: str, at: datetime) -> dict | None:
+    """The policy in effect on the (Shanghai) date of `at` for kind and priority, else the
+    kind's normal one."""
     return tx.one(
         "SELECT kind, priority, working_days, warning_ratio, version FROM sla_policies"
         " WHERE kind = %s AND priority IN (%s, 'normal')"
-        " ORDER BY priority = %s DESC LIMIT 1",
-        (kind, priority, priority),
+        " AND effective_from <= (%s AT TIME ZONE 'Asia/Shanghai')::date"
+        " ORDER BY priority = %s DESC, effective_from DESC, version DESC LIMIT 1",
+        (kind, priority, at, priority),
     )

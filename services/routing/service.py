@@ -3,6 +3,7 @@ from pathlib import Path
 from services.routing.app import create_app
 from services.routing.calendar_seed import seed_official_years
 from services.routing.handlers import EVENT_HANDLERS
+from services.routing.scheduler import tick
 from shared.config import PORTS
 from shared.service import ServiceSpec
 
@@ -13,4 +14,5 @@ SPEC = ServiceSpec(
     create_app=create_app,
     handlers=EVENT_HANDLERS,
     after_migrate=seed_official_years,
+    scheduled=tick,
 )

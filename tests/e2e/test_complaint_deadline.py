@@ -45,6 +45,9 @@ def open_and_wait_for_clock(client, auth, body, headers=None):
         ("complaint", "2026-02-13T10:00:00+08:00", "2026-02-24T17:30:00+08:00", False),
         # received after hours: only the date counts; the makeup Saturday is the 1st day
         ("consultation", "2026-02-13T20:00:00+08:00", "2026-02-14T17:30:00+08:00", False),
+        # Labour Day: 05-01..05-05 off; Sat 05-09 is a makeup workday
+        ("complaint", "2026-04-30T15:00:00+08:00", "2026-05-07T17:30:00+08:00", False),
+        ("complaint", "2026-05-07T15:00:00+08:00", "2026-05-09T17:30:00+08:00", False),
         # National Day: 10-01..10-07 off
         ("complaint", "2026-09-30T09:00:00+08:00", "2026-10-09T17:30:00+08:00", False),
     ],

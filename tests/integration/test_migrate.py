@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from shared.migrate import migrate
+from shared.migrate import migrate, migration_files
 from shared.service import load_service
 
 
@@ -26,7 +26,8 @@ def test_migrating_again_applies_nothing_and_keeps_data(cs_settings, service_db)
     with service_db("routing").transaction() as tx:
         assert tx.execute("SELECT count(*) FROM calendar_years").fetchone()[0] == years
         versions = [r[0] for r in tx.execute("SELECT version FROM schema_migrations ORDER BY 1")]
-    assert versions == ["0001_calendar_and_clocks.sql", "shared/0001_outbox_inbox.sql"]
+    assert versions == sorted(v for v, _ in migration_files(load_service("routing")))
+    assert "shared/0001_outbox_inbox.sql" in versions
 
 
 def test_the_calendar_is_seeded_with_official_holidays_and_makeup_days(service_db):

@@ -112,7 +112,10 @@ def _env_names_read_by_shared() -> set[str]:
 
 
 def test_the_procfile_is_the_expected_process_list() -> None:
-    assert set(PROCFILE) == {f"{s}-{role}" for s in SERVICES for role in ROLES}
+    from shared.service import load_service
+
+    schedulers = {f"{s}-scheduler" for s in SERVICES if load_service(s).scheduled is not None}
+    assert set(PROCFILE) == {f"{s}-{role}" for s in SERVICES for role in ROLES} | schedulers
 
 
 def test_compose_runs_exactly_the_procfile_processes(app_services: dict) -> None:

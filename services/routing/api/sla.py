@@ -1,18 +1,26 @@
-"""`/cases/{id}/sla`: a case's time-limit clocks."""
+"""`/cases/{id}/sla` and `/sla/...`: time-limit clocks, pauses, risk lists and compliance."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import current_app
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields, validate
 
-from services.routing import queries
+from services.routing import clocks, queries
 from services.routing.domain.deadlines import SHANGHAI
-from shared.web import requires
+from shared.db import Database
+from shared.web import StrictSchema, caller, error_body, requires
 
-blp = Blueprint("sla", __name__, url_prefix="/cases", description="Time-limit clocks of cases")
+blp = Blueprint("sla", __name__, description="Time-limit clocks of cases")
+
+READERS = ("agent", "system", "supervisor", "department_staff", "department_head")
+
+
+def _db() -> Database:
+    return current_app.extensions["cs"]["db"]
 
 
 class PolicyOut(Schema):
@@ -23,48 +31,173 @@ class PolicyOut(Schema):
 
 
 class ClockOut(Schema):
-    clock = fields.Str()
-    generation = fields.Int()
+    case_id = fields.Str()
+    clock = fields.Str(metadata={"description": "customer or department"})
+    generation = fields.Int(metadata={"description": "1, then 2 after a reopening, ..."})
     policy = fields.Nested(PolicyOut)
+    department = fields.Str(allow_none=True)
+    assignee_id = fields.Str(allow_none=True)
     received_at = fields.DateTime()
     started_at = fields.DateTime()
     due_at = fields.DateTime()
+    warning_at = fields.DateTime(allow_none=True)
     provisional = fields.Bool()
-    state = fields.Str()
+    state = fields.Str(metadata={"description": "running, paused, met or breached"})
     stopped_at = fields.DateTime(allow_none=True)
+    breached_at = fields.DateTime(allow_none=True)
+    escalation_level = fields.Int()
+    paused_seconds = fields.Float()
 
 
 class CaseSlaOut(ClockOut):
-    case_id = fields.Str()
     clocks = fields.List(fields.Nested(ClockOut))
 
 
+class ClockListOut(Schema):
+    items = fields.List(fields.Nested(ClockOut))
+
+
+class PauseIn(StrictSchema):
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=500))
+
+
+class DepartmentQuery(StrictSchema):
+    department = fields.Str(validate=validate.Length(min=1, max=32))
+
+
+def _period(text: str) -> tuple[date, date]:
+    """`2026-Q4` or `2026-11` → [first day, first day after)."""
+    try:
+        if "-Q" in text:
+            year, q = text.split("-Q")
+            start = date(int(year), 3 * (int(q) - 1) + 1, 1)
+            months = 3
+        else:
+            year, month = text.split("-")
+            start = date(int(year), int(month), 1)
+            months = 1
+    except (ValueError, TypeError):
+        raise ValidationError("a quarter like 2026-Q4 or a month like 2026-11") from None
+    m = start.month - 1 + months
+    return start, date(start.year + m // 12, m % 12 + 1, 1)
+
+
+class ComplianceQuery(StrictSchema):
+    period = fields.Str(required=True, validate=lambda v: bool(_period(v)))
+    by = fields.Str(load_default="department", validate=validate.OneOf(("department", "kind")))
+
+
+class ComplianceRowOut(Schema):
+    key = fields.Str()
+    met = fields.Int()
+    breached = fields.Int()
+    open = fields.Int()
+    total = fields.Int()
+    compliance = fields.Float(allow_none=True, metadata={"description": "met / (met + breached)"})
+    median_hours = fields.Float(allow_none=True)
+
+
+class ComplianceOut(Schema):
+    period = fields.Str()
+    by = fields.Str()
+    items = fields.List(fields.Nested(ComplianceRowOut))
+
+
+def _local(value: datetime | None) -> datetime | None:
+    return value.astimezone(SHANGHAI) if value is not None else None
+
+
 def _clock(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "clock": row["clock"],
-        "generation": row["generation"],
-        "policy": {
-            "kind": row["kind"],
-            "priority": row["priority"],
-            "working_days": row["working_days"],
-            "version": row["policy_version"],
-        },
-        "received_at": row["received_at"].astimezone(SHANGHAI),
-        "started_at": row["started_at"].astimezone(SHANGHAI),
-        "due_at": row["due_at"].astimezone(SHANGHAI),
-        "provisional": row["provisional"],
-        "state": row["state"],
-        "stopped_at": row["stopped_at"] and row["stopped_at"].astimezone(SHANGHAI),
+    out = dict(row)
+    out["policy"] = {
+        "kind": row["kind"],
+        "priority": row["priority"],
+        "working_days": row["working_days"],
+        "version": row["policy_version"],
     }
+    for key in ("received_at", "started_at", "due_at", "warning_at", "stopped_at", "breached_at"):
+        out[key] = _local(row[key])
+    return out
 
 
-@blp.get("/<case_id>/sla")
-@requires("agent", "system", "supervisor", "department_staff", "department_head")
+@blp.get("/cases/<case_id>/sla")
+@requires(*READERS)
 @blp.response(200, CaseSlaOut)
 def case_sla(case_id: str) -> dict[str, Any]:
-    """The case's current customer clock at the top level, and all its clocks."""
-    rows = queries.case_clocks(current_app.extensions["cs"]["db"], case_id)
+    """The newest customer clock at the top level, and every clock of the case."""
+    return _case_sla(case_id)
+
+
+def _case_sla(case_id: str) -> dict[str, Any]:
+    rows = queries.case_clocks(_db(), case_id)
     if not rows:
         abort(404, message=f"no clock for case {case_id} (not opened, or not yet seen by routing)")
-    clocks = [_clock(r) for r in rows]
-    return {"case_id": case_id, **clocks[0], "clocks": clocks}
+    all_clocks = [_clock(r) for r in rows]
+    return {**all_clocks[0], "clocks": all_clocks}
+
+
+def _pause_or_resume(case_id: str, change) -> Any:  # type: ignore[no-untyped-def]
+    try:
+        with _db().transaction() as tx:
+            change(tx)
+    except clocks.ClockNotFound as e:
+        return error_body(404, str(e))
+    except clocks.ClockConflict as e:
+        return error_body(409, str(e))
+    return _case_sla(case_id)
+
+
+@blp.post("/cases/<case_id>/sla/pause")
+@requires("agent", "supervisor", "department_staff", "department_head")
+@blp.arguments(PauseIn)
+@blp.response(200, CaseSlaOut)
+def pause(body: dict[str, Any], case_id: str) -> Any:
+    """Waiting for the customer: the time until resumed is not counted."""
+    return _pause_or_resume(
+        case_id,
+        lambda tx: clocks.pause(
+            tx, case_id=case_id, reason=body["reason"], by=caller().subject, at=datetime.now(UTC)
+        ),
+    )
+
+
+@blp.post("/cases/<case_id>/sla/resume")
+@requires("agent", "supervisor", "department_staff", "department_head")
+@blp.response(200, CaseSlaOut)
+def resume(case_id: str) -> Any:
+    return _pause_or_resume(
+        case_id, lambda tx: clocks.resume(tx, case_id=case_id, at=datetime.now(UTC))
+    )
+
+
+@blp.get("/sla/at-risk")
+@requires(*READERS)
+@blp.arguments(DepartmentQuery, location="query")
+@blp.response(200, ClockListOut)
+def at_risk(query: dict[str, Any]) -> dict[str, Any]:
+    """Running clocks past their warning point, soonest deadline first."""
+    rows = queries.clocks_at_risk(_db(), query.get("department"), datetime.now(UTC))
+    return {"items": [_clock(r) for r in rows]}
+
+
+@blp.get("/sla/breached")
+@requires(*READERS)
+@blp.arguments(DepartmentQuery, location="query")
+@blp.response(200, ClockListOut)
+def breached(query: dict[str, Any]) -> dict[str, Any]:
+    """Breached clocks of cases still being worked on."""
+    return {"items": [_clock(r) for r in queries.clocks_breached(_db(), query.get("department"))]}
+
+
+@blp.get("/sla/compliance")
+@requires("supervisor", "department_head", "system")
+@blp.arguments(ComplianceQuery, location="query")
+@blp.response(200, ComplianceOut)
+def compliance(query: dict[str, Any]) -> dict[str, Any]:
+    """Time-limit compliance of customer clocks started in a period, per department or kind."""
+    start, end = _period(query["period"])
+    rows = queries.compliance(_db(), start, end, query["by"])
+    for r in rows:
+        done = r["met"] + r["breached"]
+        r["compliance"] = round(r["met"] / done, 4) if done else None
+    return {"period": query["period"], "by": query["by"], "items": rows}

@@ -8,7 +8,7 @@ after the date of receipt; only the Shanghai date of receipt counts, not the hou
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from services.routing.domain.calendar import WorkingCalendar
@@ -52,3 +52,42 @@ def working_day_deadline(
                 break
     due_at = datetime.combine(counted[-1], close_of_business, tzinfo=SHANGHAI)
     return Deadline(due_at=due_at, provisional=provisional, working_days=tuple(counted))
+
+
+DEFAULT_OPENING = time(8, 30)
+
+
+def working_hours_deadline(
+    start: datetime,
+    hours: float,
+    calendar: WorkingCalendar,
+    opening: time = DEFAULT_OPENING,
+    close_of_business: time = DEFAULT_CLOSE_OF_BUSINESS,
+) -> Deadline:
+    """`hours` of working time after `start`: only business hours of working days count.
+
+    A department's internal target (its OLA) is given in working hours: work handed over at
+    17:00 on a Friday with a 4-hour target is due at 12:00 on Monday.
+    """
+    if start.tzinfo is None or start.utcoffset() is None:
+        raise ValueError("start must be timezone-aware")
+    if hours <= 0:
+        raise ValueError(f"hours must be > 0, got {hours}")
+    local = start.astimezone(SHANGHAI)
+    remaining = timedelta(hours=hours)
+    day = calendar.day(local.date())
+    provisional = day.provisional
+    counted: list[date] = []
+    cursor = local
+    while True:
+        if day.working:
+            begin = max(cursor, datetime.combine(day.date, opening, tzinfo=SHANGHAI))
+            end = datetime.combine(day.date, close_of_business, tzinfo=SHANGHAI)
+            if begin < end:
+                counted.append(day.date)
+                if end - begin >= remaining:
+                    return Deadline(begin + remaining, provisional, tuple(counted))
+                remaining -= end - begin
+        day = calendar.day(day.date + timedelta(days=1))
+        provisional = provisional or day.provisional
+        cursor = datetime.combine(day.date, opening, tzinfo=SHANGHAI)

@@ -1,0 +1,146 @@
+"""`/calendar` and `/sla-policies`: the working-day calendar and the versioned time limits."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from services.routing import calendar_admin, policies, queries
+from services.routing.domain.calendar_file import CalendarFileError, parse_schedule
+from shared.db import Database
+from shared.web import StrictSchema, caller, error_body, requires
+
+blp = Blueprint("calendar", __name__, description="Working-day calendar and SLA policies")
+MANAGERS = ("supervisor", "admin")
+READERS = ("agent", "system", "supervisor", "department_staff", "department_head")
+
+
+def _db() -> Database:
+    return current_app.extensions["cs"]["db"]
+
+
+class YearQuery(StrictSchema):
+    year = fields.Int(required=True, validate=validate.Range(min=2000, max=2100))
+
+
+class DayOut(Schema):
+    day = fields.Date()
+    working = fields.Bool()
+    reason = fields.Str()
+    source = fields.Str()
+
+
+class YearOut(Schema):
+    year = fields.Int()
+    official = fields.Bool(metadata={"description": "false: days not listed are provisional"})
+    exceptions = fields.List(fields.Nested(DayOut))
+
+
+class ImportOut(Schema):
+    year = fields.Int()
+    days = fields.Int()
+    clocks_recomputed = fields.Int()
+
+
+class ExceptionIn(StrictSchema):
+    working = fields.Bool(required=True)
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+
+
+class ExceptionOut(Schema):
+    day = fields.Date()
+    working = fields.Bool()
+    reason = fields.Str()
+    clocks_recomputed = fields.Int()
+
+
+class PolicyQuery(StrictSchema):
+    at = fields.Date(metadata={"description": "the date to ask about; default today"})
+
+
+class PolicyIn(StrictSchema):
+    kind = fields.Str(required=True, validate=validate.OneOf(("consultation", "complaint")))
+    priority = fields.Str(
+        required=True, validate=validate.OneOf(("low", "normal", "high", "urgent"))
+    )
+    working_days = fields.Int(required=True, validate=validate.Range(min=1, max=60))
+    warning_ratio = fields.Float(load_default=0.75, validate=validate.Range(0.05, 0.99))
+    effective_from = fields.Date(required=True)
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=500))
+
+
+class PolicyVersionOut(Schema):
+    kind = fields.Str()
+    priority = fields.Str()
+    working_days = fields.Int()
+    warning_ratio = fields.Float()
+    version = fields.Int()
+    effective_from = fields.Date()
+    changed_by = fields.Str()
+    reason = fields.Str()
+    changed_at = fields.DateTime()
+
+
+class PolicyListOut(Schema):
+    at = fields.Date()
+    items = fields.List(fields.Nested(PolicyVersionOut))
+
+
+@blp.get("/calendar")
+@requires(*READERS)
+@blp.arguments(YearQuery, location="query")
+@blp.response(200, YearOut)
+def calendar_year(query: dict[str, Any]) -> dict[str, Any]:
+    """A year's days that differ from Monday–Friday, and whether the year is official."""
+    return queries.calendar_year(_db(), query["year"])
+
+
+@blp.post("/calendar/import")
+@requires(*MANAGERS)
+@blp.response(200, ImportOut)
+def import_calendar() -> Any:
+    """Load a year's official schedule (CSV or JSON body); re-computes provisional clocks."""
+    try:
+        year, days = parse_schedule(request.get_data(as_text=True))
+    except CalendarFileError as e:
+        return error_body(400, f"the schedule cannot be read: {e}")
+    with _db().transaction() as tx:
+        return calendar_admin.import_year(tx, year, days, caller().subject)
+
+
+@blp.put("/calendar/<string:day>")
+@requires(*MANAGERS)
+@blp.arguments(ExceptionIn)
+@blp.response(200, ExceptionOut)
+def set_exception(body: dict[str, Any], day: str) -> Any:
+    """A company exception for one date."""
+    try:
+        on = date.fromisoformat(day)
+    except ValueError:
+        return error_body(400, f"{day!r} is not a date (YYYY-MM-DD)")
+    with _db().transaction() as tx:
+        return calendar_admin.set_exception(tx, on, body["working"], body["reason"])
+
+
+@blp.get("/sla-policies")
+@requires(*READERS)
+@blp.arguments(PolicyQuery, location="query")
+@blp.response(200, PolicyListOut)
+def policies_in_effect(query: dict[str, Any]) -> dict[str, Any]:
+    """The time limits that applied on a date (default today)."""
+    on = query.get("at") or datetime.now(UTC).date()
+    return {"at": on, "items": queries.policies_at(_db(), on)}
+
+
+@blp.post("/sla-policies")
+@requires(*MANAGERS)
+@blp.arguments(PolicyIn)
+@blp.response(201, PolicyVersionOut)
+def revise_policy(body: dict[str, Any]) -> dict[str, Any]:
+    """A new version of a time limit from a date on (policy ch.8: the policy is revised)."""
+    with _db().transaction() as tx:
+        return policies.revise(tx, body, caller().subject)

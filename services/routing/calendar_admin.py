@@ -1,0 +1,93 @@
+"""Keeping the working-day calendar: an official year loaded by an operator, company
+exceptions, and the open clocks whose deadlines they move."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from services.routing import clocks, repository
+from services.routing.domain.deadlines import SHANGHAI, working_day_deadline
+from shared.db import Transaction
+
+OFFICIAL_SOURCES = ("chinese-calendar", "official-import")
+
+
+def import_year(
+    tx: Transaction, year: int, days: dict[date, tuple[bool, str]], by: str
+) -> dict[str, Any]:
+    """Replaces a year's official schedule (company exceptions stay) and re-computes the open
+    clocks that were provisional."""
+    tx.execute(
+        "DELETE FROM calendar_days WHERE day >= make_date(%s, 1, 1)"
+        " AND day < make_date(%s + 1, 1, 1) AND source = ANY(%s)",
+        (year, year, list(OFFICIAL_SOURCES)),
+    )
+    with tx.conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO calendar_days (day, working, reason, source)"
+            " VALUES (%s, %s, %s, 'official-import') ON CONFLICT (day) DO NOTHING",
+            [(d, working, reason) for d, (working, reason) in sorted(days.items())],
+        )
+    tx.execute(
+        "INSERT INTO calendar_years (year, source, loaded_at) VALUES (%s, %s, now())"
+        " ON CONFLICT (year) DO UPDATE SET source = excluded.source, loaded_at = now()",
+        (year, f"official-import by {by}"),
+    )
+    changed = recompute_open_clocks(tx, "provisional")
+    return {"year": year, "days": len(days), "clocks_recomputed": changed}
+
+
+def set_exception(tx: Transaction, day: date, working: bool, reason: str) -> dict[str, Any]:
+    """A company exception (an extra day off, a working Saturday); moves the open clocks that
+    count across that day."""
+    tx.execute(
+        "INSERT INTO calendar_days (day, working, reason, source) VALUES (%s, %s, %s, 'company')"
+        " ON CONFLICT (day) DO UPDATE SET working = excluded.working, reason = excluded.reason,"
+        " source = 'company'",
+        (day, working, reason),
+    )
+    changed = recompute_open_clocks(tx, "spanning", day)
+    return {"day": day, "working": working, "reason": reason, "clocks_recomputed": changed}
+
+
+def recompute_open_clocks(tx: Transaction, which: str, day: date | None = None) -> int:
+    """Re-computes open customer clocks ('provisional' ones, or those 'spanning' `day`);
+    announces every deadline that moved and returns how many moved."""
+    if which == "provisional":
+        condition, params = "provisional", []
+    else:
+        condition = (
+            "(received_at AT TIME ZONE 'Asia/Shanghai')::date < %s"
+            " AND %s <= (due_at AT TIME ZONE 'Asia/Shanghai')::date + 7"
+        )
+        params = [day, day]
+    open_clocks = tx.all(
+        "SELECT * FROM sla_clocks WHERE clock = 'customer' AND stopped_at IS NULL AND "
+        + condition
+        + " ORDER BY id FOR UPDATE",
+        params,
+    )
+    changed = 0
+    for clock in open_clocks:
+        received_on = clock["received_at"].astimezone(SHANGHAI).date()
+        calendar = repository.calendar_from(tx, received_on)
+        deadline = working_day_deadline(
+            clock["received_at"], clock["working_days"], calendar, tx.settings.close_of_business
+        )
+        due = deadline.due_at + timedelta(seconds=clock["paused_seconds"])
+        if due == clock["due_at"] and deadline.provisional == clock["provisional"]:
+            continue
+        ratio = float(clock["warning_ratio"])
+        tx.execute(
+            "UPDATE sla_clocks SET due_at = %s, provisional = %s, warning_at = %s WHERE id = %s",
+            (
+                due,
+                deadline.provisional,
+                clock["started_at"] + (due - clock["started_at"]) * ratio,
+                clock["id"],
+            ),
+        )
+        clocks.announce(tx, dict(clock, due_at=due, provisional=deadline.provisional))
+        changed += 1
+    return changed

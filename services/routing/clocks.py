@@ -1,0 +1,375 @@
+"""SLA clocks: started, stopped, paused and restarted; each start announced as `sla.started`.
+
+A case has a customer clock (policy: a consultation is answered within 1 working day, a
+complaint handled within 2) and, once a department has it, a department clock (the
+department's own, shorter target in working hours). A reopened case gets a new generation of
+clocks; the old ones stay for reporting. The scheduler (services/routing/scheduler.py) turns
+running clocks into warnings, breaches and escalations.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from services.routing import repository
+from services.routing.domain.deadlines import (
+    SHANGHAI,
+    working_day_deadline,
+    working_hours_deadline,
+)
+from shared.db import Transaction
+from shared.events import new_event
+
+SOURCE = "/routing"
+
+
+class ClockNotFound(LookupError):
+    pass
+
+
+class ClockConflict(Exception):
+    """The clock is not in a state that allows this (HTTP 409)."""
+
+
+def announce(tx: Transaction, clock: dict[str, Any]) -> None:
+    tx.emit(
+        new_event(
+            "sla.started",
+            clock["case_id"],
+            {
+                "case_id": clock["case_id"],
+                "clock": clock["clock"],
+                "policy_version": clock["policy_version"],
+                "due_at": clock["due_at"],
+                "provisional": clock["provisional"],
+            },
+            source=SOURCE,
+        )
+    )
+
+
+def _warning_at(started: datetime, due: datetime, ratio: float) -> datetime:
+    return started + (due - started) * ratio
+
+
+_INSERT_CLOCK = """
+INSERT INTO sla_clocks (case_id, clock, generation, kind, priority, working_days, policy_version,
+                        received_at, started_at, due_at, provisional, warning_ratio, warning_at,
+                        department, assignee_id, ola_hours)
+VALUES (%(case_id)s, %(clock)s, %(generation)s, %(kind)s, %(priority)s, %(working_days)s,
+        %(policy_version)s, %(received_at)s, %(started_at)s, %(due_at)s, %(provisional)s,
+        %(warning_ratio)s, %(warning_at)s, %(department)s, %(assignee_id)s, %(ola_hours)s)
+ON CONFLICT (case_id, clock, generation) DO NOTHING
+RETURNING id, case_id, clock, generation, due_at, provisional, policy_version
+"""
+
+
+def record_case(tx: Transaction, facts: dict[str, Any]) -> None:
+    """Remembers what routing needs of a case: its clocks and its routing depend on it."""
+    tx.execute(
+        "INSERT INTO case_facts (case_id, kind, priority, category, region, channel, opened_at)"
+        " VALUES (%(case_id)s, %(kind)s, %(priority)s, %(category)s, %(region)s, %(channel)s,"
+        " %(opened_at)s) ON CONFLICT (case_id) DO NOTHING",
+        facts,
+    )
+
+
+def start_customer_clock(
+    tx: Transaction,
+    *,
+    case_id: str,
+    kind: str,
+    priority: str,
+    received_at: datetime,
+    close_of_business: time,
+    generation: int = 1,
+) -> dict[str, Any] | None:
+    """Starts the case's customer clock from the policy for its kind and priority.
+
+    Returns the clock, or None when this generation already has one (the event came twice).
+    """
+    policy = repository.sla_policy(tx, kind, priority, received_at)
+    if policy is None:
+        raise LookupError(f"no SLA policy for kind {kind!r}")
+    calendar = repository.calendar_from(tx, received_at.astimezone(SHANGHAI).date())
+    deadline = working_day_deadline(
+        received_at, policy["working_days"], calendar, close_of_business
+    )
+    ratio = float(policy["warning_ratio"])
+    clock = tx.one(
+        _INSERT_CLOCK,
+        {
+            "case_id": case_id,
+            "clock": "customer",
+            "generation": generation,
+            "kind": kind,
+            "priority": priority,
+            "working_days": policy["working_days"],
+            "policy_version": policy["version"],
+            "received_at": received_at,
+            "started_at": received_at,
+            "due_at": deadline.due_at,
+            "provisional": deadline.provisional,
+            "warning_ratio": ratio,
+            "warning_at": _warning_at(received_at, deadline.due_at, ratio),
+            "department": None,
+            "assignee_id": None,
+            "ola_hours": None,
+        },
+    )
+    if clock is not None:
+        announce(tx, clock)
+    return clock
+
+
+def _current(tx: Transaction, case_id: str, clock: str, lock: bool = True) -> dict | None:
+    """The newest generation's clock of this kind for the case, running or not."""
+    return tx.one(
+        "SELECT * FROM sla_clocks WHERE case_id = %s AND clock = %s"
+        " ORDER BY generation DESC LIMIT 1" + (" FOR UPDATE" if lock else ""),
+        (case_id, clock),
+    )
+
+
+def start_department_clock(
+    tx: Transaction,
+    *,
+    case_id: str,
+    department: str,
+    assignee_id: str | None,
+    ola_hours: float | None,
+    routed_at: datetime,
+) -> datetime:
+    """Starts the department's clock; returns its due time (the work item's due_at).
+
+    The department's target (`ola_hours`, working hours) never reaches past the customer
+    deadline; without a target the customer deadline is the department's too.
+    """
+    customer = _current(tx, case_id, "customer")
+    customer_due = customer["due_at"] if customer else None
+    generation = customer["generation"] if customer else 1
+    calendar = repository.calendar_from(tx, routed_at.astimezone(SHANGHAI).date())
+    provisional = bool(customer and customer["provisional"])
+    if ola_hours:
+        deadline = working_hours_deadline(routed_at, float(ola_hours), calendar)
+        due, provisional = deadline.due_at, provisional or deadline.provisional
+        if customer_due is not None and customer_due < due:
+            due = customer_due
+    elif customer_due is not None:
+        due = customer_due
+    else:
+        deadline = working_day_deadline(routed_at, 2, calendar, tx.settings.close_of_business)
+        due, provisional = deadline.due_at, deadline.provisional
+    ratio = float(customer["warning_ratio"]) if customer else 0.75
+    # a case routed again (another department) starts the department clock anew
+    existing = _current(tx, case_id, "department")
+    if existing is not None and existing["generation"] == generation:
+        tx.execute(
+            "UPDATE sla_clocks SET department = %s, assignee_id = %s, started_at = %s,"
+            " due_at = %s, warning_at = %s, provisional = %s, ola_hours = %s, state = 'running',"
+            " warned_at = NULL, breached_at = NULL, escalation_level = 0, stopped_at = NULL"
+            " WHERE id = %s",
+            (
+                department,
+                assignee_id,
+                routed_at,
+                due,
+                _warning_at(routed_at, due, ratio),
+                provisional,
+                ola_hours,
+                existing["id"],
+            ),
+        )
+        clock = dict(existing, due_at=due, provisional=provisional)
+    else:
+        clock = tx.one(
+            _INSERT_CLOCK,
+            {
+                "case_id": case_id,
+                "clock": "department",
+                "generation": generation,
+                "kind": customer["kind"] if customer else "complaint",
+                "priority": customer["priority"] if customer else "normal",
+                "working_days": customer["working_days"] if customer else 2,
+                "policy_version": customer["policy_version"] if customer else 1,
+                "received_at": routed_at,
+                "started_at": routed_at,
+                "due_at": due,
+                "provisional": provisional,
+                "warning_ratio": ratio,
+                "warning_at": _warning_at(routed_at, due, ratio),
+                "department": department,
+                "assignee_id": assignee_id,
+                "ola_hours": ola_hours,
+            },
+        )
+    if customer is not None and customer["stopped_at"] is None:
+        tx.execute(
+            "UPDATE sla_clocks SET department = %s, assignee_id = %s WHERE id = %s",
+            (department, assignee_id, customer["id"]),
+        )
+    announce(tx, clock)
+    return due
+
+
+def set_assignee(
+    tx: Transaction, *, case_id: str, department: str, assignee_id: str | None
+) -> None:
+    """Who a breach would be charged to: the open clocks of the case follow the work item."""
+    tx.execute(
+        "UPDATE sla_clocks SET department = %s, assignee_id = %s"
+        " WHERE case_id = %s AND stopped_at IS NULL",
+        (department, assignee_id, case_id),
+    )
+
+
+def _stop(tx: Transaction, clock: dict[str, Any], at: datetime) -> None:
+    """Stops one clock: `sla.met` when it finished in time; a breached one stays breached."""
+    if clock["state"] == "paused":
+        _close_pause(tx, clock, at)
+    met = clock["breached_at"] is None and at <= clock["due_at"]
+    tx.execute(
+        "UPDATE sla_clocks SET stopped_at = %s, state = %s WHERE id = %s",
+        (at, "met" if met else "breached", clock["id"]),
+    )
+    if met:
+        tx.emit(
+            new_event(
+                "sla.met",
+                clock["case_id"],
+                {
+                    "case_id": clock["case_id"],
+                    "clock": clock["clock"],
+                    "department": clock["department"],
+                    "assignee_id": clock["assignee_id"],
+                    "due_at": clock["due_at"],
+                    "completed_at": at,
+                },
+                source=SOURCE,
+            )
+        )
+    elif clock["breached_at"] is None:
+        # finished after the deadline before the scheduler saw it: the breach is still a breach
+        breach(tx, clock, at)
+
+
+def stop_department_clock(tx: Transaction, *, case_id: str, at: datetime) -> None:
+    clock = _current(tx, case_id, "department")
+    if clock is not None and clock["stopped_at"] is None:
+        _stop(tx, clock, at)
+
+
+def stop_case_clocks(tx: Transaction, *, case_id: str, at: datetime) -> int:
+    """The case is resolved: every open clock of it stops. Returns how many stopped."""
+    open_clocks = tx.all(
+        "SELECT * FROM sla_clocks WHERE case_id = %s AND stopped_at IS NULL ORDER BY id FOR UPDATE",
+        (case_id,),
+    )
+    for clock in open_clocks:
+        _stop(tx, clock, at)
+    return len(open_clocks)
+
+
+def restart_customer_clock(tx: Transaction, *, case_id: str, at: datetime) -> dict | None:
+    """A reopened case: a new customer clock from the reopening, the old one kept."""
+    stop_case_clocks(tx, case_id=case_id, at=at)
+    previous = _current(tx, case_id, "customer")
+    facts = tx.one("SELECT kind, priority FROM case_facts WHERE case_id = %s", (case_id,))
+    if previous is None or facts is None:
+        raise LookupError(f"case {case_id} has no clock to restart (case.opened not seen yet)")
+    return start_customer_clock(
+        tx,
+        case_id=case_id,
+        kind=facts["kind"],
+        priority=facts["priority"],
+        received_at=at,
+        close_of_business=tx.settings.close_of_business,
+        generation=previous["generation"] + 1,
+    )
+
+
+def pause(tx: Transaction, *, case_id: str, reason: str, by: str, at: datetime) -> dict:
+    """Waiting for the customer: the customer clock stands still until resumed."""
+    clock = _current(tx, case_id, "customer")
+    if clock is None:
+        raise ClockNotFound(f"no clock for case {case_id}")
+    if clock["stopped_at"] is not None or clock["state"] != "running":
+        raise ClockConflict(f"cannot pause a clock that is {clock['state']}")
+    tx.execute(
+        "UPDATE sla_clocks SET state = 'paused', paused_at = %s WHERE id = %s", (at, clock["id"])
+    )
+    tx.execute(
+        "INSERT INTO sla_pauses (clock_id, reason, paused_by, paused_at) VALUES (%s, %s, %s, %s)",
+        (clock["id"], reason, by, at),
+    )
+    return clock
+
+
+def _close_pause(tx: Transaction, clock: dict[str, Any], at: datetime) -> float:
+    """Ends the clock's pause; the deadline moves by the time it stood still."""
+    paused = max(0.0, (at - clock["paused_at"]).total_seconds())
+    tx.execute(
+        "UPDATE sla_clocks SET state = 'running', paused_at = NULL,"
+        " paused_seconds = paused_seconds + %(s)s,"
+        " due_at = due_at + make_interval(secs => %(s)s),"
+        " warning_at = warning_at + make_interval(secs => %(s)s) WHERE id = %(id)s",
+        {"s": paused, "id": clock["id"]},
+    )
+    tx.execute(
+        "UPDATE sla_pauses SET resumed_at = %s WHERE clock_id = %s AND resumed_at IS NULL",
+        (at, clock["id"]),
+    )
+    clock["due_at"] = clock["due_at"] + (at - clock["paused_at"])
+    return paused
+
+
+def resume(tx: Transaction, *, case_id: str, at: datetime) -> dict:
+    clock = _current(tx, case_id, "customer")
+    if clock is None:
+        raise ClockNotFound(f"no clock for case {case_id}")
+    if clock["state"] != "paused":
+        raise ClockConflict(f"cannot resume a clock that is {clock['state']}")
+    _close_pause(tx, clock, at)
+    return clock
+
+
+ESCALATION = {2: "department_head", 3: "supervision_group"}
+
+
+def breach(tx: Transaction, clock: dict[str, Any], now: datetime) -> None:
+    """The deadline passed: `sla.breached`, escalated at once to the department head."""
+    tx.execute(
+        "UPDATE sla_clocks SET breached_at = due_at,"
+        " state = CASE WHEN stopped_at IS NULL THEN 'breached' ELSE state END WHERE id = %s",
+        (clock["id"],),
+    )
+    tx.emit(
+        new_event(
+            "sla.breached",
+            clock["case_id"],
+            {
+                "case_id": clock["case_id"],
+                "clock": clock["clock"],
+                "department": clock["department"],
+                "assignee_id": clock["assignee_id"],
+                "due_at": clock["due_at"],
+                "breached_at": clock["due_at"],
+            },
+            source=SOURCE,
+        )
+    )
+    escalate(tx, clock, 2, now)
+
+
+def escalate(tx: Transaction, clock: dict[str, Any], level: int, now: datetime) -> None:
+    """Level 2: the department head; level 3, after a further while: the supervision group."""
+    tx.execute(
+        "UPDATE sla_clocks SET escalation_level = %s, escalated_at = %s WHERE id = %s",
+        (level, now, clock["id"]),
+    )
+    tx.execute(
+        "INSERT INTO sla_escalations (clock_id, level, notify, at) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT DO NOTHING",
+        (clock["id"], level, ESCALATION[level], now),
+    )

@@ -1,0 +1,74 @@
+"""Periodic work of a service (clocks that pass their warning or deadline, follow-ups falling
+due, daily checks), run by `cs schedule SERVICE` in its own process.
+
+One scheduler per service is active at a time (a session advisory lock; others wait as
+standbys). Each tick calls the service's job with the current time; the job does one batch in
+its own transaction and marks what it did in the same transaction as the events it emits, so
+nothing is done twice across restarts. A full batch means more is waiting: tick again at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import psycopg
+
+from shared.config import Settings
+from shared.db import Database
+
+log = logging.getLogger(__name__)
+Job = Callable[[Database, datetime], int]
+BATCH = 500
+
+
+class Scheduler:
+    def __init__(
+        self,
+        settings: Settings,
+        service: str,
+        job: Job,
+        *,
+        stop: threading.Event | None = None,
+        interval_s: float | None = None,
+    ) -> None:
+        self.settings = settings
+        self.service = service
+        self.job = job
+        self.db = Database(settings, service)
+        self.stop = stop or threading.Event()
+        self.interval_s = interval_s if interval_s is not None else settings.scheduler_interval_s
+        self.ticks = 0
+
+    def run(self) -> None:
+        delay = 0.2
+        while not self.stop.is_set():
+            try:
+                self._run_active()
+                delay = 0.2
+            except (psycopg.OperationalError, psycopg.InterfaceError) as e:
+                log.warning(
+                    "scheduler lost the database (%s); retrying in %.1fs", type(e).__name__, delay
+                )
+                self.db.close()
+                self.stop.wait(delay)
+                delay = min(delay * 2, 5.0)
+        self.db.close()
+
+    def _run_active(self) -> None:
+        with self.db.connect(autocommit=True) as lock_conn:
+            key = f"cs-scheduler:{self.service}"
+            while not lock_conn.execute(
+                "SELECT pg_try_advisory_lock(hashtext(%s))", (key,)
+            ).fetchone()[0]:
+                if self.stop.wait(self.interval_s):
+                    return
+            log.info("scheduler for %s is active", self.service)
+            while not self.stop.is_set():
+                done = self.job(self.db, datetime.now(UTC))
+                self.ticks += 1
+                if done < BATCH:
+                    self.stop.wait(self.interval_s)
+                lock_conn.execute("SELECT 1")  # notice a lost lock connection early
