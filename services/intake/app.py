@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.intake.api import cases, customers
+from services.intake.api import cases, channels, customers
 from services.intake.vault import Vault
 from shared.config import Settings
 from shared.db import Database
@@ -19,4 +19,5 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     api.register_blueprint(cases.blp)
     api.register_blueprint(customers.blp)
     api.register_blueprint(customers.access_blp)
+    api.register_blueprint(channels.blp)
     return app

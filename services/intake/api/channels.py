@@ -1,0 +1,140 @@
+"""`/channels`: what the call-centre system and the mail gateway send in.
+
+`POST /channels/hotline/calls` takes a call as JSON; `POST /channels/email` takes the raw
+message (`message/rfc822`) as the gateway received it. Neither answer, error or log line
+repeats the caller's number or the sender's address.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Response, current_app, request
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from services.intake import channels, commands
+from services.intake.domain import email_message, masking
+from services.intake.domain.cases import receipt_problem
+from services.intake.vault import Vault
+from shared.db import Database
+from shared.web import StrictSchema, caller, error_body, requires
+
+blp = Blueprint(
+    "channels", __name__, url_prefix="/channels", description="Hotline calls and inbound e-mail"
+)
+
+CALL_ROLES = ("system", "agent")  # admin always passes `requires`
+EMAIL_ROLES = ("system",)
+RFC822 = "message/rfc822"
+MAX_EMAIL_BYTES = 10 * 1024 * 1024
+_INTERNATIONAL = ("+86", "0086")
+
+
+def _db() -> Database:
+    return current_app.extensions["cs"]["db"]
+
+
+def _vault() -> Vault:
+    return current_app.extensions["cs"]["vault"]
+
+
+class CallerNumber(fields.String):
+    """Digits only; a `+86`/`0086` prefix from the switch is dropped. Errors never echo it."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        raw = super()._deserialize(value, attr, data, **kwargs).strip()
+        for prefix in _INTERNATIONAL:
+            if raw.startswith(prefix):
+                raw = raw[len(prefix) :]
+                break
+        normal = masking.normalise_phone(raw)
+        if normal is None:
+            raise ValidationError(masking.PHONE_PROBLEM)
+        return normal
+
+
+class CallIn(StrictSchema):
+    caller_number = CallerNumber(
+        required=True,
+        metadata={"description": "the customer's number: caller (in) or number dialled (out)"},
+    )
+    agent_id = fields.Str(required=True, validate=validate.Length(min=1, max=64))
+    started_at = fields.AwareDateTime(required=True)
+    ended_at = fields.AwareDateTime(load_default=None)
+    direction = fields.Str(load_default="in", validate=validate.OneOf(("in", "out")))
+    case_id = fields.UUID(
+        load_default=None, metadata={"description": "put the call on this case's timeline"}
+    )
+
+    @validates_schema
+    def times_make_sense(self, data: dict[str, Any], **_: object) -> None:
+        problem = receipt_problem(data["started_at"], datetime.now(UTC))
+        if problem:
+            raise ValidationError(problem, "started_at")
+        if data.get("ended_at") is not None and data["ended_at"] < data["started_at"]:
+            raise ValidationError("must not be before started_at", "ended_at")
+
+
+class CallOut(Schema):
+    id = fields.UUID()
+    customer_id = fields.UUID(allow_none=True)
+    matched = fields.Bool(metadata={"description": "exactly one customer has this number"})
+    candidates = fields.Int(metadata={"description": "how many customers have this number"})
+    case_id = fields.UUID(allow_none=True)
+    duration_s = fields.Int(allow_none=True)
+
+
+class EmailOut(Schema):
+    id = fields.UUID(metadata={"description": "the case the message opened or joined"})
+    case_no = fields.Str()
+    joined = fields.Bool(metadata={"description": "added to an existing case (a reply)"})
+    message_id = fields.Str()
+
+
+def _too_big() -> Response:
+    return error_body(413, f"the message is larger than {MAX_EMAIL_BYTES} bytes")
+
+
+@blp.post("/hotline/calls")
+@requires(*CALL_ROLES)
+@blp.arguments(CallIn)
+@blp.response(201, CallOut)
+def record_call(body: dict[str, Any]) -> dict[str, Any]:
+    """A call the call-centre system handled; its number is matched to a customer."""
+    try:
+        with _db().transaction() as tx:
+            return channels.record_call(tx, _vault(), body, caller().subject)
+    except commands.CaseNotFound:
+        abort(422, errors={"json": {"case_id": ["no such case"]}})
+
+
+@blp.post("/email")
+@requires(*EMAIL_ROLES)
+@blp.doc(
+    requestBody={
+        "required": True,
+        "description": f"the raw message, at most {MAX_EMAIL_BYTES} bytes",
+        "content": {RFC822: {"schema": {"type": "string", "format": "binary"}}},
+    }
+)
+@blp.response(201, EmailOut, description="a new case, or a reply added to its case")
+@blp.alt_response(200, schema=EmailOut, description="this Message-ID was received before")
+def receive_email() -> Any:
+    """An e-mail forwarded by the mail gateway: opens a case, or joins the case it replies to."""
+    if request.mimetype != RFC822:
+        return error_body(415, f"send the raw message with Content-Type {RFC822}")
+    # the declared length first (nothing is read), then what actually arrives (chunked)
+    if (request.content_length or 0) > MAX_EMAIL_BYTES:
+        return _too_big()
+    raw = request.stream.read(MAX_EMAIL_BYTES + 1)
+    if len(raw) > MAX_EMAIL_BYTES:
+        return _too_big()
+    try:
+        parsed = email_message.parse(raw)
+    except email_message.EmailParseError as e:
+        return error_body(400, f"not a usable RFC 822 message: {e}")
+    with _db().transaction() as tx:
+        answer, new = channels.receive_email(tx, _vault(), parsed, caller().subject)
+    return answer, 201 if new else 200

@@ -1,0 +1,92 @@
+"""Suite-wide guard (policy: confidentiality): nothing the suite makes the system produce —
+events in any outbox, log lines, error bodies — may contain a customer's name, phone number,
+ID number or e-mail address that the tests used. The customers are read back from intake and
+decrypted at the end of the session, so no test has to register what it used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+import pytest
+from flask import signals
+
+from shared.config import SERVICES, Settings
+from shared.db import Database
+from shared.logs import JsonFormatter
+
+
+class _Capture(logging.Handler):
+    """Every log record, formatted as production formats it."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.setFormatter(JsonFormatter("test"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):  # a record that cannot be formatted is no leak
+            self.lines.append(self.format(record))
+
+
+_captured = _Capture()
+_error_bodies: list[str] = []
+
+
+def _record_error_body(_sender, response, **_extra) -> None:  # type: ignore[no-untyped-def]
+    if response.status_code >= 400:
+        _error_bodies.append(response.get_data(as_text=True))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _capture_logs_and_error_bodies() -> Iterator[None]:
+    logging.getLogger().addHandler(_captured)
+    signals.request_finished.connect(_record_error_body)
+    yield
+    signals.request_finished.disconnect(_record_error_body)
+    logging.getLogger().removeHandler(_captured)
+
+
+@pytest.fixture(scope="session")
+def cs_settings(cs_settings: Settings) -> Iterator[Settings]:
+    """The plugin's settings, and at the end of the session the scan for personal data."""
+    yield cs_settings
+    databases = {s: Database(cs_settings, s, max_size=1) for s in SERVICES}
+    try:
+        values = _customer_values(cs_settings, databases["intake"])
+        places: dict[str, list[str]] = {
+            "log lines": _captured.lines,
+            "error bodies": _error_bodies,
+        }
+        for service, db in databases.items():
+            with db.transaction() as tx:
+                places[f"{service} events"] = [r[0] for r in tx.execute("SELECT body FROM outbox")]
+    finally:
+        for db in databases.values():
+            db.close()
+    leaks = sorted(
+        {
+            f"{where}: a value of {len(v)} characters ({v[:2]}…)"
+            for where, texts in places.items()
+            for v in values
+            if any(v in t for t in texts)
+        }
+    )
+    assert not leaks, "personal data left intake: " + "; ".join(leaks)
+
+
+def _customer_values(settings: Settings, db: Database) -> set[str]:
+    """Every name, phone, ID number and e-mail of every customer the suite created."""
+    from services.intake import customers
+    from services.intake.vault import Vault
+
+    vault = Vault.from_settings(settings)
+    with db.transaction() as tx:
+        ids = [r[0] for r in tx.execute("SELECT id FROM customers").fetchall()]
+        loaded = [customers.load(tx, vault, i) for i in ids]
+    values: set[str] = set()
+    for c in filter(None, loaded):
+        values.update(v for v in (c.name, c.id_number, c.email, *c.phones) if v and len(v) >= 2)
+    return values
