@@ -177,6 +177,7 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
 
 def cmd_pii(args: argparse.Namespace) -> int:
     """`rotate`: re-encrypts intake's customer data that is not under the current CS_PII_KEY."""
+    from services.intake.channels import rotate_channel_blobs
     from services.intake.customers import index_key_matches, rotate
     from services.intake.vault import Vault, VaultError
     from shared.db import Database
@@ -199,12 +200,16 @@ def cmd_pii(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             progress=lambda n, m: print(f"re-encrypted {n} of {m}", flush=True),
         )
+        channel_blobs = rotate_channel_blobs(db, vault, args.batch_size)
     except VaultError as e:  # batches before this one are committed; running again resumes
         print(f"cs: rotation stopped: {e}", file=sys.stderr)
         return 1
     finally:
         db.close()
-    print(f"done: {done} customer(s) re-encrypted under the current key ({total} found stale)")
+    print(
+        f"done: {done} customer(s) re-encrypted under the current key ({total} found stale),"
+        f" {channel_blobs} call and e-mail record(s)"
+    )
     return 0
 
 

@@ -22,7 +22,7 @@ from services.intake.domain.email_message import (
     kind_of,
 )
 from services.intake.vault import Vault
-from shared.db import Transaction
+from shared.db import Database, Transaction
 
 UNKNOWN_REGION = "unknown"
 
@@ -199,3 +199,31 @@ def _region(tx: Transaction, customer_id: uuid.UUID | None) -> str:
         return UNKNOWN_REGION
     row = tx.one("SELECT region FROM customers WHERE id = %s", (customer_id,))
     return row["region"] if row else UNKNOWN_REGION
+
+
+# --- key rotation ----------------------------------------------------------------------------
+
+_CHANNEL_BLOBS = (("calls", "caller_enc"), ("emails", "sender_enc"))
+
+
+def rotate_channel_blobs(db: Database, vault: Vault, batch_size: int = 500) -> int:
+    """Re-encrypts callers' numbers and senders' addresses not under the current key, one
+    transaction per batch (safe to interrupt and run again); returns how many."""
+    done = 0
+    for table, column in _CHANNEL_BLOBS:
+        while True:
+            with db.transaction() as tx:
+                rows = tx.all(
+                    f"SELECT id, {column} AS blob FROM {table}"
+                    f" WHERE substring({column} FROM 1 FOR 4) <> %s LIMIT %s FOR UPDATE",
+                    (vault.current_key_id, batch_size),
+                )
+                for row in rows:
+                    tx.execute(
+                        f"UPDATE {table} SET {column} = %s WHERE id = %s",
+                        (vault.encrypt(vault.decrypt(row["blob"])), row["id"]),
+                    )
+            done += len(rows)
+            if len(rows) < batch_size:
+                break
+    return done

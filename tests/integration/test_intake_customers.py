@@ -525,6 +525,12 @@ def test_keys_rotate_without_losing_data(
     key_a, key_b = cs_settings.pii_key, "rotation-test-key-B-" + uuid.uuid4().hex
     bodies = [new_customer() for _ in range(3)]
     ids = [uuid.UUID(intake.post("/customers", json=b, headers=auth()).json["id"]) for b in bodies]
+    call = {
+        "caller_number": bodies[0]["phones"][0],
+        "agent_id": "A-7",
+        "started_at": "2026-11-20T10:00:00+08:00",
+    }
+    assert intake.post("/channels/hotline/calls", json=call, headers=auth()).status_code == 201
     index_key = cs_settings.pii_index_key
     both = Vault(key_b, (key_a,), index_key=index_key)
     only_b = Vault(key_b, index_key=index_key)
@@ -548,6 +554,7 @@ def test_keys_rotate_without_losing_data(
             assert customers.count_to_rotate(tx, only_b) == 0
             blobs = tx.execute(
                 "SELECT name_enc FROM customers UNION ALL SELECT phone_enc FROM customer_phones"
+                " UNION ALL SELECT caller_enc FROM calls UNION ALL SELECT sender_enc FROM emails"
             ).fetchall()
             assert {bytes(b[0][:4]) for b in blobs} == {only_b.current_key_id}
             # A is gone: the data reads with B alone, lookups (own key) still work
