@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 
-from services.routing.domain.calendar import official_exceptions, official_years_available
 from shared.config import Settings
 from shared.db import Database
+from shared.workdays import official_exceptions, official_years_available
 
 log = logging.getLogger(__name__)
 SOURCE = "chinese-calendar"

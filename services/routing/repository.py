@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from services.routing.domain.calendar import WorkingCalendar
 from shared.db import Transaction
+from shared.workdays import WorkingCalendar
 
 # far enough ahead for any time limit, even across a Spring Festival
 _CALENDAR_WINDOW = timedelta(days=120)

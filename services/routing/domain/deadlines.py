@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from services.routing.domain.calendar import WorkingCalendar
+from shared.workdays import WorkingCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_CLOSE_OF_BUSINESS = time(17, 30)

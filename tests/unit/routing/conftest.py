@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from services.routing.domain.calendar import (
+from shared.workdays import (
     WorkingCalendar,
     official_exceptions,
     official_years_available,

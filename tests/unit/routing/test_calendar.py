@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from services.routing.domain.calendar import (
+from shared.workdays import (
     WorkingCalendar,
     WorkingDay,
     official_exceptions,

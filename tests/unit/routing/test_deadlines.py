@@ -2,13 +2,13 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
 
-from services.routing.domain.calendar import WorkingCalendar
 from services.routing.domain.deadlines import (
     DEFAULT_CLOSE_OF_BUSINESS,
     SHANGHAI,
     Deadline,
     working_day_deadline,
 )
+from shared.workdays import WorkingCalendar
 
 from .conftest import CalendarFactory
 

@@ -1,4 +1,4 @@
-"""Working-day calendar for mainland China (pure, no I/O).
+"""Which days are working days in mainland China (pure, no I/O); routing keeps the calendar data.
 
 Official schedules (statutory holidays and 调休 makeup workdays) come from the
 ``chinese_calendar`` package; years it does not cover are estimated from the
