@@ -137,7 +137,6 @@ class Consumer:
                     log.warning(
                         "database unavailable (%s); waiting %.1fs", type(e).__name__, outage_delay
                     )
-                    self.db.close()  # the pool is rebuilt on next use
                     if self._pause(outage_delay):
                         return False
                     outage_delay = min(outage_delay * 2, 5.0)

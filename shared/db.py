@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from psycopg import Connection, Cursor
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
@@ -80,16 +81,25 @@ class Database:
                 open=True,
                 name=f"{self.service}-{self._pid}",
                 timeout=self.settings.db_pool_timeout_s,
-                check=ConnectionPool.check_connection,
             )
         return self._pool
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        with self.pool.connection() as conn, conn.transaction():
-            tx = Transaction(conn, self.schema, self.settings)
-            yield tx
-            tx.flush_events()
+        try:
+            with self.pool.connection() as conn, conn.transaction():
+                tx = Transaction(conn, self.schema, self.settings)
+                yield tx
+                tx.flush_events()
+        except psycopg.OperationalError:
+            # the server went away or cut us off: the pool's other idle connections are likely
+            # dead too; drop them now so the next caller gets a fresh one (no check per request)
+            self.discard_broken()
+            raise
+
+    def discard_broken(self) -> None:
+        if self._pool is not None and self._pid == os.getpid():
+            self._pool.check()
 
     def connect(self, **kwargs: Any) -> Connection:
         """A connection outside the pool, for long-lived work (relay, LISTEN)."""

@@ -15,9 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pika
+import psycopg
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Api
 from marshmallow import RAISE, Schema
+from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from shared import metrics
@@ -153,6 +155,16 @@ def _install_hooks(app: Flask, service: str, settings: Settings) -> None:
         if e.code == 422 and errors:
             message = "the request is not valid: see errors"
         return error_body(e.code or 500, str(message), errors)
+
+    @app.errorhandler(psycopg.OperationalError)
+    @app.errorhandler(PoolTimeout)
+    def database_unavailable(e: Exception) -> Response:
+        log.warning(
+            "database unavailable on %s %s: %s", request.method, request.path, type(e).__name__
+        )
+        response = error_body(503, "the database is not available just now; try again")
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(e: Exception) -> Response:

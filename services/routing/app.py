@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.routing.api import calendar, sla
+from services.routing.api import calendar, departments, rules, sla, staff, work_items
 from shared.config import Settings
 from shared.db import Database
 from shared.web import create_api
@@ -16,4 +16,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app, api = create_api("routing", settings, db)
     api.register_blueprint(sla.blp)
     api.register_blueprint(calendar.blp)
+    for blp in (departments.blp, staff.blp, rules.blp, work_items.blp):
+        api.register_blueprint(blp)
     return app

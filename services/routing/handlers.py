@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.routing import clocks
+from services.routing import clocks, directory, work_items
 from shared.db import Transaction
 from shared.events import Event
 from shared.service import Handler
@@ -24,6 +24,8 @@ def on_case_opened(tx: Transaction, event: Event) -> None:
 
 
 def on_case_resolved(tx: Transaction, event: Event) -> None:
+    # work items first: item rows are locked before clock rows everywhere (no deadlocks)
+    work_items.close_case_items(tx, case_id=event.data["case_id"], at=event.data["resolved_at"])
     clocks.stop_case_clocks(tx, case_id=event.data["case_id"], at=event.data["resolved_at"])
 
 
@@ -35,9 +37,25 @@ def on_case_closed(tx: Transaction, event: Event) -> None:
     clocks.stop_case_clocks(tx, case_id=event.data["case_id"], at=event.data["closed_at"])
 
 
+def on_case_transferred(tx: Transaction, event: Event) -> None:
+    """To a department by the rules, to its least-loaded member; retried until case.opened."""
+    d = event.data
+    work_items.route_case(tx, case_id=d["case_id"], requested_department=d["requested_department"])
+
+
+def on_staff_upserted(tx: Transaction, event: Event) -> None:
+    """HR's changes to a member of staff; routing's own announcements come back and are skipped."""
+    if event.source == directory.SOURCE:
+        return
+    directory.upsert_from_hr(tx, event.data, source=event.source)
+    work_items.release_items_of(tx, event.data["staff_id"], by=event.source)
+
+
 EVENT_HANDLERS: dict[str, Handler] = {
     "case.opened": on_case_opened,
     "case.resolved": on_case_resolved,
     "case.reopened": on_case_reopened,
     "case.closed": on_case_closed,
+    "case.transferred": on_case_transferred,
+    "staff.upserted": on_staff_upserted,
 }

@@ -31,27 +31,34 @@ def elapsed_ratio(clock: dict[str, Any], now: datetime) -> float:
     return round(min(max(used / total, 0.0), 1.0), 3) if total > 0 else 1.0
 
 
+def _warn(tx: Transaction, clock: dict[str, Any], now: datetime) -> None:
+    tx.execute("UPDATE sla_clocks SET warned_at = %s WHERE id = %s", (now, clock["id"]))
+    clock["warned_at"] = now
+    tx.emit(
+        new_event(
+            "sla.warning",
+            clock["case_id"],
+            {
+                "case_id": clock["case_id"],
+                "clock": clock["clock"],
+                "due_at": clock["due_at"],
+                "elapsed_ratio": elapsed_ratio(clock, now),
+            },
+            source=clocks.SOURCE,
+        )
+    )
+
+
 def tick(db: Database, now: datetime) -> int:
     """Warnings, then breaches, then escalations that are due at `now`; returns how many."""
     with db.transaction() as tx:
         warnings = _due(tx, "state = 'running' AND warned_at IS NULL AND warning_at <= %s", now)
         for clock in warnings:
-            tx.execute("UPDATE sla_clocks SET warned_at = %s WHERE id = %s", (now, clock["id"]))
-            tx.emit(
-                new_event(
-                    "sla.warning",
-                    clock["case_id"],
-                    {
-                        "case_id": clock["case_id"],
-                        "clock": clock["clock"],
-                        "due_at": clock["due_at"],
-                        "elapsed_ratio": elapsed_ratio(clock, now),
-                    },
-                    source=clocks.SOURCE,
-                )
-            )
+            _warn(tx, clock, now)
         breaches = _due(tx, "state = 'running' AND breached_at IS NULL AND due_at <= %s", now)
         for clock in breaches:
+            if clock["warned_at"] is None:
+                _warn(tx, clock, now)  # a warning always comes before its breach
             clocks.breach(tx, clock, now)
         later = now - timedelta(hours=tx.settings.escalation_after_h)
         escalations = _due(

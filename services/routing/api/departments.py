@@ -1,0 +1,135 @@
+"""`/departments`: the departments cases are transferred to, their heads and time targets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from services.routing import directory
+from shared.db import Database
+from shared.web import StrictSchema, error_body, requires
+
+blp = Blueprint(
+    "departments", __name__, url_prefix="/departments", description="Departments and their heads"
+)
+
+MANAGERS = ("supervisor",)  # and admin, who passes every check
+READERS = ("agent", "department_staff", "department_head", "supervisor", "system")
+
+
+def db() -> Database:
+    return current_app.extensions["cs"]["db"]
+
+
+def answer_use_case_errors(blueprint: Blueprint) -> None:
+    """The directory's, rules' and work items' errors as JSON 404, 409, 403 and 422."""
+
+    def not_found(e: Exception) -> Response:
+        return error_body(404, str(e))
+
+    def conflict(e: Exception) -> Response:
+        return error_body(409, str(e))
+
+    def forbidden(e: Exception) -> Response:
+        return error_body(403, str(e))
+
+    def invalid(e: directory.Invalid) -> Response:
+        return error_body(
+            422, "the request is not valid: see errors", {"json": {e.field: [e.message]}}
+        )
+
+    blueprint.register_error_handler(directory.NotFound, not_found)
+    blueprint.register_error_handler(directory.Conflict, conflict)
+    blueprint.register_error_handler(directory.Forbidden, forbidden)
+    blueprint.register_error_handler(directory.Invalid, invalid)
+
+
+answer_use_case_errors(blp)
+
+code_format = validate.Regexp(
+    directory.CODE_PATTERN, error="2-32 characters: letters, digits, _ or -"
+)
+_hours = validate.Range(min=0, min_inclusive=False, max=9999)
+
+
+class DepartmentIn(StrictSchema):
+    code = fields.Str(required=True, validate=code_format)
+    name = fields.Str(required=True, validate=validate.Length(min=1, max=120))
+    head_id = fields.Str(load_default=None, allow_none=True, validate=validate.Length(1, 64))
+    ola_hours = fields.Float(
+        load_default=None,
+        allow_none=True,
+        validate=_hours,
+        metadata={"description": "the department's own target, in working hours"},
+    )
+    is_default = fields.Bool(
+        load_default=False, metadata={"description": "takes what no routing rule matches"}
+    )
+    active = fields.Bool(load_default=True)
+
+
+class DepartmentPatch(StrictSchema):
+    name = fields.Str(validate=validate.Length(min=1, max=120))
+    head_id = fields.Str(allow_none=True, validate=validate.Length(1, 64))
+    ola_hours = fields.Float(allow_none=True, validate=_hours)
+    is_default = fields.Bool()
+    active = fields.Bool()
+
+
+class DepartmentOut(Schema):
+    code = fields.Str()
+    name = fields.Str()
+    head_id = fields.Str(allow_none=True)
+    ola_hours = fields.Float(allow_none=True)
+    is_default = fields.Bool()
+    active = fields.Bool()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class DepartmentListQuery(StrictSchema):
+    active = fields.Bool()
+
+
+class DepartmentListOut(Schema):
+    items = fields.List(fields.Nested(DepartmentOut))
+
+
+@blp.post("")
+@requires(*MANAGERS)
+@blp.arguments(DepartmentIn)
+@blp.response(201, DepartmentOut)
+def create_department(body: dict[str, Any]) -> dict[str, Any]:
+    """A new department; an existing code is 409."""
+    with db().transaction() as tx:
+        return directory.create_department(tx, body)
+
+
+@blp.get("")
+@requires(*READERS)
+@blp.arguments(DepartmentListQuery, location="query")
+@blp.response(200, DepartmentListOut)
+def list_departments(query: dict[str, Any]) -> dict[str, Any]:
+    with db().transaction() as tx:
+        return {"items": directory.list_departments(tx, query.get("active"))}
+
+
+@blp.get("/<code>")
+@requires(*READERS)
+@blp.response(200, DepartmentOut)
+def get_department(code: str) -> dict[str, Any]:
+    with db().transaction() as tx:
+        return directory.get_department(tx, code)
+
+
+@blp.patch("/<code>")
+@requires(*MANAGERS)
+@blp.arguments(DepartmentPatch)
+@blp.response(200, DepartmentOut)
+def update_department(body: dict[str, Any], code: str) -> dict[str, Any]:
+    """Name, head, time target, default flag, active flag: only the fields given change."""
+    with db().transaction() as tx:
+        return directory.update_department(tx, code, body)

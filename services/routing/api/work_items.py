@@ -1,0 +1,178 @@
+"""`/work-items`: the departments' queues, and what their staff do with each item."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from services.routing import work_items
+from services.routing.api.departments import READERS, answer_use_case_errors, code_format, db
+from shared.web import StrictSchema, caller, requires
+
+blp = Blueprint(
+    "work_items", __name__, url_prefix="/work-items", description="Department work queues"
+)
+answer_use_case_errors(blp)
+
+# department staff and heads act on their own department's items; supervisors on any
+ACTORS = ("department_staff", "department_head", "supervisor")
+
+
+def _actor() -> work_items.Actor:
+    who = caller()
+    return work_items.Actor(who.subject, any_department=who.has_role("supervisor"))
+
+
+class WorkItemOut(Schema):
+    id = fields.Int()
+    case_id = fields.Str()
+    department = fields.Str()
+    assignee_id = fields.Str(allow_none=True)
+    state = fields.Str(metadata={"description": ", ".join(work_items.STATES)})
+    due_at = fields.DateTime(allow_none=True)
+    overdue = fields.Bool()
+    rule_id = fields.Int(allow_none=True)
+    routing_reason = fields.Str()
+    created_at = fields.DateTime()
+    assigned_at = fields.DateTime(allow_none=True)
+    accepted_at = fields.DateTime(allow_none=True)
+    handled_at = fields.DateTime(allow_none=True)
+    handled_by = fields.Str(allow_none=True)
+    resolution_code = fields.Str(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+
+
+class NoteOut(Schema):
+    kind = fields.Str()
+    note = fields.Str()
+    eta = fields.DateTime(allow_none=True)
+    by = fields.Str()
+    at = fields.DateTime()
+
+
+class WorkItemDetailOut(WorkItemOut):
+    notes = fields.List(fields.Nested(NoteOut))
+
+
+class WorkItemListQuery(StrictSchema):
+    department = fields.Str(validate=code_format)
+    assignee = fields.Str(validate=validate.Length(1, 64))
+    mine = fields.Bool(metadata={"description": "assigned to the caller"})
+    overdue = fields.Bool()
+    state = fields.Str(
+        validate=validate.OneOf(work_items.STATES),
+        metadata={
+            "description": "default: the open ones (queued, assigned, accepted, handed_back)"
+        },
+    )
+    case_id = fields.Str(validate=validate.Length(1, 64))
+    limit = fields.Int(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+class WorkItemListOut(Schema):
+    items = fields.List(fields.Nested(WorkItemOut))
+
+
+class ProgressIn(StrictSchema):
+    note = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
+    eta = fields.AwareDateTime(
+        load_default=None, metadata={"description": "estimated completion, told to the customer"}
+    )
+
+
+class HandBackIn(StrictSchema):
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=500))
+
+
+class HandledIn(StrictSchema):
+    # travels in case.handled: a code, never free text
+    resolution_code = fields.Str(
+        required=True,
+        validate=validate.Regexp(
+            r"^[A-Za-z0-9_.-]{1,40}$", error="a code: 1-40 letters, digits, '_', '.', '-'"
+        ),
+    )
+
+
+class ReassignIn(StrictSchema):
+    assignee_id = fields.Str(required=True, validate=validate.Length(1, 64))
+
+
+@blp.get("")
+@requires(*READERS)
+@blp.arguments(WorkItemListQuery, location="query")
+@blp.response(200, WorkItemListOut)
+def list_items(query: dict[str, Any]) -> dict[str, Any]:
+    """Overdue first, then by due time; `mine=true` lists the caller's own."""
+    assignee = caller().subject if query.get("mine") else query.get("assignee")
+    states = (query["state"],) if query.get("state") else work_items.OPEN
+    with db().transaction() as tx:
+        items = work_items.list_items(
+            tx,
+            department=query.get("department"),
+            assignee=assignee,
+            states=states,
+            overdue=query.get("overdue"),
+            case_id=query.get("case_id"),
+            limit=query["limit"],
+        )
+    return {"items": items}
+
+
+@blp.get("/<int:item_id>")
+@requires(*READERS)
+@blp.response(200, WorkItemDetailOut)
+def get_item(item_id: int) -> dict[str, Any]:
+    with db().transaction() as tx:
+        return work_items.get_item(tx, item_id)
+
+
+@blp.post("/<int:item_id>/accept")
+@requires(*ACTORS)
+@blp.response(200, WorkItemOut)
+def accept(item_id: int) -> dict[str, Any]:
+    """The assignee takes it on; an unassigned item is taken by the member who accepts it."""
+    with db().transaction() as tx:
+        return work_items.accept(tx, item_id, _actor())
+
+
+@blp.post("/<int:item_id>/progress")
+@requires(*ACTORS)
+@blp.arguments(ProgressIn)
+@blp.response(200, WorkItemOut)
+def progress(body: dict[str, Any], item_id: int) -> dict[str, Any]:
+    """A progress note (kept in routing) and the ETA, which intake shows on the case."""
+    with db().transaction() as tx:
+        return work_items.progress(tx, item_id, body["note"], body["eta"], _actor())
+
+
+@blp.post("/<int:item_id>/hand-back")
+@requires(*ACTORS)
+@blp.arguments(HandBackIn)
+@blp.response(200, WorkItemOut)
+def hand_back(body: dict[str, Any], item_id: int) -> dict[str, Any]:
+    """Back to the department queue, and on to the least-loaded other member if there is one."""
+    with db().transaction() as tx:
+        return work_items.hand_back(tx, item_id, body["reason"], _actor())
+
+
+@blp.post("/<int:item_id>/handled")
+@requires(*ACTORS)
+@blp.arguments(HandledIn)
+@blp.response(200, WorkItemOut)
+def handled(body: dict[str, Any], item_id: int) -> dict[str, Any]:
+    """Done: the department clock stops and intake resolves the case."""
+    with db().transaction() as tx:
+        return work_items.handle(tx, item_id, body["resolution_code"], _actor())
+
+
+@blp.post("/<int:item_id>/reassign")
+@requires(*ACTORS)
+@blp.arguments(ReassignIn)
+@blp.response(200, WorkItemOut)
+def reassign(body: dict[str, Any], item_id: int) -> dict[str, Any]:
+    """To another active member of the item's department."""
+    with db().transaction() as tx:
+        return work_items.reassign(tx, item_id, body["assignee_id"], _actor())

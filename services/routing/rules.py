@@ -1,0 +1,196 @@
+"""Routing rules as data: created, changed and deleted through the API, every change a version.
+
+A rule's versions are never changed or removed. Each names who made it, when, why, the rule's
+content and the date it applies from (`effective_from`, Asia/Shanghai). The rules that apply
+on a date are, for each rule, its newest version effective by then, unless that one deletes
+it. Routing itself uses the rules that apply on the day it routes.
+
+So that the history is never rewritten, a version cannot take effect before today, nor before
+the rule's newest version (which makes "newest by effective date" the same as "newest").
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from services.routing import directory
+from services.routing.directory import Invalid, NotFound
+from services.routing.domain.deadlines import SHANGHAI
+from services.routing.domain.rules import (
+    CONDITIONS,
+    CaseAttributes,
+    Decision,
+    DepartmentState,
+    Rule,
+    choose_department,
+)
+from shared.db import Transaction
+
+LISTS = tuple(plural for _, plural in CONDITIONS)
+CONTENT = ("position", "department", *LISTS)
+_VERSION = (
+    "rule_id AS id, version, action, position, department, kinds, categories, regions,"
+    " channels, priorities, effective_from, changed_by, changed_at, reason"
+)
+
+
+def today() -> date:
+    return datetime.now(SHANGHAI).date()
+
+
+def rules_at(tx: Transaction, on: date) -> list[dict[str, Any]]:
+    """The rules that apply on `on`, by position."""
+    return tx.all(
+        f"SELECT * FROM (SELECT DISTINCT ON (rule_id) {_VERSION} FROM routing_rule_versions"
+        " WHERE effective_from <= %s ORDER BY rule_id, version DESC) v"
+        " WHERE action <> 'deleted' ORDER BY position, id",
+        (on,),
+    )
+
+
+def get_rule(tx: Transaction, rule_id: int) -> dict[str, Any]:
+    """The rule's newest version (which may not apply yet: see its effective_from)."""
+    row = tx.one(
+        f"SELECT {_VERSION} FROM routing_rule_versions WHERE rule_id = %s"
+        " ORDER BY version DESC LIMIT 1",
+        (rule_id,),
+    )
+    if row is None or row["action"] == "deleted":
+        raise NotFound(f"no routing rule {rule_id}")
+    return row
+
+
+def rule_versions(tx: Transaction, rule_id: int) -> list[dict[str, Any]]:
+    rows = tx.all(
+        f"SELECT {_VERSION} FROM routing_rule_versions WHERE rule_id = %s ORDER BY version",
+        (rule_id,),
+    )
+    if not rows:
+        raise NotFound(f"no routing rule {rule_id}")
+    return rows
+
+
+def _effective(wanted: date | None, not_before: date | None = None) -> date:
+    first = today() if not_before is None else max(today(), not_before)
+    if wanted is None:
+        return first
+    if wanted < first:
+        raise Invalid(
+            "effective_from",
+            f"must not be before {first.isoformat()}: the rules of past days are history",
+        )
+    return wanted
+
+
+def _check_department(tx: Transaction, code: str) -> None:
+    try:
+        directory.get_department(tx, code)
+    except NotFound:
+        raise Invalid("department", f"no department {code}") from None
+
+
+def _write_version(
+    tx: Transaction,
+    rule_id: int,
+    version: int,
+    action: str,
+    content: dict[str, Any],
+    effective_from: date,
+    by: str,
+    reason: str | None,
+) -> dict[str, Any]:
+    return tx.one(
+        f"INSERT INTO routing_rule_versions (rule_id, version, action, position, department,"
+        f" kinds, categories, regions, channels, priorities, effective_from, changed_by, reason)"
+        f" VALUES (%(rule_id)s, %(version)s, %(action)s, %(position)s, %(department)s,"
+        f" %(kinds)s, %(categories)s, %(regions)s, %(channels)s, %(priorities)s,"
+        f" %(effective_from)s, %(by)s, %(reason)s) RETURNING {_VERSION}",
+        {
+            **{k: list(content.get(k) or []) for k in LISTS},
+            "position": content["position"],
+            "department": content["department"],
+            "rule_id": rule_id,
+            "version": version,
+            "action": action,
+            "effective_from": effective_from,
+            "by": by,
+            "reason": reason,
+        },
+    )  # type: ignore[return-value]
+
+
+def create_rule(tx: Transaction, data: dict[str, Any], by: str) -> dict[str, Any]:
+    _check_department(tx, data["department"])
+    effective = _effective(data.get("effective_from"))
+    rule_id = tx.execute("INSERT INTO routing_rules DEFAULT VALUES RETURNING id").fetchone()[0]
+    return _write_version(tx, rule_id, 1, "created", data, effective, by, data.get("reason"))
+
+
+def _lock(tx: Transaction, rule_id: int) -> dict[str, Any]:
+    head = tx.one(
+        "SELECT r.version, r.deleted, v.effective_from FROM routing_rules r"
+        " JOIN routing_rule_versions v ON v.rule_id = r.id AND v.version = r.version"
+        " WHERE r.id = %s FOR UPDATE OF r",
+        (rule_id,),
+    )
+    if head is None or head["deleted"]:
+        raise NotFound(f"no routing rule {rule_id}")
+    return head
+
+
+def change_rule(
+    tx: Transaction, rule_id: int, changes: dict[str, Any], by: str, *, replace: bool = False
+) -> dict[str, Any]:
+    """A new version: PATCH changes the fields given; PUT (`replace`) clears absent conditions."""
+    head = _lock(tx, rule_id)
+    current = get_rule(tx, rule_id)
+    content = {k: ([] if replace and k in LISTS else current[k]) for k in CONTENT}
+    content.update({k: v for k, v in changes.items() if k in CONTENT})
+    if "department" in changes:
+        _check_department(tx, content["department"])
+    effective = _effective(changes.get("effective_from"), head["effective_from"])
+    version = head["version"] + 1
+    tx.execute("UPDATE routing_rules SET version = %s WHERE id = %s", (version, rule_id))
+    return _write_version(
+        tx, rule_id, version, "updated", content, effective, by, changes.get("reason")
+    )
+
+
+def delete_rule(
+    tx: Transaction,
+    rule_id: int,
+    by: str,
+    reason: str | None = None,
+    effective_from: date | None = None,
+) -> dict[str, Any]:
+    """The deleting version keeps the last content, so the history shows what went."""
+    head = _lock(tx, rule_id)
+    current = get_rule(tx, rule_id)
+    effective = _effective(effective_from, head["effective_from"])
+    version = head["version"] + 1
+    tx.execute(
+        "UPDATE routing_rules SET version = %s, deleted = true WHERE id = %s", (version, rule_id)
+    )
+    return _write_version(tx, rule_id, version, "deleted", current, effective, by, reason)
+
+
+def _rule(row: dict[str, Any]) -> Rule:
+    return Rule(
+        id=row["id"],
+        position=row["position"],
+        department=row["department"],
+        **{k: tuple(row[k]) for k in LISTS},
+    )
+
+
+def decide(
+    tx: Transaction, case: CaseAttributes, requested: str | None = None, on: date | None = None
+) -> Decision:
+    """Where the case goes by the rules of `on` (default today), and why. Writes nothing."""
+    rules = [_rule(r) for r in rules_at(tx, on or today())]
+    departments = {
+        d["code"]: DepartmentState(d["code"], d["active"], d["is_default"])
+        for d in directory.list_departments(tx)
+    }
+    return choose_department(case, rules, departments, requested)

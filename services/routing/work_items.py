@@ -1,0 +1,450 @@
+"""Work items: a transferred case in a department's queue, who has it, and what they do with it.
+
+A transferred case becomes one work item in the department the rules choose, assigned to the
+least-loaded qualified member (domain/assignment.py), and the department clock starts. Every
+change of who has an item takes the department row's lock first (`directory.lock_department`),
+so two transfers at once never both go to one member while another is free: the second waits
+for the first to commit and then sees its load. Lock order everywhere: department, item,
+clocks.
+
+Each change of assignee is announced as `case.routed` (intake shows who has the case now);
+progress as `case.progressed`, and the end as `case.handled`. Notes are staff text: they stay
+in `work_item_notes` and never go into events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from services.routing import clocks, directory, rules
+from services.routing.directory import Conflict, Forbidden, Invalid, NotFound
+from services.routing.domain.assignment import ASSIGNABLE_ROLES, Candidate, choose_assignee
+from services.routing.domain.deadlines import SHANGHAI
+from services.routing.domain.rules import CaseAttributes
+from shared.db import Transaction
+from shared.events import new_event
+
+STATES = ("queued", "assigned", "accepted", "handed_back", "handled", "closed")
+OPEN = ("queued", "assigned", "accepted", "handed_back")
+ASSIGNED = ("assigned", "accepted")
+# action -> the states it may start from
+MOVES: dict[str, tuple[str, ...]] = {
+    "accept": ("queued", "assigned", "handed_back"),  # unassigned: the caller takes it
+    "progress": OPEN,
+    "hand back": ASSIGNED,
+    "handle": ASSIGNED,
+    "reassign": OPEN,
+}
+
+
+class IllegalMove(Conflict):
+    def __init__(self, action: str, state: str) -> None:
+        possible = [a for a, sources in MOVES.items() if state in sources]
+        super().__init__(
+            f"cannot {action} a work item that is {state}"
+            + (f"; possible now: {', '.join(possible)}" if possible else "")
+        )
+
+
+class CaseFactsMissing(LookupError):
+    """case.transferred came before case.opened: the consumer retries, then dead-letters."""
+
+
+class NoDepartment(LookupError):
+    """No rule matches and there is no default department: fix the rules, then replay."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts on an item: a token subject (a staff id) and whether they may act anywhere."""
+
+    subject: str
+    any_department: bool = False
+
+
+_ITEM = (
+    "id, case_id, department, assignee_id, state, rule_id, routing_reason, due_at, created_at,"
+    " assigned_at, accepted_at, handled_at, handled_by, resolution_code, closed_at,"
+    " (state IN ('queued', 'assigned', 'accepted', 'handed_back') AND due_at < now())"
+    " AS overdue"
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# choosing and changing the assignee
+
+
+def _candidates(tx: Transaction, department: str) -> list[Candidate]:
+    rows = tx.all(
+        "SELECT s.staff_id, s.role, s.active, s.skills, s.regions,"
+        " (SELECT count(*) FROM work_items w WHERE w.assignee_id = s.staff_id"
+        "  AND w.state IN ('assigned', 'accepted')) AS open_items,"
+        " (SELECT max(a.at) FROM work_item_assignments a WHERE a.staff_id = s.staff_id)"
+        "  AS last_assigned_at"
+        " FROM staff s WHERE s.department = %s AND s.active",
+        (department,),
+    )
+    return [
+        Candidate(
+            staff_id=r["staff_id"],
+            role=r["role"],
+            active=r["active"],
+            skills=tuple(r["skills"]),
+            regions=tuple(r["regions"]),
+            open_items=r["open_items"],
+            last_assigned_at=r["last_assigned_at"],
+        )
+        for r in rows
+    ]
+
+
+def _facts(tx: Transaction, case_id: str) -> dict[str, Any] | None:
+    return tx.one(
+        "SELECT kind, priority, category, region, channel FROM case_facts WHERE case_id = %s",
+        (case_id,),
+    )
+
+
+def _choose(
+    tx: Transaction, department: str, case_id: str, exclude: tuple[str, ...] = ()
+) -> str | None:
+    """The least-loaded qualified member; call with the department locked."""
+    facts = _facts(tx, case_id) or {}
+    return choose_assignee(
+        _candidates(tx, department),
+        category=facts.get("category"),
+        region=facts.get("region"),
+        exclude=exclude,
+    )
+
+
+def _log_assignment(
+    tx: Transaction, item: dict[str, Any], staff_id: str | None, why: str, by: str, at: datetime
+) -> None:
+    tx.execute(
+        "INSERT INTO work_item_assignments (work_item_id, department, staff_id, why, by, at)"
+        " VALUES (%s, %s, %s, %s, %s, %s)",
+        (item["id"], item["department"], staff_id, why, by, at),
+    )
+
+
+def _announce_routed(tx: Transaction, item: dict[str, Any], at: datetime) -> None:
+    tx.emit(
+        new_event(
+            "case.routed",
+            item["case_id"],
+            {
+                "case_id": item["case_id"],
+                "department": item["department"],
+                "assignee_id": item["assignee_id"],
+                "due_at": item["due_at"],
+                "routed_at": at,
+            },
+            source=directory.SOURCE,
+        )
+    )
+
+
+def _set_assignee(
+    tx: Transaction, item: dict[str, Any], staff_id: str | None, why: str, by: str
+) -> dict[str, Any]:
+    """Gives a locked item to `staff_id` (None: back to the queue), told to clock and intake."""
+    now = _now()
+    if staff_id is None:
+        state = "queued" if item["state"] == "queued" else "handed_back"
+    else:
+        state = "assigned"
+    row = tx.one(
+        f"UPDATE work_items SET assignee_id = %s, state = %s,"
+        f" assigned_at = CASE WHEN %s::text IS NULL THEN NULL ELSE %s END, accepted_at = NULL"
+        f" WHERE id = %s RETURNING {_ITEM}",
+        (staff_id, state, staff_id, now, item["id"]),
+    )
+    assert row is not None
+    _log_assignment(tx, row, staff_id, why, by, now)
+    clocks.set_assignee(
+        tx, case_id=row["case_id"], department=row["department"], assignee_id=staff_id
+    )
+    _announce_routed(tx, row, now)
+    return row
+
+
+# the case arrives, and leaves
+
+
+def route_case(
+    tx: Transaction, *, case_id: str, requested_department: str | None, by: str = "routing"
+) -> dict[str, Any]:
+    """A transferred case: department by the rules, member by load, clock started.
+
+    Raises CaseFactsMissing when `case.opened` has not arrived yet (the consumer retries) and
+    NoDepartment when the rules give no department.
+    """
+    facts = _facts(tx, case_id)
+    if facts is None:
+        raise CaseFactsMissing(f"case {case_id} is not known yet (case.opened not seen)")
+    now = _now()
+    decision = rules.decide(
+        tx,
+        CaseAttributes(
+            **{k: facts[k] for k in ("kind", "category", "region", "channel", "priority")}
+        ),
+        requested_department,
+        now.astimezone(SHANGHAI).date(),
+    )
+    if decision.department is None:
+        raise NoDepartment(f"case {case_id}: {decision.reason}")
+    department = directory.lock_department(tx, decision.department)
+    # transferred again while an earlier item is open: the new routing replaces it
+    tx.execute(
+        "UPDATE work_items SET state = 'closed', closed_at = %s"
+        " WHERE case_id = %s AND state = ANY(%s)",
+        (now, case_id, list(OPEN)),
+    )
+    assignee = _choose(tx, department["code"], case_id)
+    ola = department["ola_hours"]
+    due_at = clocks.start_department_clock(
+        tx,
+        case_id=case_id,
+        department=department["code"],
+        assignee_id=assignee,
+        ola_hours=float(ola) if ola is not None else None,
+        routed_at=now,
+    )
+    item = tx.one(
+        f"INSERT INTO work_items (case_id, department, assignee_id, state, rule_id,"
+        f" routing_reason, due_at, created_at, assigned_at)"
+        f" VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {_ITEM}",
+        (
+            case_id,
+            department["code"],
+            assignee,
+            "assigned" if assignee else "queued",
+            decision.rule_id,
+            decision.reason,
+            due_at,
+            now,
+            now if assignee else None,
+        ),
+    )
+    assert item is not None
+    _log_assignment(tx, item, assignee, "routed", by, now)
+    _announce_routed(tx, item, now)
+    return item
+
+
+def close_case_items(tx: Transaction, *, case_id: str, at: datetime) -> int:
+    """The case was resolved (possibly by the agent): its open items close, silently."""
+    return tx.execute(
+        "UPDATE work_items SET state = 'closed', closed_at = %s"
+        " WHERE case_id = %s AND state = ANY(%s)",
+        (at, case_id, list(OPEN)),
+    ).rowcount
+
+
+# what the department does
+
+
+def _load(
+    tx: Transaction, item_id: int, action: str, actor: Actor, *, lock_department: bool
+) -> dict[str, Any]:
+    """The item, locked, after checking it exists (404), the actor (403) and the state (409)."""
+    found = tx.one("SELECT department FROM work_items WHERE id = %s", (item_id,))
+    if found is None:
+        raise NotFound(f"no work item {item_id}")
+    if lock_department:
+        directory.lock_department(tx, found["department"])
+    item = tx.one(f"SELECT {_ITEM} FROM work_items WHERE id = %s FOR UPDATE", (item_id,))
+    assert item is not None
+    if not actor.any_department:
+        member = directory.find_staff(tx, actor.subject)
+        if member is None or not member["active"] or member["department"] != item["department"]:
+            raise Forbidden(
+                f"work item {item_id} belongs to department {item['department']}:"
+                f" only its active members (or a supervisor) may act on it"
+            )
+    if item["state"] not in MOVES[action]:
+        raise IllegalMove(action, item["state"])
+    return item
+
+
+def _assignable_member(tx: Transaction, staff_id: str, department: str) -> bool:
+    member = directory.find_staff(tx, staff_id)
+    return bool(
+        member
+        and member["active"]
+        and member["department"] == department
+        and member["role"] in ASSIGNABLE_ROLES
+    )
+
+
+def accept(tx: Transaction, item_id: int, actor: Actor) -> dict[str, Any]:
+    """The assignee takes the item on; an unassigned one is taken by the member accepting it."""
+    item = _load(tx, item_id, "accept", actor, lock_department=True)
+    if item["assignee_id"] is None:
+        if not _assignable_member(tx, actor.subject, item["department"]):
+            raise Conflict(
+                f"work item {item_id} has no assignee: reassign it, or let a member of"
+                f" {item['department']} accept it"
+            )
+        item = _set_assignee(tx, item, actor.subject, "taken from the queue", actor.subject)
+    return tx.one(
+        f"UPDATE work_items SET state = 'accepted', accepted_at = now() WHERE id = %s"
+        f" RETURNING {_ITEM}",
+        (item_id,),
+    )  # type: ignore[return-value]
+
+
+def progress(
+    tx: Transaction, item_id: int, note: str, eta: datetime | None, actor: Actor
+) -> dict[str, Any]:
+    """A progress note (kept here) and, for the case timeline, `case.progressed` with the ETA."""
+    item = _load(tx, item_id, "progress", actor, lock_department=False)
+    now = _now()
+    tx.execute(
+        "INSERT INTO work_item_notes (work_item_id, kind, note, eta, by, at)"
+        " VALUES (%s, 'progress', %s, %s, %s, %s)",
+        (item_id, note, eta, actor.subject, now),
+    )
+    tx.emit(
+        new_event(
+            "case.progressed",
+            item["case_id"],
+            {"case_id": item["case_id"], "eta": eta, "by": actor.subject, "at": now},
+            source=directory.SOURCE,
+        )
+    )
+    return item
+
+
+def hand_back(tx: Transaction, item_id: int, reason: str, actor: Actor) -> dict[str, Any]:
+    """Back to the department's queue, then to the least-loaded other member, if there is one."""
+    item = _load(tx, item_id, "hand back", actor, lock_department=True)
+    previous = item["assignee_id"]
+    tx.execute(
+        "INSERT INTO work_item_notes (work_item_id, kind, note, by)"
+        " VALUES (%s, 'hand_back', %s, %s)",
+        (item_id, reason, actor.subject),
+    )
+    item = dict(item, state="handed_back")
+    successor = _choose(tx, item["department"], item["case_id"], exclude=(previous,))
+    why = f"handed back by {previous}"
+    return _set_assignee(tx, item, successor, why, actor.subject)
+
+
+def handle(tx: Transaction, item_id: int, resolution_code: str, actor: Actor) -> dict[str, Any]:
+    """Done: the department clock stops and `case.handled` tells intake."""
+    _load(tx, item_id, "handle", actor, lock_department=False)
+    now = _now()
+    item = tx.one(
+        f"UPDATE work_items SET state = 'handled', handled_at = %s, handled_by = %s,"
+        f" resolution_code = %s WHERE id = %s RETURNING {_ITEM}",
+        (now, actor.subject, resolution_code, item_id),
+    )
+    assert item is not None
+    clocks.stop_department_clock(tx, case_id=item["case_id"], at=now)
+    tx.emit(
+        new_event(
+            "case.handled",
+            item["case_id"],
+            {
+                "case_id": item["case_id"],
+                "department": item["department"],
+                "handled_by": actor.subject,
+                "resolution_code": resolution_code,
+                "handled_at": now,
+            },
+            source=directory.SOURCE,
+        )
+    )
+    return item
+
+
+def reassign(tx: Transaction, item_id: int, assignee_id: str, actor: Actor) -> dict[str, Any]:
+    """By hand, to an active member of the item's department (skills and regions not asked)."""
+    item = _load(tx, item_id, "reassign", actor, lock_department=True)
+    if not _assignable_member(tx, assignee_id, item["department"]):
+        raise Invalid(
+            "assignee_id",
+            f"{assignee_id} is not an active department_staff or department_head"
+            f" of {item['department']}",
+        )
+    if item["assignee_id"] == assignee_id:
+        return item
+    return _set_assignee(tx, item, assignee_id, "reassigned", actor.subject)
+
+
+def release_items_of(tx: Transaction, staff_id: str, by: str) -> list[dict[str, Any]]:
+    """Moves the open items of someone who may no longer have them (inactive, another
+    department or role) to the least-loaded qualified member, or back to the queue.
+
+    Returns the items moved, with their new assignee.
+    """
+    staff = directory.find_staff(tx, staff_id)
+    held = tx.all(
+        "SELECT id, department FROM work_items WHERE assignee_id = %s"
+        " AND state IN ('assigned', 'accepted') ORDER BY department, id",
+        (staff_id,),
+    )
+    moved: list[dict[str, Any]] = []
+    for department in sorted({h["department"] for h in held}):
+        if staff is not None and _assignable_member(tx, staff_id, department):
+            continue
+        directory.lock_department(tx, department)
+        for h in (h for h in held if h["department"] == department):
+            item = tx.one(f"SELECT {_ITEM} FROM work_items WHERE id = %s FOR UPDATE", (h["id"],))
+            if item is None or item["assignee_id"] != staff_id or item["state"] not in ASSIGNED:
+                continue
+            successor = _choose(tx, department, item["case_id"], exclude=(staff_id,))
+            moved.append(_set_assignee(tx, item, successor, f"{staff_id} left", by))
+    return moved
+
+
+# reading
+
+
+def list_items(
+    tx: Transaction,
+    *,
+    department: str | None = None,
+    assignee: str | None = None,
+    states: tuple[str, ...] = OPEN,
+    overdue: bool | None = None,
+    case_id: str | None = None,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    """Overdue first, then by due time."""
+    return tx.all(
+        f"SELECT * FROM (SELECT {_ITEM} FROM work_items"
+        " WHERE state = ANY(%(states)s)"
+        " AND (%(department)s::text IS NULL OR department = %(department)s)"
+        " AND (%(assignee)s::text IS NULL OR assignee_id = %(assignee)s)"
+        " AND (%(case_id)s::text IS NULL OR case_id = %(case_id)s)) w"
+        " WHERE %(overdue)s::boolean IS NULL OR overdue = %(overdue)s"
+        " ORDER BY overdue DESC, due_at NULLS LAST, id LIMIT %(limit)s",
+        {
+            "states": list(states),
+            "department": department,
+            "assignee": assignee,
+            "case_id": case_id,
+            "overdue": overdue,
+            "limit": limit,
+        },
+    )
+
+
+def get_item(tx: Transaction, item_id: int) -> dict[str, Any]:
+    item = tx.one(f"SELECT {_ITEM} FROM work_items WHERE id = %s", (item_id,))
+    if item is None:
+        raise NotFound(f"no work item {item_id}")
+    item["notes"] = tx.all(
+        "SELECT kind, note, eta, by, at FROM work_item_notes WHERE work_item_id = %s"
+        " ORDER BY at, id",
+        (item_id,),
+    )
+    return item
