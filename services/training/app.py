@@ -1,9 +1,10 @@
-"""Training: a running skeleton (health, metrics, OpenAPI); resources come with its issue."""
+"""Training: courses, certificates and compliance; scorecards from events; incentives."""
 
 from __future__ import annotations
 
 from flask import Flask
 
+from services.training.api import assessments, compliance, courses, incentives, scorecards
 from shared.config import Settings
 from shared.db import Database
 from shared.web import create_api
@@ -12,5 +13,14 @@ from shared.web import create_api
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Flask:
     settings = settings or Settings.from_env()
     db = db or Database(settings, "training")
-    app, _api = create_api("training", settings, db)
+    app, api = create_api("training", settings, db)
+    for blp in (
+        courses.blp,
+        courses.sessions_blp,
+        assessments.blp,
+        compliance.blp,
+        scorecards.blp,
+        *incentives.BLUEPRINTS,
+    ):
+        api.register_blueprint(blp)
     return app

@@ -1,7 +1,14 @@
-"""Events training consumes: one function per type. The consumer records each in the inbox."""
+"""Events training consumes: one function per type. The consumer records each in the inbox.
+
+Beyond the staff projection, each event becomes at most one scorecard fact keyed by its id,
+so a second delivery changes nothing. `case.handled` is not consumed: intake turns it into a
+`case.resolved` (resolved_by = the handler), which would count the same work twice.
+"""
 
 from __future__ import annotations
 
+from services.training import scorecards
+from services.training.domain import scorecard
 from shared.db import Transaction
 from shared.events import Event
 from shared.service import Handler
@@ -19,6 +26,83 @@ def on_staff_upserted(tx: Transaction, event: Event) -> None:
     )
 
 
+def on_case_resolved(tx: Transaction, event: Event) -> None:
+    """A resolution for the resolver's scorecard (first contact or not)."""
+    d = event.data
+    scorecards.record_resolution(tx, event.id, d["case_id"], d["resolved_by"], d["resolved_at"])
+    scorecards.record_fact(
+        tx,
+        event_id=event.id,
+        event_type=event.type,
+        fact=scorecard.RESOLUTION,
+        staff_id=d["resolved_by"],
+        value=1 if d["first_contact"] else 0,
+        occurred_at=d["resolved_at"],
+        subject=d["case_id"],
+    )
+
+
+def on_case_reopened(tx: Transaction, event: Event) -> None:
+    """Not solved after all: counts against whoever had resolved it."""
+    d = event.data
+    scorecards.record_fact(
+        tx,
+        event_id=event.id,
+        event_type=event.type,
+        fact=scorecard.REOPENED,
+        staff_id=scorecards.resolver(tx, d["case_id"], d["reopened_at"]),
+        value=1,
+        occurred_at=d["reopened_at"],
+        subject=d["case_id"],
+    )
+
+
+def _time_limit(tx: Transaction, event: Event, met: bool, at_field: str) -> None:
+    d = event.data
+    if not d.get("assignee_id"):
+        return  # nobody's clock: nothing for a scorecard
+    scorecards.record_fact(
+        tx,
+        event_id=event.id,
+        event_type=event.type,
+        fact=scorecard.TIME_LIMIT,
+        staff_id=d["assignee_id"],
+        value=1 if met else 0,
+        occurred_at=d[at_field],
+        subject=d["case_id"],
+    )
+
+
+def on_sla_met(tx: Transaction, event: Event) -> None:
+    _time_limit(tx, event, True, "completed_at")
+
+
+def on_sla_breached(tx: Transaction, event: Event) -> None:
+    _time_limit(tx, event, False, "breached_at")
+
+
+def on_followup_completed(tx: Transaction, event: Event) -> None:
+    """The customer's satisfaction counts for whoever resolved the case."""
+    d = event.data
+    if d["satisfaction"] is None:
+        return
+    scorecards.record_fact(
+        tx,
+        event_id=event.id,
+        event_type=event.type,
+        fact=scorecard.SATISFACTION,
+        staff_id=scorecards.resolver(tx, d["case_id"], d["completed_at"]),
+        value=d["satisfaction"],
+        occurred_at=d["completed_at"],
+        subject=d["case_id"],
+    )
+
+
 EVENT_HANDLERS: dict[str, Handler] = {
     "staff.upserted": on_staff_upserted,
+    "case.resolved": on_case_resolved,
+    "case.reopened": on_case_reopened,
+    "sla.met": on_sla_met,
+    "sla.breached": on_sla_breached,
+    "followup.completed": on_followup_completed,
 }

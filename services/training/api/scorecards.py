@@ -1,0 +1,103 @@
+"""`/scorecards`: a staff member's figures for a month or quarter, traced to events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from services.training import scorecards
+from services.training.api.common import (
+    READERS,
+    answer_use_case_errors,
+    db,
+    period_format,
+    period_or_422,
+)
+from services.training.domain.scorecard import FIGURES
+from shared.web import StrictSchema, requires
+
+blp = Blueprint(
+    "scorecards", __name__, url_prefix="/scorecards", description="Performance scorecards"
+)
+answer_use_case_errors(blp)
+
+_period = fields.Str(
+    required=True,
+    validate=period_format,
+    metadata={"description": "a month (2026-11) or quarter (2026-Q4), Asia/Shanghai"},
+)
+
+
+class ScorecardQuery(StrictSchema):
+    period = _period
+
+
+class EvidenceQuery(StrictSchema):
+    period = _period
+    figure = fields.Str(required=True, validate=validate.OneOf(list(FIGURES)))
+
+
+class FigureOut(Schema):
+    value = fields.Float(allow_none=True, metadata={"description": "null: no events behind it"})
+    events = fields.Int(metadata={"description": "how many events the figure rests on"})
+    unit = fields.Str()
+    description = fields.Str()
+
+
+class ScorecardOut(Schema):
+    staff_id = fields.Str()
+    display_name = fields.Str(allow_none=True)
+    role = fields.Str(allow_none=True)
+    department = fields.Str(allow_none=True)
+    period = fields.Str()
+    period_kind = fields.Str()
+    from_ = fields.Date(data_key="from", attribute="from")
+    to = fields.Date()
+    as_of = fields.DateTime(metadata={"description": "when training compliance is taken"})
+    figures = fields.Dict(keys=fields.Str(), values=fields.Nested(FigureOut))
+    not_available = fields.Dict(
+        keys=fields.Str(), values=fields.Str(), metadata={"description": "figures not yet kept"}
+    )
+
+
+class FactOut(Schema):
+    event_id = fields.Str()
+    event_type = fields.Str()
+    occurred_at = fields.DateTime()
+    value = fields.Float()
+    subject = fields.Str(metadata={"description": "the case id, or the course code"})
+
+
+class EvidenceOut(Schema):
+    staff_id = fields.Str()
+    period = fields.Str()
+    figure = fields.Str()
+    value = fields.Float(allow_none=True)
+    events = fields.Int()
+    items = fields.List(fields.Nested(FactOut))
+
+
+@blp.get("/<staff_id>")
+@requires(*READERS)
+@blp.arguments(ScorecardQuery, location="query")
+@blp.response(200, ScorecardOut)
+def scorecard(query: dict[str, Any], staff_id: str) -> dict[str, Any]:
+    """Cases handled, first-contact rate, time-limit compliance, satisfaction, reopened cases,
+    training compliance; each with the number of events behind it."""
+    period = period_or_422(query["period"])
+    with db().transaction() as tx:
+        return scorecards.scorecard_of(tx, staff_id, period, datetime.now(UTC))
+
+
+@blp.get("/<staff_id>/evidence")
+@requires(*READERS)
+@blp.arguments(EvidenceQuery, location="query")
+@blp.response(200, EvidenceOut)
+def evidence(query: dict[str, Any], staff_id: str) -> dict[str, Any]:
+    """The events behind one figure."""
+    period = period_or_422(query["period"])
+    with db().transaction() as tx:
+        return scorecards.evidence(tx, staff_id, period, query["figure"], datetime.now(UTC))

@@ -1,0 +1,48 @@
+"""Training's periodic work (run by `cs schedule training`): once a day (Asia/Shanghai), flag
+staff who became overdue on a mandatory course. A flag is recorded once per staff member,
+course and expiry; there is no event for it, supervisors read `GET /compliance/flags`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from services.training import queries
+from services.training.domain.periods import SHANGHAI
+from shared.db import Database, Transaction
+
+
+def flag_overdue(tx: Transaction, today: date) -> int:
+    """Flags every overdue (staff, course, expiry) not flagged before; returns how many."""
+    flagged = 0
+    for row in queries.mandatory_standings(tx, None, today, 0):
+        if row["status"] != "overdue":
+            continue
+        flagged += tx.execute(
+            "INSERT INTO compliance_flags (staff_id, department, course_code, reason, expired_on,"
+            " check_day) VALUES (%s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (staff_id, course_code, expired_on) DO NOTHING",
+            (
+                row["staff_id"],
+                row["department"],
+                row["course_code"],
+                row["reason"],
+                row["expires_on"],
+                today,
+            ),
+        ).rowcount
+    return flagged
+
+
+def tick(db: Database, now: datetime) -> int:
+    """The day's check, if it has not run today; returns the new flags."""
+    today = now.astimezone(SHANGHAI).date()
+    with db.transaction() as tx:
+        first = tx.execute(
+            "INSERT INTO compliance_checks (day) VALUES (%s) ON CONFLICT DO NOTHING", (today,)
+        ).rowcount
+        if not first:
+            return 0
+        flagged = flag_overdue(tx, today)
+        tx.execute("UPDATE compliance_checks SET flagged = %s WHERE day = %s", (flagged, today))
+    return flagged
