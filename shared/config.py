@@ -57,6 +57,9 @@ class Settings:
     scheduler_interval_s: float = 5.0
     # a breach not yet handled goes from the department head to the supervision group after this
     escalation_after_h: float = 4.0
+    # follow-up calls: due this many working days after resolution; unreachable after N failures
+    followup_due_working_days: int = 1
+    followup_max_attempts: int = 3
     log_level: str = "INFO"
     db_passwords: dict[str, str] = field(default_factory=dict)
 
@@ -82,6 +85,10 @@ class Settings:
             close_of_business=time(int(hh), int(mm)),
             scheduler_interval_s=_float("CS_SCHEDULER_INTERVAL_S", cls.scheduler_interval_s),
             escalation_after_h=_float("CS_ESCALATION_AFTER_H", cls.escalation_after_h),
+            followup_due_working_days=_int(
+                "CS_FOLLOWUP_DUE_WORKING_DAYS", cls.followup_due_working_days
+            ),
+            followup_max_attempts=_int("CS_FOLLOWUP_MAX_ATTEMPTS", cls.followup_max_attempts),
             log_level=_env("CS_LOG_LEVEL", "INFO"),
             db_passwords={s: _env(f"CS_{s.upper()}_DB_PASSWORD", f"{s}-local") for s in SERVICES},
         )

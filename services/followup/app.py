@@ -1,9 +1,11 @@
-"""Followup: a running skeleton (health, metrics, OpenAPI); resources come with its issue."""
+"""Followup: the call after a resolution (回访), campaigns, quality inspections, the quarterly
+evaluation and improvement measures."""
 
 from __future__ import annotations
 
 from flask import Flask
 
+from services.followup.api import campaigns, followups, improvements, inspections, reports
 from shared.config import Settings
 from shared.db import Database
 from shared.web import create_api
@@ -12,5 +14,11 @@ from shared.web import create_api
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Flask:
     settings = settings or Settings.from_env()
     db = db or Database(settings, "followup")
-    app, _api = create_api("followup", settings, db)
+    app, api = create_api("followup", settings, db)
+    api.register_blueprint(followups.blp)
+    api.register_blueprint(followups.dnc)
+    api.register_blueprint(campaigns.blp)
+    api.register_blueprint(inspections.blp)
+    api.register_blueprint(reports.blp)
+    api.register_blueprint(improvements.blp)
     return app

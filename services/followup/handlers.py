@@ -1,33 +1,55 @@
-"""Events followup consumes: one function per type. The consumer records each in the inbox."""
+"""Events followup consumes: one function per type. The consumer records each in the inbox.
+
+`case.opened` is an additive consumption (the catalogue lists routing and training): followup
+needs each case's channel, region, category and opaque customer id for complaint volumes per
+quarter, campaign samples and the do-not-call check, and it learns them only from this event.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from services.followup import commands
 from shared.db import Transaction
 from shared.events import Event
 from shared.service import Handler
 
 
+def on_case_opened(tx: Transaction, event: Event) -> None:
+    commands.record_case_opened(tx, event.data)
+
+
 def on_case_resolved(tx: Transaction, event: Event) -> None:
-    """Remembers a resolved case; a later resolution of the same case replaces it."""
-    d = event.data
-    tx.execute(
-        "INSERT INTO resolved_cases (case_id, kind, category, department, resolved_by,"
-        " first_contact, resolved_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT (case_id) DO UPDATE SET department = excluded.department,"
-        " resolved_by = excluded.resolved_by, first_contact = excluded.first_contact,"
-        " resolved_at = excluded.resolved_at",
-        (
-            d["case_id"],
-            d["kind"],
-            d["category"],
-            d["department"],
-            d["resolved_by"],
-            d["first_contact"],
-            d["resolved_at"],
-        ),
-    )
+    """Schedules the follow-up call: one per resolution, however often the event arrives."""
+    commands.schedule_followup(tx, event.data, datetime.now(UTC))
+
+
+def on_case_reopened(tx: Transaction, event: Event) -> None:
+    commands.record_case_reopened(tx, event.data)
+
+
+def on_case_closed(tx: Transaction, event: Event) -> None:
+    commands.record_case_closed(tx, event.data)
+
+
+def on_sla_met(tx: Transaction, event: Event) -> None:
+    commands.record_sla_result(tx, event.data, met=True)
+
+
+def on_sla_breached(tx: Transaction, event: Event) -> None:
+    commands.record_sla_result(tx, event.data, met=False)
+
+
+def on_staff_upserted(tx: Transaction, event: Event) -> None:
+    commands.record_staff(tx, event.data, event.time)
 
 
 EVENT_HANDLERS: dict[str, Handler] = {
+    "case.opened": on_case_opened,
     "case.resolved": on_case_resolved,
+    "case.reopened": on_case_reopened,
+    "case.closed": on_case_closed,
+    "sla.met": on_sla_met,
+    "sla.breached": on_sla_breached,
+    "staff.upserted": on_staff_upserted,
 }

@@ -1,0 +1,1 @@
+"""Followup's HTTP resources: one blueprint per resource."""

@@ -1,0 +1,75 @@
+"""What followup's blueprints share: the database, roles, error answers, field formats."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Response, current_app
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate
+
+from services.followup import commands
+from services.followup.domain.periods import Quarter
+from shared.db import Database
+from shared.web import error_body
+
+# who may do what
+CALLERS = ("agent", "supervisor", "system")  # make calls, record attempts and answers
+READERS = ("agent", "supervisor", "system", "department_head", "department_staff")
+SUPERVISION = ("supervisor",)  # campaigns, inspections, reports (admin passes every check)
+REPORT_READERS = ("supervisor", "department_head")
+MEASURE_OWNERS = ("supervisor", "department_head", "department_staff")
+
+code = validate.Length(min=1, max=40)
+
+
+def db() -> Database:
+    return current_app.extensions["cs"]["db"]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def quarter_text(value: str) -> None:
+    try:
+        Quarter.parse(value)
+    except ValueError as e:
+        raise ValidationError(str(e)) from None
+
+
+def answer_use_case_errors(blueprint: Blueprint) -> None:
+    """The use cases' errors as JSON 404, 409 and 422."""
+
+    def not_found(e: Exception) -> Response:
+        return error_body(404, str(e))
+
+    def conflict(e: Exception) -> Response:
+        return error_body(409, str(e))
+
+    def invalid(e: commands.Invalid) -> Response:
+        return error_body(422, "the request is not valid: see errors", {"json": e.errors})
+
+    blueprint.register_error_handler(commands.NotFound, not_found)
+    blueprint.register_error_handler(commands.Conflict, conflict)
+    blueprint.register_error_handler(commands.Invalid, invalid)
+
+
+def page_field() -> fields.Int:
+    return fields.Int(load_default=1, validate=validate.Range(min=1))
+
+
+def per_page_field() -> fields.Int:
+    return fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+def page_of(item: type[Schema]) -> type[Schema]:
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item)),
+            "page": fields.Int(),
+            "per_page": fields.Int(),
+            "total": fields.Int(),
+        },
+        name=f"{item.__name__.removesuffix('Out')}PageOut",
+    )

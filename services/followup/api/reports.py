@@ -1,0 +1,87 @@
+"""`/reports/quarterly/{2026-Q4}`: the quarterly evaluation as JSON, CSV or an HTML page with
+charts drawn server-side (inline SVG; nothing loaded from the network)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Response
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields, validate
+
+from services.followup import queries
+from services.followup.api.common import REPORT_READERS, db, now
+from services.followup.domain import render, report
+from services.followup.domain.periods import Quarter
+from shared.web import StrictSchema, requires
+
+blp = Blueprint(
+    "reports", __name__, url_prefix="/reports", description="Quarterly service evaluation"
+)
+
+
+class ReportQuery(StrictSchema):
+    format = fields.Str(
+        load_default="json",
+        validate=validate.OneOf(("json", "csv")),
+        metadata={"description": "csv: one figure per row (text/csv)"},
+    )
+
+
+class ReportOut(Schema):
+    period = fields.Str()
+    from_ = fields.Str(attribute="from", data_key="from")
+    to = fields.Str()
+    timezone = fields.Str()
+    satisfaction = fields.Dict(
+        metadata={
+            "description": "mean, distribution 1-5, CSAT % (4-5); by department, category, channel"
+        }
+    )
+    complaints = fields.Dict(
+        metadata={"description": "volume, top categories, trend against the previous quarter"}
+    )
+    time_limits = fields.Dict(metadata={"description": "from sla.met / sla.breached"})
+    followups = fields.Dict(metadata={"description": "reach rate, outcomes"})
+    inspections = fields.Dict()
+    feedback = fields.Dict()
+    improvements = fields.Dict(metadata={"description": "open improvement measures"})
+
+
+def _build(period: str) -> dict[str, Any]:
+    try:
+        quarter = Quarter.parse(period)
+    except ValueError as e:
+        abort(404, message=str(e))
+    at = now()
+    return report.build(queries.quarter_data(db(), quarter), queries.today(at))
+
+
+@blp.get("/quarterly/<period>")
+@requires(*REPORT_READERS)
+@blp.arguments(ReportQuery, location="query")
+@blp.response(200, ReportOut)
+def quarterly(query: dict[str, Any], period: str) -> Any:
+    """The quarter's evaluation (Asia/Shanghai quarters): satisfaction, complaints and their
+    trend, time-limit compliance, follow-up reach, inspections, open improvement measures.
+    `?format=csv` gives the same figures as CSV."""
+    built = _build(period)
+    if query["format"] == "csv":
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(render.csv_rows(built))
+        return Response(
+            out.getvalue(),
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'inline; filename="quarterly-{built["period"]}.csv"'},
+        )
+    return built
+
+
+@blp.get("/quarterly/<period>.html")
+@requires(*REPORT_READERS)
+@blp.response(200, content_type="text/html")
+def quarterly_html(period: str) -> Response:
+    """The same evaluation as a page with charts (inline SVG, no scripts, works offline)."""
+    return Response(render.html(_build(period)), content_type="text/html; charset=utf-8")

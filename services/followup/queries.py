@@ -1,0 +1,376 @@
+"""Read-only SQL behind followup's GET endpoints, the samples and the quarterly report."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from services.followup.domain.periods import SHANGHAI, Quarter
+from services.followup.domain.report import (
+    CaseCount,
+    FeedbackCount,
+    InspectionCount,
+    QuarterData,
+    SatisfactionCount,
+    SlaCount,
+    TaskCount,
+)
+from shared.db import Database, Transaction
+
+_TASK = """f.id, f.case_id, f.kind, f.category, f.department, f.resolved_by, f.resolved_at,
+f.customer_id, f.agent_id, f.state, f.outcome, f.solved, f.satisfaction, f.due_at,
+f.due_provisional, (f.state = 'due' AND f.due_at < now()) AS overdue, f.attempts,
+f.failed_attempts, f.created_at, f.ended_at, f.ended_by, f.end_reason"""
+
+
+def _page(
+    tx: Transaction,
+    select: str,
+    where: list[str],
+    params: list[Any],
+    order: str,
+    page: int,
+    per_page: int,
+    table: str,
+) -> dict[str, Any]:
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    total = tx.execute(f"SELECT count(*) FROM {table} {clause}", params).fetchone()[0]
+    items = tx.all(
+        f"SELECT {select} FROM {table} {clause} ORDER BY {order} LIMIT %s OFFSET %s",
+        [*params, per_page, (page - 1) * per_page],
+    )
+    return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+# --- follow-ups --------------------------------------------------------------------------------
+
+
+def list_followups(db: Database, filters: dict[str, Any], page: int, per_page: int) -> dict:
+    where, params = [], []
+    for column in ("state", "case_id", "agent_id", "customer_id", "department"):
+        if filters.get(column) is not None:
+            where.append(f"f.{column} = %s")
+            params.append(filters[column])
+    if filters.get("unassigned"):
+        where.append("f.agent_id IS NULL")
+    if filters.get("overdue") is not None:
+        overdue = "(f.state = 'due' AND f.due_at < now())"
+        where.append(overdue if filters["overdue"] else f"NOT {overdue}")
+    with db.transaction() as tx:
+        return _page(
+            tx,
+            _TASK,
+            where,
+            params,
+            "f.due_at, f.created_at, f.id",
+            page,
+            per_page,
+            "followups f",
+        )
+
+
+def get_followup(db: Database, followup_id: uuid.UUID) -> dict[str, Any] | None:
+    with db.transaction() as tx:
+        task = tx.one(f"SELECT {_TASK} FROM followups f WHERE f.id = %s", (followup_id,))
+        if task is not None:
+            task["attempt_log"] = tx.all(
+                "SELECT result, at, agent_id, solved, satisfaction, comment, recorded_at"
+                " FROM followup_attempts WHERE followup_id = %s ORDER BY id",
+                (followup_id,),
+            )
+        return task
+
+
+def on_do_not_call(db: Database, customer_id: str) -> dict[str, Any] | None:
+    with db.transaction() as tx:
+        return tx.one(
+            "SELECT customer_id, since, added_by FROM do_not_call WHERE customer_id = %s",
+            (customer_id,),
+        )
+
+
+# --- campaigns ---------------------------------------------------------------------------------
+
+
+def campaign_candidates(
+    tx: Transaction, cases_in: Quarter, region: str | None, category: str | None
+) -> list[str]:
+    """Customers with a case received in the quarter (and region, category), not listed as
+    do-not-call."""
+    where = ["c.customer_id IS NOT NULL", "c.received_at >= %s", "c.received_at < %s"]
+    params: list[Any] = [cases_in.start, cases_in.end]
+    if region:
+        where.append("c.region = %s")
+        params.append(region)
+    if category:
+        where.append("c.category = %s")
+        params.append(category)
+    where.append("NOT EXISTS (SELECT 1 FROM do_not_call d WHERE d.customer_id = c.customer_id)")
+    rows = tx.execute(
+        f"SELECT DISTINCT c.customer_id FROM cases c WHERE {' AND '.join(where)}", params
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+_CAMPAIGN = """c.id, c.name, c.period, c.questions, c.target, c.created_by, c.created_at, c.seed,
+c.drawn_at, c.drawn_by,
+(SELECT count(*) FROM campaign_tasks t WHERE t.campaign_id = c.id) AS drawn,
+(SELECT count(*) FROM campaign_responses r WHERE r.campaign_id = c.id) AS responses"""
+
+
+def get_campaign(db: Database, campaign_id: uuid.UUID) -> dict[str, Any] | None:
+    with db.transaction() as tx:
+        return tx.one(f"SELECT {_CAMPAIGN} FROM campaigns c WHERE c.id = %s", (campaign_id,))
+
+
+def list_campaigns(db: Database, period: str | None) -> list[dict[str, Any]]:
+    with db.transaction() as tx:
+        if period:
+            return tx.all(
+                f"SELECT {_CAMPAIGN} FROM campaigns c WHERE c.period = %s ORDER BY c.created_at",
+                (period,),
+            )
+        return tx.all(f"SELECT {_CAMPAIGN} FROM campaigns c ORDER BY c.created_at")
+
+
+def campaign_tasks(
+    db: Database, campaign_id: uuid.UUID, filters: dict[str, Any]
+) -> list[dict[str, Any]]:
+    where, params = ["campaign_id = %s"], [campaign_id]
+    for column in ("state", "agent_id"):
+        if filters.get(column) is not None:
+            where.append(f"{column} = %s")
+            params.append(filters[column])
+    with db.transaction() as tx:
+        return tx.all(
+            "SELECT id, campaign_id, position, customer_id, agent_id, state, created_at"
+            f" FROM campaign_tasks WHERE {' AND '.join(where)} ORDER BY position",
+            params,
+        )
+
+
+def get_response(db: Database, response_id: uuid.UUID) -> dict[str, Any] | None:
+    with db.transaction() as tx:
+        return tx.one(
+            "SELECT id, campaign_id, task_id, answers, recorded_by, recorded_at"
+            " FROM campaign_responses WHERE id = %s",
+            (response_id,),
+        )
+
+
+# --- inspections -------------------------------------------------------------------------------
+
+
+def inspection_candidates(tx: Transaction, quarter: Quarter, rule: str) -> list[str]:
+    """Cases resolved in the quarter (resolved or closed now) that were never inspected."""
+    where = [
+        "c.state IN ('resolved', 'closed')",
+        "c.resolved_at >= %s",
+        "c.resolved_at < %s",
+        "NOT EXISTS (SELECT 1 FROM inspections i WHERE i.case_id = c.case_id)",
+    ]
+    if rule == "complaints":
+        where.append("c.kind = 'complaint'")
+    elif rule == "breached":
+        where.append("c.breached")
+    rows = tx.execute(
+        f"SELECT c.case_id FROM cases c WHERE {' AND '.join(where)}", (quarter.start, quarter.end)
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+_INSPECTION = """i.id, i.draw_id, d.rule, d.period, i.case_id, c.case_no, i.agent_id,
+i.department, i.kind, i.category, i.state, i.checklist, i.score::float AS score, i.findings,
+i.scored_by, i.scored_at, i.created_at,
+c.identity_verified AS case_identity_verified, c.breached AS case_breached,
+EXISTS (SELECT 1 FROM followups f WHERE f.case_id = i.case_id
+        AND f.state IN ('completed', 'unreachable')) AS case_followup_done"""
+_INSPECTION_FROM = (
+    "inspections i JOIN inspection_draws d ON d.id = i.draw_id"
+    " LEFT JOIN cases c ON c.case_id = i.case_id"
+)
+
+
+def list_inspections(db: Database, filters: dict[str, Any], page: int, per_page: int) -> dict:
+    where, params = [], []
+    for column in ("agent_id", "department", "state", "draw_id", "case_id"):
+        if filters.get(column) is not None:
+            where.append(f"i.{column} = %s")
+            params.append(filters[column])
+    if filters.get("period"):
+        where.append("d.period = %s")
+        params.append(filters["period"])
+    with db.transaction() as tx:
+        return _page(
+            tx,
+            _INSPECTION,
+            where,
+            params,
+            "i.created_at, i.id",
+            page,
+            per_page,
+            _INSPECTION_FROM,
+        )
+
+
+def get_inspection(db: Database, inspection_id: uuid.UUID) -> dict[str, Any] | None:
+    with db.transaction() as tx:
+        return tx.one(
+            f"SELECT {_INSPECTION} FROM {_INSPECTION_FROM} WHERE i.id = %s", (inspection_id,)
+        )
+
+
+def inspection_draw(db: Database, draw_id: uuid.UUID) -> dict[str, Any]:
+    with db.transaction() as tx:
+        draw = tx.one(
+            "SELECT id, rule, size, seed, period, drawn_by, drawn_at FROM inspection_draws"
+            " WHERE id = %s",
+            (draw_id,),
+        )
+        assert draw is not None
+        draw["items"] = tx.all(
+            f"SELECT {_INSPECTION} FROM {_INSPECTION_FROM} WHERE i.draw_id = %s"
+            " ORDER BY i.created_at, i.id",
+            (draw_id,),
+        )
+    return draw
+
+
+def inspection_results(db: Database, period: str | None) -> dict[str, list[dict[str, Any]]]:
+    """Scored inspections per agent and per department (all periods, or one)."""
+    clause, params = ("AND d.period = %s", [period]) if period else ("", [])
+    out: dict[str, list[dict[str, Any]]] = {}
+    with db.transaction() as tx:
+        for key in ("agent_id", "department"):
+            out[f"by_{'agent' if key == 'agent_id' else 'department'}"] = tx.all(
+                f"SELECT coalesce(i.{key}, 'unknown') AS {key}, count(*) AS scored,"
+                f" round(avg(i.score), 1)::float AS mean_score,"
+                f" min(i.score)::float AS lowest, max(i.score)::float AS highest"
+                f" FROM inspections i JOIN inspection_draws d ON d.id = i.draw_id"
+                f" WHERE i.state = 'scored' {clause} GROUP BY 1 ORDER BY 1",
+                params,
+            )
+    return out
+
+
+# --- improvement measures ----------------------------------------------------------------------
+
+_IMPROVEMENT = """m.id, m.problem, m.department, m.measure, m.due_on, m.source, m.source_ref,
+m.created_by, m.created_at, h.status, h.at AS status_at"""
+_IMPROVEMENT_FROM = """improvements m CROSS JOIN LATERAL (
+    SELECT status, at FROM improvement_history WHERE improvement_id = m.id
+    ORDER BY id DESC LIMIT 1) h"""
+
+
+def get_improvement(db: Database, improvement_id: uuid.UUID) -> dict[str, Any] | None:
+    with db.transaction() as tx:
+        measure = tx.one(
+            f"SELECT {_IMPROVEMENT} FROM {_IMPROVEMENT_FROM} WHERE m.id = %s", (improvement_id,)
+        )
+        if measure is not None:
+            measure["history"] = tx.all(
+                "SELECT status, note, evidence, by, at FROM improvement_history"
+                " WHERE improvement_id = %s ORDER BY id",
+                (improvement_id,),
+            )
+        return measure
+
+
+def list_improvements(db: Database, filters: dict[str, Any], page: int, per_page: int) -> dict:
+    where, params = [], []
+    for column in ("department", "source"):
+        if filters.get(column) is not None:
+            where.append(f"m.{column} = %s")
+            params.append(filters[column])
+    if filters.get("status") is not None:
+        where.append("h.status = %s")
+        params.append(filters["status"])
+    with db.transaction() as tx:
+        return _page(
+            tx,
+            _IMPROVEMENT,
+            where,
+            params,
+            "m.created_at, m.id",
+            page,
+            per_page,
+            _IMPROVEMENT_FROM,
+        )
+
+
+# --- the quarterly report ----------------------------------------------------------------------
+
+
+def quarter_data(db: Database, quarter: Quarter) -> QuarterData:
+    """The quarter's figures, grouped in SQL; the arithmetic is domain.report's."""
+    span = (quarter.start, quarter.end)
+    before = quarter.previous()
+    with db.transaction() as tx:
+        satisfaction = [
+            SatisfactionCount(*r)
+            for r in tx.execute(
+                "SELECT f.department, f.category, c.channel, f.satisfaction, count(*)"
+                " FROM followups f LEFT JOIN cases c ON c.case_id = f.case_id"
+                " WHERE f.state = 'completed' AND f.satisfaction IS NOT NULL"
+                " AND f.ended_at >= %s AND f.ended_at < %s GROUP BY 1, 2, 3, 4",
+                span,
+            ).fetchall()
+        ]
+        cases = [
+            CaseCount(*r)
+            for r in tx.execute(
+                "SELECT to_char(received_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM'), kind,"
+                " category, channel, count(*) FROM cases"
+                " WHERE received_at >= %s AND received_at < %s AND kind IS NOT NULL"
+                " GROUP BY 1, 2, 3, 4",
+                (before.start, quarter.end),
+            ).fetchall()
+        ]
+        sla = [
+            SlaCount(*r)
+            for r in tx.execute(
+                "SELECT clock, department, met, count(*) FROM sla_results"
+                " WHERE at >= %s AND at < %s GROUP BY 1, 2, 3",
+                span,
+            ).fetchall()
+        ]
+        tasks = [
+            TaskCount(*r)
+            for r in tx.execute(
+                "SELECT state, outcome, count(*) FROM followups"
+                " WHERE ended_at >= %s AND ended_at < %s GROUP BY 1, 2",
+                span,
+            ).fetchall()
+        ]
+        inspections = [
+            InspectionCount(r[0], r[1], r[2], float(r[3]))
+            for r in tx.execute(
+                "SELECT i.agent_id, i.department, count(*), sum(i.score) FROM inspections i"
+                " JOIN inspection_draws d ON d.id = i.draw_id"
+                " WHERE i.state = 'scored' AND d.period = %s GROUP BY 1, 2",
+                (str(quarter),),
+            ).fetchall()
+        ]
+        feedback = [
+            FeedbackCount(*r)
+            for r in tx.execute(
+                "SELECT department, topic, count(*) FROM feedback"
+                " WHERE received_at >= %s AND received_at < %s GROUP BY 1, 2",
+                span,
+            ).fetchall()
+        ]
+        improvements = tx.all(
+            f"SELECT m.id, m.problem, m.department, m.measure, m.due_on, m.source,"
+            f" m.source_ref, h.status FROM {_IMPROVEMENT_FROM}"
+            f" WHERE h.status <> 'closed' AND m.created_at < %s",
+            (quarter.end,),
+        )
+    return QuarterData(
+        quarter, satisfaction, cases, sla, tasks, inspections, feedback, improvements
+    )
+
+
+def today(now: datetime) -> date:
+    """The date in Shanghai: what `overdue` compares due dates with."""
+    return now.astimezone(SHANGHAI).date()
