@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from pathlib import Path
 
 import psycopg
@@ -88,17 +89,30 @@ def migrate(settings: Settings, spec: ServiceSpec) -> list[str]:
     return applied_now
 
 
+def _ensure_role(conn: psycopg.Connection, role: str, password: str, tries: int = 20) -> None:
+    """Creates the role, or sets its password. Roles are cluster-wide but advisory locks are
+    per database: another database's migration (a test run beside a running system) may be
+    changing the same role, so a concurrent update is simply tried again."""
+    for attempt in range(tries):
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+        verb = "ALTER" if exists else "CREATE"
+        try:
+            conn.execute(
+                sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(
+                    sql.Identifier(role), sql.Literal(password)
+                )
+            )
+            return
+        except (psycopg.errors.InternalError_, psycopg.errors.DuplicateObject):
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
 def _ensure_role_and_schema(
     conn: psycopg.Connection, settings: Settings, role: str, schema: str
 ) -> None:
-    password = settings.db_passwords.get(schema, f"{schema}-local")
-    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
-    verb = "ALTER" if exists else "CREATE"
-    conn.execute(
-        sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(
-            sql.Identifier(role), sql.Literal(password)
-        )
-    )
+    _ensure_role(conn, role, settings.db_passwords.get(schema, f"{schema}-local"))
     conn.execute(
         sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
             sql.Identifier(schema), sql.Identifier(role)
