@@ -21,13 +21,18 @@ DELIVERY_LIMIT = 20
 
 
 def connect(settings: Settings, *, name: str = "cs") -> pika.BlockingConnection:
-    params = pika.URLParameters(settings.amqp_url)
-    params.heartbeat = 30
-    params.blocked_connection_timeout = 60
-    params.socket_timeout = 5
-    params.connection_attempts = 1
-    params.client_properties = {"connection_name": name}
-    return pika.BlockingConnection(params)
+    """A connection to the first node that answers: AMQP_URL may list a cluster's nodes,
+    separated by commas."""
+    nodes = []
+    for url in settings.amqp_url.split(","):
+        params = pika.URLParameters(url.strip())
+        params.heartbeat = 30
+        params.blocked_connection_timeout = 60
+        params.socket_timeout = 5
+        params.connection_attempts = 1
+        params.client_properties = {"connection_name": name}
+        nodes.append(params)
+    return pika.BlockingConnection(nodes)
 
 
 def events_queue(settings: Settings, service: str) -> str:
