@@ -17,7 +17,7 @@ import yaml
 from shared.config import PORTS, SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
-INFRA = {"postgres", "rabbitmq", "migrate"}
+INFRA = {"postgres", "rabbitmq", "rabbitmq-2", "rabbitmq-3", "migrate"}
 ROLES = ("web", "relay", "consumer")
 CONNECTION_SETTINGS = {"DATABASE_URL", "AMQP_URL", "CS_JWT_SECRET", "CS_PII_KEY"}
 SECRETS = {"CS_JWT_SECRET", "CS_PII_KEY"}
@@ -204,3 +204,15 @@ def test_dev_up_runs_the_same_procfile() -> None:
     up = re.search(r"^\s*up\)\n(.*?)^\s*;;", script, re.MULTILINE | re.DOTALL)
     assert up, "dev has no `up)` case"
     assert re.search(r"\bhoncho start -f Procfile\b", up.group(1))
+
+
+def test_the_cluster_profile_adds_two_rabbitmq_nodes_that_join_the_first(compose: dict) -> None:
+    peers = {n: s for n, s in compose["services"].items() if "cluster" in s.get("profiles", [])}
+    assert set(peers) == {"rabbitmq-2", "rabbitmq-3"}
+    cookie = compose["services"]["rabbitmq"]["environment"]["RABBITMQ_ERLANG_COOKIE"]
+    for name, peer in peers.items():
+        assert peer["hostname"] == name
+        assert peer["command"][-1] == "rabbit@rabbitmq"
+        assert peer["environment"]["RABBITMQ_ERLANG_COOKIE"] == cookie
+        assert any("join-cluster.sh" in v for v in peer["volumes"])
+    assert (ROOT / "deploy" / "rabbitmq" / "join-cluster.sh").exists()
