@@ -49,6 +49,8 @@ class Settings:
     # how long a request or handler waits for a pooled connection before giving up
     db_pool_timeout_s: float = 5.0
     consumer_prefetch: int = 50
+    # events that arrive together are applied in one transaction, up to this many
+    consumer_batch: int = 50
     consumer_max_attempts: int = 3
     consumer_retry_base_s: float = 0.2
     relay_batch: int = 500
@@ -78,6 +80,7 @@ class Settings:
             db_pool_max=_int("CS_DB_POOL_MAX", cls.db_pool_max),
             db_pool_timeout_s=_float("CS_DB_POOL_TIMEOUT_S", cls.db_pool_timeout_s),
             consumer_prefetch=_int("CS_CONSUMER_PREFETCH", cls.consumer_prefetch),
+            consumer_batch=_int("CS_CONSUMER_BATCH", cls.consumer_batch),
             consumer_max_attempts=_int("CS_CONSUMER_MAX_ATTEMPTS", cls.consumer_max_attempts),
             consumer_retry_base_s=_float("CS_CONSUMER_RETRY_BASE_S", cls.consumer_retry_base_s),
             relay_batch=_int("CS_RELAY_BATCH", cls.relay_batch),

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import pika
 import pika.exceptions
@@ -25,7 +26,7 @@ from psycopg_pool import PoolTimeout
 from shared import metrics
 from shared.broker import connect, dead_letter_queue, declare_service_queues, events_queue
 from shared.config import Settings
-from shared.db import Database
+from shared.db import Database, Transaction
 from shared.events.catalogue import InvalidEvent
 from shared.events.envelope import Event, parse_event
 from shared.logs import correlation_id, scrub
@@ -83,14 +84,20 @@ class Consumer:
             dead_channel = conn.channel()
             dead_channel.confirm_delivery()
             self.ready.set()
-            for method, props, body in channel.consume(self.queue, inactivity_timeout=0.5):
+            pending: list[tuple[Any, pika.BasicProperties, bytes]] = []
+            # a short idle timeout: what has arrived is handled as soon as the queue pauses
+            for method, props, body in channel.consume(self.queue, inactivity_timeout=0.01):
                 if self.stop.is_set():
                     break
-                if method is None:
-                    continue
-                if not self.handle(body, props, method.routing_key, dead_channel):
-                    break
-                channel.basic_ack(method.delivery_tag)
+                if method is not None:
+                    pending.append((method, props, body))
+                    if len(pending) < self.settings.consumer_batch:
+                        continue
+                if pending:
+                    done = self._handle_batch(channel, dead_channel, pending)
+                    pending = []
+                    if not done:
+                        break
         finally:
             self.ready.clear()
             self._connection = None
@@ -100,27 +107,64 @@ class Consumer:
             except Exception:  # the connection may already be broken
                 pass
 
-    def handle(
-        self, body: bytes, props: pika.BasicProperties, routing_key: str, dead_channel
-    ) -> bool:  # type: ignore[no-untyped-def]
-        """Handles one message to the end: applied, already applied, or dead-lettered.
+    def _handle_batch(self, channel, dead_channel, pending) -> bool:  # type: ignore[no-untyped-def]
+        """Handles the messages that arrived together, then acks them.
 
-        Returns False when it must stay unacknowledged (stopped while the database was away).
+        The valid ones are applied in one transaction (each with its inbox row), which is what
+        makes a backlog drain fast; if any handler fails, that transaction is rolled back and
+        each event is applied on its own, with retries and dead-lettering as usual. Returns
+        False when the rest must stay unacknowledged (stopped while the database was away).
         """
+        ready = []
+        for method, props, body in pending:
+            prepared = self._prepare(body, props, method.routing_key, dead_channel)
+            if prepared is not None:
+                ready.append((method, props, body, *prepared))
+        if len(ready) > 1 and self._apply_together([(e, h) for _, _, _, e, h in ready]):
+            ready = []
+        for method, props, body, event, handler in ready:
+            token = correlation_id.set(event.correlationid)
+            try:
+                if not self._apply_with_retries(
+                    event, handler, body, props, method.routing_key, dead_channel
+                ):
+                    return False
+            finally:
+                correlation_id.reset(token)
+        channel.basic_ack(pending[-1][0].delivery_tag, multiple=True)
+        return True
+
+    def _prepare(
+        self, body: bytes, props: pika.BasicProperties, routing_key: str, dead_channel
+    ) -> tuple[Event, Handler] | None:  # type: ignore[no-untyped-def]
+        """The event and its handler, or None once an invalid or unhandled one is dead-lettered."""
         try:
             event = parse_event(body)
         except InvalidEvent as e:
             self._dead_letter(dead_channel, body, props, routing_key, "invalid event", str(e), 0)
-            return True
+            return None
         handler = self.handlers.get(event.type)
         if handler is None:
             self._dead_letter(dead_channel, body, props, routing_key, "no handler", event.type, 0)
-            return
-        token = correlation_id.set(event.correlationid)
+            return None
+        return event, handler
+
+    def _apply_together(self, items: list[tuple[Event, Handler]]) -> bool:
+        """All in one transaction; False (nothing written) when any of them fails."""
         try:
-            return self._apply_with_retries(event, handler, body, props, routing_key, dead_channel)
-        finally:
-            correlation_id.reset(token)
+            with self.db.transaction() as tx:
+                for event, handler in items:
+                    token = correlation_id.set(event.correlationid)
+                    try:
+                        self._apply_in(tx, event, handler)
+                    finally:
+                        correlation_id.reset(token)
+        except Exception:  # one by one now: the failing event retries and dead-letters alone
+            log.info("a batch of %d failed; applying its events one by one", len(items))
+            return False
+        for event, _ in items:
+            metrics.CONSUMED.labels(self.service, event.type).inc()
+        return True
 
     def _apply_with_retries(self, event, handler, body, props, routing_key, dead_channel) -> bool:  # type: ignore[no-untyped-def]
         """Applies the event; False when stopped during a database outage (leave it unacked)."""
@@ -172,14 +216,17 @@ class Consumer:
     def apply(self, event: Event, handler: Handler) -> bool:
         """Inbox row and handler in one transaction; False when the event was already handled."""
         with self.db.transaction() as tx:
-            fresh = tx.execute(
-                "INSERT INTO inbox (event_id, type) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                (event.id, event.type),
-            ).rowcount
-            if not fresh:
-                return False
+            return self._apply_in(tx, event, handler)
+
+    @staticmethod
+    def _apply_in(tx: Transaction, event: Event, handler: Handler) -> bool:
+        fresh = tx.execute(
+            "INSERT INTO inbox (event_id, type) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            (event.id, event.type),
+        ).rowcount
+        if fresh:
             handler(tx, event)
-            return True
+        return bool(fresh)
 
     def _dead_letter(
         self,

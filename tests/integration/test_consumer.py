@@ -129,3 +129,30 @@ def test_a_database_outage_delays_events_but_never_dead_letters_them(
         assert clocks_of(service_db("routing"), event.data["case_id"]) == 1
     finally:
         proxy.close()
+
+
+def test_a_failing_event_in_a_batch_does_not_hold_back_the_others(
+    cs_settings, service_db, run_service
+):
+    from services.routing.handlers import on_case_opened
+
+    events = [case_opened() for _ in range(20)]
+    poison_id = events[7].id
+
+    def picky(tx, event):
+        if event.id == poison_id:
+            raise RuntimeError("this one is broken")
+        on_case_opened(tx, event)
+
+    from shared.testing.plugin import _purge
+
+    _purge(cs_settings, "routing")
+    publish(cs_settings, *events)  # queued before the consumer starts: they arrive together
+    run_service("routing", relay=False, handlers={"case.opened": picky}, purge=False)
+    db = service_db("routing")
+    for e in events:
+        if e.id != poison_id:
+            wait_handled(db, e.id)
+    letters = wait_until(lambda: list_dead_letters(cs_settings, "routing"), 10, "a dead letter")
+    assert [d.message_id for d in letters] == [poison_id]
+    assert sum(clocks_of(db, e.data["case_id"]) for e in events) == 19
