@@ -19,7 +19,7 @@ from psycopg_pool import ConnectionPool
 
 from shared.config import Settings
 from shared.events.envelope import Event
-from shared.outbox import insert_events, notify_channel
+from shared.outbox import insert_events
 
 
 class Transaction:
@@ -48,8 +48,7 @@ class Transaction:
 
     def flush_events(self) -> None:
         if self._events:
-            insert_events(self.conn, self._events)
-            self.conn.execute(f"NOTIFY {notify_channel(self.schema)}")
+            insert_events(self.conn, self._events)  # a trigger wakes the relay at commit
             self._events.clear()
 
 

@@ -27,12 +27,16 @@ def notify_channel(schema: str) -> str:
     return f"{schema}_outbox"
 
 
+_INSERT = "INSERT INTO outbox (event_id, type, subject, body) VALUES (%s, %s, %s, %s)"
+
+
 def insert_events(conn: Connection, events: Sequence[Event]) -> None:
+    rows = [(e.id, e.type, e.subject, e.to_json().decode()) for e in events]
+    if len(rows) == 1:
+        conn.execute(_INSERT, rows[0])  # the usual case: one round trip, no executemany setup
+        return
     with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO outbox (event_id, type, subject, body) VALUES (%s, %s, %s, %s)",
-            [(e.id, e.type, e.subject, e.to_json().decode()) for e in events],
-        )
+        cur.executemany(_INSERT, rows)
 
 
 def claim_unpublished(conn: Connection, limit: int) -> list[OutboxRow]:

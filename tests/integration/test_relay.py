@@ -125,7 +125,6 @@ def test_relay_publishes_rows_that_commit_late(cs_settings, service_db, run_serv
             early = _write_events(db, 5)
             wait_until(lambda: set(early) <= set(tap.drain()), 10, "the early events")
             time.sleep(0.3)
-            late.execute("NOTIFY intake_outbox")
             late.commit()
         finally:
             db.pool.putconn(late)
