@@ -245,6 +245,13 @@ def cmd_check(_args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Loads a realistic demo quarter through the services' public APIs (shared/demo)."""
+    from shared.demo.run import run
+
+    return run(args)
+
+
 def cmd_asyncapi(args: argparse.Namespace) -> int:
     """Prints (or writes) the AsyncAPI document of the event catalogue."""
     from pathlib import Path
@@ -322,6 +329,27 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("asyncapi", help="print the AsyncAPI document of the event catalogue")
     a.add_argument("--output", help="write it to this file instead, e.g. docs/asyncapi.yaml")
     a.set_defaults(func=cmd_asyncapi)
+
+    demo = sub.add_parser(
+        "demo", help="load a realistic demo quarter through the public APIs (system running)"
+    )
+    demo.add_argument("--quarter", help="e.g. 2026-Q4 (default: the current quarter)")
+    demo.add_argument("--cases", type=int, default=3000, help="how many cases (default 3000)")
+    demo.add_argument("--seed", type=int, default=1, help="same seed, same data (default 1)")
+    demo.add_argument("--again", action="store_true", help="load another set if this one is there")
+    demo.add_argument(
+        "--spread",
+        action="store_true",
+        help="receipts over the whole quarter (what the demo handles then counts as late)",
+    )
+    demo.add_argument("--workers", type=int, default=8, help="parallel requests (default 8)")
+    demo.add_argument(
+        "--patience", type=float, default=90.0, help="seconds to wait for a service to react"
+    )
+    for name in SERVICES:
+        url = f"http://127.0.0.1:{PORTS[name]}"
+        demo.add_argument(f"--{name}-url", default=url, help=f"default {url}")
+    demo.set_defaults(func=cmd_demo)
     return p
 
 

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import pika
 import psycopg
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Request, Response, current_app, g, jsonify, request
 from flask_smorest import Api
 from marshmallow import RAISE, Schema
 from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from shared import metrics
+from shared import apidocs, metrics
 from shared.auth import AuthError, Caller, caller_from_header
 from shared.broker import connect
 from shared.config import Settings
@@ -30,7 +32,7 @@ from shared.db import Database
 from shared.logs import correlation_id, new_correlation_id
 
 log = logging.getLogger(__name__)
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json"})
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json", *apidocs.DOC_PATHS})
 PUBLIC_PREFIXES = ("/docs",)
 
 
@@ -94,8 +96,6 @@ def create_api(
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["cs"] = {"settings": settings, "db": db, "service": name}
@@ -112,6 +112,7 @@ def create_api(
     )
     _install_hooks(app, name, settings)
     _install_health(app, settings, db)
+    apidocs.install(app)  # /docs (Swagger UI served locally), /asyncapi.json, /asyncapi.html
     return app, api
 
 
@@ -131,6 +132,14 @@ def _install_hooks(app: Flask, service: str, settings: Settings) -> None:
             response = error_body(401, str(e))
             response.headers["WWW-Authenticate"] = 'Bearer realm="cs"'
             return response
+        return None
+
+    @app.before_request
+    def refuse_nul_characters() -> Response | None:
+        # PostgreSQL text cannot hold U+0000 (psycopg raises DataError: a 500), and no field of
+        # ours means to: refused here, for the path, the query and JSON bodies alike
+        if _has_nul(request):
+            return error_body(400, "the request contains a NUL character (U+0000)")
         return None
 
     @app.after_request
@@ -176,6 +185,18 @@ def _install_hooks(app: Flask, service: str, settings: Settings) -> None:
     def unexpected(e: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_body(500, "internal error; the correlation id in X-Correlation-ID traces it")
+
+
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")  # \u0000 not itself escaped
+
+
+def _has_nul(req: Request) -> bool:
+    if "\x00" in req.path or b"\x00" in unquote_to_bytes(req.query_string):
+        return True
+    if req.is_json:
+        body = req.get_data(cache=True)
+        return b"\\u0000" in body and _JSON_NUL.search(body) is not None
+    return False
 
 
 def _install_health(app: Flask, settings: Settings, db: Database) -> None:

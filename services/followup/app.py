@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.followup.api import campaigns, followups, improvements, inspections, reports
+from services.followup.api import (
+    campaigns,
+    dashboard,
+    followups,
+    improvements,
+    inspections,
+    reports,
+)
 from shared.config import Settings
 from shared.db import Database
 from shared.web import create_api
@@ -21,4 +28,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     api.register_blueprint(inspections.blp)
     api.register_blueprint(reports.blp)
     api.register_blueprint(improvements.blp)
+    api.register_blueprint(dashboard.blp)
+    # a browser opening /dashboard cannot send a bearer header (see dashboard.BrowserToken)
+    app.wsgi_app = dashboard.BrowserToken(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -15,7 +15,14 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from services.followup import queries
-from services.followup.domain import assignment, attempts, campaigns, improvements, inspections
+from services.followup.domain import (
+    assignment,
+    attempts,
+    campaigns,
+    dashboard,
+    improvements,
+    inspections,
+)
 from services.followup.domain.due import followup_due, package_calendar
 from services.followup.domain.periods import Quarter
 from services.followup.domain.sampling import draw
@@ -135,6 +142,121 @@ def record_staff(tx: Transaction, d: dict[str, Any], as_of: datetime) -> None:
         " as_of = excluded.as_of WHERE staff.as_of <= excluded.as_of",
         dict(d, as_of=as_of),
     )
+
+
+# --- the dashboard's projection: case_status and case_clocks -----------------------------------
+# Each function takes the event's envelope time (`at`); a value changes only for a later event,
+# so replays and events that arrive out of order leave the same rows (migration 0003).
+
+
+def _status_row(tx: Transaction, case_id: str) -> None:
+    """Creates the case's row if needed and locks it: one case's events apply one at a time."""
+    tx.execute("INSERT INTO case_status (case_id) VALUES (%s) ON CONFLICT DO NOTHING", (case_id,))
+    tx.execute("SELECT 1 FROM case_status WHERE case_id = %s FOR UPDATE", (case_id,))
+
+
+def _refresh_flags(tx: Transaction, case_id: str) -> None:
+    row = tx.one("SELECT state, reopened_at FROM case_status WHERE case_id = %s", (case_id,))
+    assert row is not None
+    rows = tx.all(
+        "SELECT clock, started_at, warned_at, breached_at, stopped_at, due_at FROM case_clocks"
+        " WHERE case_id = %s",
+        (case_id,),
+    )
+    clocks = {r.pop("clock"): dashboard.Clock(**r) for r in rows}
+    flags = dashboard.clock_flags(row["state"], row["reopened_at"], clocks.values())
+    customer = clocks.get("customer")
+    tx.execute(
+        "UPDATE case_status SET at_risk = %s, breached = %s, breached_since = %s, due_at = %s"
+        " WHERE case_id = %s",
+        (
+            flags.at_risk,
+            flags.breached,
+            flags.breached_since,
+            customer.due_at if customer else None,
+            case_id,
+        ),
+    )
+
+
+def project_case(
+    tx: Transaction,
+    case_id: str,
+    at: datetime,
+    *,
+    state: str | None = None,
+    department: str | None = None,
+    facts: dict[str, Any] | None = None,
+) -> None:
+    """A lifecycle event: the case's state and department as of `at`, and its facts (kind,
+    channel, received_at) from case.opened or case.resolved."""
+    _status_row(tx, case_id)
+    if state is not None:
+        tx.execute(
+            "UPDATE case_status SET state = %(state)s, state_at = %(at)s, state_rank = %(rank)s"
+            " WHERE case_id = %(case_id)s AND (state_at IS NULL"
+            "   OR (state_at, state_rank) < (%(at)s, %(rank)s))",
+            {"case_id": case_id, "state": state, "at": at, "rank": dashboard.STATE_RANK[state]},
+        )
+    if state == "reopened":
+        tx.execute(
+            "UPDATE case_status SET reopened_at = greatest(reopened_at, %s) WHERE case_id = %s",
+            (at, case_id),
+        )
+    if department is not None:
+        tx.execute(
+            "UPDATE case_status SET department = %s, department_at = %s"
+            " WHERE case_id = %s AND (department_at IS NULL OR department_at < %s)",
+            (department, at, case_id, at),
+        )
+    if facts:
+        tx.execute(
+            "UPDATE case_status SET kind = coalesce(%(kind)s, kind),"
+            " channel = coalesce(%(channel)s, channel),"
+            " received_at = coalesce(%(received_at)s, received_at) WHERE case_id = %(case_id)s",
+            {
+                "case_id": case_id,
+                "kind": facts.get("kind"),
+                "channel": facts.get("channel"),
+                "received_at": facts.get("received_at"),
+            },
+        )
+    _refresh_flags(tx, case_id)
+
+
+_CLOCK_MOMENTS = ("started_at", "warned_at", "breached_at", "stopped_at")
+
+
+def project_clock(
+    tx: Transaction,
+    case_id: str,
+    clock: str,
+    moment: str,
+    at: datetime,
+    due_at: datetime | None = None,
+) -> None:
+    """A clock event: started, warned, breached or stopped at `at`; its deadline if it names one."""
+    if moment not in _CLOCK_MOMENTS:
+        raise ValueError(f"moment must be one of {_CLOCK_MOMENTS}")
+    _status_row(tx, case_id)
+    tx.execute(
+        f"INSERT INTO case_clocks (case_id, clock, {moment}, due_at, due_as_of)"
+        " VALUES (%(case_id)s, %(clock)s, %(at)s, %(due_at)s, %(due_as_of)s)"
+        f" ON CONFLICT (case_id, clock) DO UPDATE SET"
+        f" {moment} = greatest(case_clocks.{moment}, excluded.{moment}),"
+        " due_at = CASE WHEN excluded.due_as_of IS NOT NULL AND (case_clocks.due_as_of IS NULL"
+        "   OR case_clocks.due_as_of < excluded.due_as_of) THEN excluded.due_at"
+        "   ELSE case_clocks.due_at END,"
+        " due_as_of = greatest(case_clocks.due_as_of, excluded.due_as_of)",
+        {
+            "case_id": case_id,
+            "clock": clock,
+            "at": at,
+            "due_at": due_at,
+            "due_as_of": at if due_at is not None else None,
+        },
+    )
+    _refresh_flags(tx, case_id)
 
 
 # --- follow-up calls ---------------------------------------------------------------------------

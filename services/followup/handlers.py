@@ -3,6 +3,11 @@
 `case.opened` is an additive consumption (the catalogue lists routing and training): followup
 needs each case's channel, region, category and opaque customer id for complaint volumes per
 quarter, campaign samples and the do-not-call check, and it learns them only from this event.
+
+The dashboard (`GET /dashboard`) adds `case.transferred`, `case.routed`, `case.handled`,
+`sla.started` and `sla.warning`: with the lifecycle and clock events above they keep
+`case_status` (where each case stands, whether a clock is at risk or breached). Each of its
+updates is compared by the event's time, so events of different types may arrive in any order.
 """
 
 from __future__ import annotations
@@ -17,27 +22,77 @@ from shared.service import Handler
 
 def on_case_opened(tx: Transaction, event: Event) -> None:
     commands.record_case_opened(tx, event.data)
+    d = event.data
+    facts = {
+        "kind": d["kind"],
+        "channel": d["channel"],
+        "received_at": d.get("received_at") or d["opened_at"],
+    }
+    commands.project_case(tx, d["case_id"], event.time, state="open", facts=facts)
+
+
+def on_case_transferred(tx: Transaction, event: Event) -> None:
+    commands.project_case(tx, event.data["case_id"], event.time, state="transferred")
+
+
+def on_case_routed(tx: Transaction, event: Event) -> None:
+    d = event.data
+    commands.project_case(
+        tx, d["case_id"], event.time, state="in_department", department=d["department"]
+    )
+
+
+def on_case_handled(tx: Transaction, event: Event) -> None:
+    """The department's work is done (intake resolves the case next): its clock stops."""
+    d = event.data
+    commands.project_case(tx, d["case_id"], event.time, department=d["department"])
+    commands.project_clock(tx, d["case_id"], "department", "stopped_at", event.time)
 
 
 def on_case_resolved(tx: Transaction, event: Event) -> None:
     """Schedules the follow-up call: one per resolution, however often the event arrives."""
-    commands.schedule_followup(tx, event.data, datetime.now(UTC))
+    d = event.data
+    commands.schedule_followup(tx, d, datetime.now(UTC))
+    commands.project_case(
+        tx,
+        d["case_id"],
+        event.time,
+        state="resolved",
+        department=d["department"],
+        facts={"kind": d["kind"]},
+    )
 
 
 def on_case_reopened(tx: Transaction, event: Event) -> None:
     commands.record_case_reopened(tx, event.data)
+    commands.project_case(tx, event.data["case_id"], event.time, state="reopened")
 
 
 def on_case_closed(tx: Transaction, event: Event) -> None:
     commands.record_case_closed(tx, event.data)
+    commands.project_case(tx, event.data["case_id"], event.time, state="closed")
+
+
+def on_sla_started(tx: Transaction, event: Event) -> None:
+    d = event.data
+    commands.project_clock(tx, d["case_id"], d["clock"], "started_at", event.time, d["due_at"])
+
+
+def on_sla_warning(tx: Transaction, event: Event) -> None:
+    d = event.data
+    commands.project_clock(tx, d["case_id"], d["clock"], "warned_at", event.time, d["due_at"])
 
 
 def on_sla_met(tx: Transaction, event: Event) -> None:
-    commands.record_sla_result(tx, event.data, met=True)
+    d = event.data
+    commands.record_sla_result(tx, d, met=True)
+    commands.project_clock(tx, d["case_id"], d["clock"], "stopped_at", event.time, d["due_at"])
 
 
 def on_sla_breached(tx: Transaction, event: Event) -> None:
-    commands.record_sla_result(tx, event.data, met=False)
+    d = event.data
+    commands.record_sla_result(tx, d, met=False)
+    commands.project_clock(tx, d["case_id"], d["clock"], "breached_at", event.time, d["due_at"])
 
 
 def on_staff_upserted(tx: Transaction, event: Event) -> None:
@@ -46,9 +101,14 @@ def on_staff_upserted(tx: Transaction, event: Event) -> None:
 
 EVENT_HANDLERS: dict[str, Handler] = {
     "case.opened": on_case_opened,
+    "case.transferred": on_case_transferred,
+    "case.routed": on_case_routed,
+    "case.handled": on_case_handled,
     "case.resolved": on_case_resolved,
     "case.reopened": on_case_reopened,
     "case.closed": on_case_closed,
+    "sla.started": on_sla_started,
+    "sla.warning": on_sla_warning,
     "sla.met": on_sla_met,
     "sla.breached": on_sla_breached,
     "staff.upserted": on_staff_upserted,

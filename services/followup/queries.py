@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from services.followup.domain import dashboard
 from services.followup.domain.periods import SHANGHAI, Quarter
 from services.followup.domain.report import (
     CaseCount,
@@ -374,3 +375,61 @@ def quarter_data(db: Database, quarter: Quarter) -> QuarterData:
 def today(now: datetime) -> date:
     """The date in Shanghai: what `overdue` compares due dates with."""
     return now.astimezone(SHANGHAI).date()
+
+
+# --- the dashboard -----------------------------------------------------------------------------
+
+
+def dashboard_data(db: Database, now: datetime) -> dashboard.DashboardData:
+    """Now's figures, grouped in SQL; the arithmetic is domain.dashboard's."""
+    data = dashboard.DashboardData(now)
+    quarter = data.quarter
+    day_start = datetime.combine(data.today, time(0), tzinfo=SHANGHAI)
+    span = (quarter.start, quarter.end)
+    with db.transaction() as tx:
+        data.open_cases = [
+            dashboard.StateCount(*r)
+            for r in tx.execute(
+                "SELECT state, department, count(*) FROM case_status WHERE state = ANY(%s)"
+                " GROUP BY 1, 2",
+                (list(dashboard.OPEN_STATES),),
+            ).fetchall()
+        ]
+        data.at_risk, data.breached = tx.execute(
+            "SELECT count(*) FILTER (WHERE at_risk), count(*) FILTER (WHERE breached)"
+            " FROM case_status"
+        ).fetchone()
+        data.oldest_breached = [
+            dashboard.Breached(*r)
+            for r in tx.execute(
+                "SELECT case_id, department, kind, breached_since FROM case_status"
+                " WHERE breached ORDER BY breached_since NULLS LAST, case_id LIMIT %s",
+                (dashboard.OLDEST_BREACHED,),
+            ).fetchall()
+        ]
+        data.intake = [
+            dashboard.IntakeCount(*r)
+            for r in tx.execute(
+                "SELECT channel, kind, count(*) FROM case_status"
+                " WHERE received_at >= %s AND received_at < %s GROUP BY 1, 2",
+                (day_start, day_start + timedelta(days=1)),
+            ).fetchall()
+        ]
+        data.satisfaction = [
+            dashboard.DayScore(*r)
+            for r in tx.execute(
+                "SELECT (ended_at AT TIME ZONE 'Asia/Shanghai')::date, satisfaction, count(*)"
+                " FROM followups WHERE state = 'completed' AND satisfaction IS NOT NULL"
+                " AND ended_at >= %s AND ended_at < %s GROUP BY 1, 2",
+                span,
+            ).fetchall()
+        ]
+        data.sla = [
+            dashboard.DaySla(*r)
+            for r in tx.execute(
+                "SELECT (at AT TIME ZONE 'Asia/Shanghai')::date, met, count(*) FROM sla_results"
+                " WHERE clock = 'customer' AND at >= %s AND at < %s GROUP BY 1, 2",
+                span,
+            ).fetchall()
+        ]
+    return data

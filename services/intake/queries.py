@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from shared.db import Database
@@ -31,9 +30,9 @@ def list_cases(db: Database, filters: dict[str, Any], page: int, per_page: int) 
         where.append("received_at >= (%s::date)::timestamp AT TIME ZONE 'Asia/Shanghai'")
         params.append(filters["received_from"])
     if filters.get("received_to"):
-        # the whole last day counts
-        where.append("received_at < (%s::date)::timestamp AT TIME ZONE 'Asia/Shanghai'")
-        params.append(filters["received_to"] + timedelta(days=1))
+        # the whole last day counts (the day after is computed by PostgreSQL: 9999-12-31 has one)
+        where.append("received_at < (%s::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'")
+        params.append(filters["received_to"])
     if filters.get("overdue") is not None:
         overdue = "(due_at < now() AND state = ANY(%s))"
         where.append(overdue if filters["overdue"] else f"NOT coalesce({overdue}, false)")

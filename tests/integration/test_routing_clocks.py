@@ -88,10 +88,21 @@ def test_the_scheduler_warns_and_breaches_exactly_once_across_a_restart(
 def test_a_clock_finished_in_time_is_met_and_never_warns(cs_settings, service_db, routing):
     db = service_db("routing")
     case_id = open_case(cs_settings, db, datetime.now(UTC))
-    resolved = new_event("case.resolved", case_id, {
-        "case_id": case_id, "kind": "complaint", "category": "broadband", "department": None,
-        "resolved_by": "agent-1", "first_contact": True,
-        "opened_at": datetime.now(UTC), "resolved_at": datetime.now(UTC)}, source="/intake")
+    resolved = new_event(
+        "case.resolved",
+        case_id,
+        {
+            "case_id": case_id,
+            "kind": "complaint",
+            "category": "broadband",
+            "department": None,
+            "resolved_by": "agent-1",
+            "first_contact": True,
+            "opened_at": datetime.now(UTC),
+            "resolved_at": datetime.now(UTC),
+        },
+        source="/intake",
+    )
     publish_and_wait(cs_settings, db, resolved)
     tick(db, datetime.now(UTC) + timedelta(days=30))
     assert [e.type for e in events(db, case_id, "sla.met")] == ["sla.met"]
@@ -105,8 +116,13 @@ def test_pausing_excludes_the_paused_time(cs_settings, service_db, routing):
     due = clock_rows(db, case_id)[0]["due_at"]
     paused_at = datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI)
     with db.transaction() as tx:
-        clocks.pause(tx, case_id=case_id, reason="waiting for the customer's router model",
-                     by="agent-1", at=paused_at)
+        clocks.pause(
+            tx,
+            case_id=case_id,
+            reason="waiting for the customer's router model",
+            by="agent-1",
+            at=paused_at,
+        )
     assert clock_rows(db, case_id)[0]["state"] == "paused"
     tick(db, due + timedelta(hours=1))
     assert events(db, case_id, "sla.breached") == []  # a paused clock does not run out
@@ -125,8 +141,9 @@ def test_pause_and_resume_over_http(cs_settings, service_db, routing, client, au
     case_id = open_case(cs_settings, db, datetime.now(UTC))
     c = client("routing")
     assert c.post(f"/cases/{case_id}/sla/pause", json={}, headers=auth("agent")).status_code == 422
-    r = c.post(f"/cases/{case_id}/sla/pause", json={"reason": "customer abroad"},
-               headers=auth("agent"))
+    r = c.post(
+        f"/cases/{case_id}/sla/pause", json={"reason": "customer abroad"}, headers=auth("agent")
+    )
     assert r.status_code == 200 and r.json["state"] == "paused"
     r = c.post(f"/cases/{case_id}/sla/resume", headers=auth("agent"))
     assert r.status_code == 200 and r.json["state"] == "running"
@@ -139,14 +156,31 @@ def test_a_reopened_case_gets_a_new_clock_and_keeps_the_old(cs_settings, service
     case_id = open_case(cs_settings, db, datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI))
     now = datetime(2026, 11, 24, 11, 0, tzinfo=SHANGHAI)
     for type_, data in (
-        ("case.resolved", {"kind": "complaint", "category": "broadband", "department": None,
-                           "resolved_by": "a", "first_contact": True, "opened_at": now,
-                           "resolved_at": now}),
-        ("case.reopened", {"reason": "follow-up: not solved",
-                           "reopened_at": datetime(2026, 11, 27, 16, 0, tzinfo=SHANGHAI)}),
+        (
+            "case.resolved",
+            {
+                "kind": "complaint",
+                "category": "broadband",
+                "department": None,
+                "resolved_by": "a",
+                "first_contact": True,
+                "opened_at": now,
+                "resolved_at": now,
+            },
+        ),
+        (
+            "case.reopened",
+            {
+                "reason": "follow-up: not solved",
+                "reopened_at": datetime(2026, 11, 27, 16, 0, tzinfo=SHANGHAI),
+            },
+        ),
     ):
-        publish_and_wait(cs_settings, db, new_event(type_, case_id, dict(data, case_id=case_id),
-                                                    source="/intake"))
+        publish_and_wait(
+            cs_settings,
+            db,
+            new_event(type_, case_id, dict(data, case_id=case_id), source="/intake"),
+        )
     first, second = clock_rows(db, case_id)
     assert (first["generation"], first["state"]) == (1, "met")
     assert (second["generation"], second["state"]) == (2, "running")
@@ -160,12 +194,24 @@ def test_a_department_clock_follows_its_target_in_working_hours(cs_settings, ser
     case_id = open_case(cs_settings, db, datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI))
     routed = datetime(2026, 11, 27, 17, 0, tzinfo=SHANGHAI)  # a Friday
     with db.transaction() as tx:
-        due = clocks.start_department_clock(tx, case_id=case_id, department="NETOPS",
-                                            assignee_id="S-1", ola_hours=4, routed_at=routed)
+        due = clocks.start_department_clock(
+            tx,
+            case_id=case_id,
+            department="NETOPS",
+            assignee_id="S-1",
+            ola_hours=4,
+            routed_at=routed,
+        )
     assert due == datetime(2026, 11, 30, 12, 0, tzinfo=SHANGHAI)
     with db.transaction() as tx:
-        capped = clocks.start_department_clock(tx, case_id=case_id, department="NETOPS",
-                                               assignee_id="S-1", ola_hours=40, routed_at=routed)
+        capped = clocks.start_department_clock(
+            tx,
+            case_id=case_id,
+            department="NETOPS",
+            assignee_id="S-1",
+            ola_hours=40,
+            routed_at=routed,
+        )
     assert capped == clock_rows(db, case_id)[0]["due_at"]  # never past the customer deadline
     with db.transaction() as tx:
         clocks.stop_department_clock(tx, case_id=case_id, at=routed + timedelta(hours=1))
@@ -178,13 +224,17 @@ def test_loading_an_official_year_recomputes_provisional_clocks(
     cs_settings, service_db, routing, client, auth
 ):
     db = service_db("routing")
-    case_id = open_case(cs_settings, db, datetime(2026, 12, 31, 11, 0, tzinfo=SHANGHAI),
-                        "consultation")
+    case_id = open_case(
+        cs_settings, db, datetime(2026, 12, 31, 11, 0, tzinfo=SHANGHAI), "consultation"
+    )
     before = clock_rows(db, case_id)[0]
-    assert before["provisional"] and before["due_at"] == datetime(2027, 1, 4, 17, 30,
-                                                                  tzinfo=SHANGHAI)
-    schedule = ("date,working,reason\n2027-01-01,false,New Year's Day\n"
-                "2027-01-04,false,company-wide test holiday\n")
+    assert before["provisional"] and before["due_at"] == datetime(
+        2027, 1, 4, 17, 30, tzinfo=SHANGHAI
+    )
+    schedule = (
+        "date,working,reason\n2027-01-01,false,New Year's Day\n"
+        "2027-01-04,false,company-wide test holiday\n"
+    )
     c = client("routing")
     bad = c.post("/calendar/import", data="date;working\nnope", headers=auth("admin"))
     assert bad.status_code == 400 and "header" in bad.json["message"]
@@ -197,10 +247,14 @@ def test_loading_an_official_year_recomputes_provisional_clocks(
     assert after["due_at"] == datetime(2027, 1, 5, 17, 30, tzinfo=SHANGHAI)
     year = c.get("/calendar?year=2027", headers=auth("agent")).json
     assert year["official"] and [d["day"] for d in year["exceptions"]] == [
-        "2027-01-01", "2027-01-04"]
+        "2027-01-01",
+        "2027-01-04",
+    ]
     # a second load of the same year changes nothing more
-    assert c.post("/calendar/import", data=schedule,
-                  headers=auth("admin")).json["clocks_recomputed"] == 0
+    assert (
+        c.post("/calendar/import", data=schedule, headers=auth("admin")).json["clocks_recomputed"]
+        == 0
+    )
     assert len(events(db, case_id, "sla.started")) == 2
 
 
@@ -210,8 +264,11 @@ def test_a_company_exception_moves_the_clocks_that_count_across_it(
     db = service_db("routing")
     case_id = open_case(cs_settings, db, datetime(2026, 3, 9, 10, 0, tzinfo=SHANGHAI))
     assert clock_rows(db, case_id)[0]["due_at"] == datetime(2026, 3, 11, 17, 30, tzinfo=SHANGHAI)
-    r = client("routing").put("/calendar/2026-03-10", json={"working": False,
-                              "reason": "network migration day"}, headers=auth("admin"))
+    r = client("routing").put(
+        "/calendar/2026-03-10",
+        json={"working": False, "reason": "network migration day"},
+        headers=auth("admin"),
+    )
     assert r.status_code == 200 and r.json["clocks_recomputed"] >= 1
     assert clock_rows(db, case_id)[0]["due_at"] == datetime(2026, 3, 12, 17, 30, tzinfo=SHANGHAI)
 
@@ -219,16 +276,27 @@ def test_a_company_exception_moves_the_clocks_that_count_across_it(
 def test_policy_versions_apply_from_their_date(cs_settings, service_db, routing, client, auth):
     c = client("routing")
     priority = "high"
-    r = c.post("/sla-policies", json={"kind": "complaint", "priority": priority,
-               "working_days": 1, "effective_from": "2026-06-01",
-               "reason": "ch.8 revision: urgent complaints faster"}, headers=auth("admin"))
+    r = c.post(
+        "/sla-policies",
+        json={
+            "kind": "complaint",
+            "priority": priority,
+            "working_days": 1,
+            "effective_from": "2026-06-01",
+            "reason": "ch.8 revision: urgent complaints faster",
+        },
+        headers=auth("admin"),
+    )
     assert r.status_code == 201 and r.json["version"] >= 2 and r.json["changed_by"] == "tester"
     before = c.get("/sla-policies?at=2026-05-31", headers=auth("agent")).json["items"]
     after = c.get("/sla-policies?at=2026-06-01", headers=auth("agent")).json["items"]
 
     def days(items):
-        return next(p["working_days"] for p in items
-                    if p["kind"] == "complaint" and p["priority"] == priority)
+        return next(
+            p["working_days"]
+            for p in items
+            if p["kind"] == "complaint" and p["priority"] == priority
+        )
 
     assert (days(before), days(after)) == (2, 1)
     db = service_db("routing")
@@ -243,13 +311,18 @@ def test_compliance_per_department(cs_settings, service_db, routing, client, aut
     case_id = open_case(cs_settings, db, datetime(2026, 10, 12, 10, 0, tzinfo=SHANGHAI))
     dept = f"D{uuid.uuid4().hex[:6].upper()}"
     with db.transaction() as tx:
-        clocks.start_department_clock(tx, case_id=case_id, department=dept, assignee_id=None,
-                                      ola_hours=None,
-                                      routed_at=datetime(2026, 10, 12, 11, tzinfo=SHANGHAI))
-        clocks.stop_case_clocks(tx, case_id=case_id,
-                                at=datetime(2026, 10, 13, 11, tzinfo=SHANGHAI))
-    r = client("routing").get("/sla/compliance?period=2026-Q4&by=department",
-                              headers=auth("supervisor"))
+        clocks.start_department_clock(
+            tx,
+            case_id=case_id,
+            department=dept,
+            assignee_id=None,
+            ola_hours=None,
+            routed_at=datetime(2026, 10, 12, 11, tzinfo=SHANGHAI),
+        )
+        clocks.stop_case_clocks(tx, case_id=case_id, at=datetime(2026, 10, 13, 11, tzinfo=SHANGHAI))
+    r = client("routing").get(
+        "/sla/compliance?period=2026-Q4&by=department", headers=auth("supervisor")
+    )
     assert r.status_code == 200
     row = next(i for i in r.json["items"] if i["key"] == dept)
     assert (row["met"], row["breached"], row["open"], row["compliance"]) == (1, 0, 0, 1.0)

@@ -63,8 +63,9 @@ def test_every_endpoint_refuses_bad_tokens(client, cs_settings, service):
         outsiders = [role for role in ROLES if role not in roles]
         if outsiders:
             token = mint_token(cs_settings.jwt_secret, "outsider", [outsiders[0]])
-            r = c.open(url, method=method.upper(), json={},
-                       headers={"Authorization": f"Bearer {token}"})
+            r = c.open(
+                url, method=method.upper(), json={}, headers={"Authorization": f"Bearer {token}"}
+            )
             if r.status_code != 403 or not r.is_json:
                 failures.append(f"{method.upper()} {url} as {outsiders[0]}: {r.status_code}")
     assert not failures, "\n".join(failures)

@@ -18,6 +18,7 @@ from services.followup.api.common import (
     db,
     now,
     quarter_text,
+    seed_range,
 )
 from services.followup.domain.campaigns import QUESTION_TYPES, TEXT_LIMIT
 from shared.web import StrictSchema, caller, requires
@@ -99,7 +100,9 @@ class CampaignQuery(StrictSchema):
 
 
 class CampaignDrawIn(StrictSchema):
-    seed = fields.Int(required=True, metadata={"description": "same seed, same sample"})
+    seed = fields.Int(
+        required=True, validate=seed_range, metadata={"description": "same seed, same sample"}
+    )
 
 
 class CampaignTaskOut(Schema):

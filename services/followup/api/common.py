@@ -21,6 +21,9 @@ REPORT_READERS = ("supervisor", "department_head")
 MEASURE_OWNERS = ("supervisor", "department_head", "department_staff")
 
 code = validate.Length(min=1, max=40)
+MAX_PAGE = 1_000_000
+# a sample's seed is kept in a bigint column
+seed_range = validate.Range(min=-(2**63), max=2**63 - 1)
 
 
 def db() -> Database:
@@ -56,7 +59,8 @@ def answer_use_case_errors(blueprint: Blueprint) -> None:
 
 
 def page_field() -> fields.Int:
-    return fields.Int(load_default=1, validate=validate.Range(min=1))
+    # bounded: (page - 1) * per_page is an OFFSET, a bigint in PostgreSQL
+    return fields.Int(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
 
 
 def per_page_field() -> fields.Int:

@@ -148,6 +148,7 @@ class DoNotCallOut(Schema):
 @requires(*CALLERS)
 @dnc.arguments(DoNotCallIn)
 @dnc.response(201, DoNotCallOut)
+@dnc.alt_response(200, schema=DoNotCallOut, description="already on the list")
 def add_do_not_call(body: dict[str, Any]) -> Any:
     """The customer asked not to be called: no follow-up or campaign call from now on."""
     with db().transaction() as tx:

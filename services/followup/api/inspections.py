@@ -20,6 +20,7 @@ from services.followup.api.common import (
     page_of,
     per_page_field,
     quarter_text,
+    seed_range,
 )
 from services.followup.domain.inspections import CHECKLIST, RULES
 from shared.web import StrictSchema, caller, error_body, requires
@@ -43,7 +44,9 @@ class InspectionDrawIn(StrictSchema):
     )
     size = fields.Int(required=True, validate=validate.Range(min=1, max=1000))
     seed = fields.Int(
-        load_default=None, metadata={"description": "same seed, same sample; default random"}
+        load_default=None,
+        validate=seed_range,
+        metadata={"description": "same seed, same sample; default random"},
     )
     period = fields.Str(
         required=True,

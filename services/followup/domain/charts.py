@@ -11,6 +11,7 @@ BLUE = "#2b6cb0"
 GREY = "#a0aec0"
 GREEN = "#2f855a"
 RED = "#c53030"
+AMBER = "#d69e2e"
 INK = "#1a202c"
 FAINT = "#e2e8f0"
 FONT = 'font-family="sans-serif" font-size="12"'
@@ -30,7 +31,10 @@ def nice_top(largest: float, ticks: int = 4) -> float:
     return step * ticks
 
 
-def _empty(title: str, width: int, height: int) -> str:
+NO_DATA = "no data for this quarter"
+
+
+def _empty(title: str, width: int, height: int, text: str = NO_DATA) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}"'
         f' width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
@@ -38,7 +42,7 @@ def _empty(title: str, width: int, height: int) -> str:
         f'<rect x="0.5" y="0.5" width="{width - 1}" height="{height - 1}" fill="none"'
         f' stroke="{FAINT}"/>'
         f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" {FONT} fill="{GREY}">'
-        f"no data for this quarter</text></svg>"
+        f"{escape(text)}</text></svg>"
     )
 
 
@@ -51,10 +55,11 @@ def bar_chart(
     suffix: str = "",
     width: int = 520,
     height: int = 260,
+    empty: str = NO_DATA,
 ) -> str:
     """Vertical bars with their value on top and their label below."""
     if not bars or not any(v for _, v in bars):
-        return _empty(title, width, height)
+        return _empty(title, width, height, empty)
     top = max_value or nice_top(max(v for _, v in bars))
     left, bottom, head = 40, 40, 20
     plot_w, plot_h = width - left - 10, height - bottom - head
@@ -132,38 +137,126 @@ def hbar_chart(
     return "".join(parts)
 
 
+def stacked_hbar_chart(
+    bars: Sequence[tuple[str, Sequence[float]]],
+    series: Sequence[str],
+    colors: Sequence[str],
+    title: str,
+    *,
+    width: int = 520,
+    row: int = 26,
+    empty: str = NO_DATA,
+) -> str:
+    """Horizontal bars split into segments, one per series (colour), with a legend above and
+    each bar's total at its end; the longest bar fills the plot."""
+    totals = [sum(values) for _, values in bars]
+    if not bars or not any(totals):
+        return _empty(title, width, 80, empty)
+    label_w, legend_h = 150, 26
+    plot_w = width - label_w - 50
+    head = legend_h + 6
+    height = head + row * len(bars) + 10
+    top = max(totals)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}"'
+        f' width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    x = float(label_w)
+    for name, color in zip(series, colors, strict=True):  # the legend
+        parts.append(
+            f'<rect x="{x:.1f}" y="6" width="12" height="12" fill="{color}"/>'
+            f'<text x="{x + 16:.1f}" y="16" {FONT} fill="{INK}">{escape(name)}</text>'
+        )
+        x += 28 + 7 * len(name)
+    parts.append(
+        f'<rect x="{label_w}" y="{head}" width="{plot_w}" height="{row * len(bars)}"'
+        f' fill="none" stroke="{FAINT}"/>'
+    )
+    for i, ((label, values), total) in enumerate(zip(bars, totals, strict=True)):
+        y = head + row * i + 4
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" {FONT} fill="{INK}">'
+            f"{escape(label[:24])}</text>"
+        )
+        x = float(label_w)
+        for name, color, value in zip(series, colors, values, strict=True):
+            if not value:
+                continue
+            w = plot_w * value / top
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row - 8}" fill="{color}">'
+                f"<title>{escape(label)}, {escape(name)}: {_num(value)}</title></rect>"
+            )
+            x += w
+        parts.append(f'<text x="{x + 6:.1f}" y="{y + 13}" {FONT} fill="{INK}">{_num(total)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def line_chart(
-    points: Sequence[tuple[str, float]],
+    points: Sequence[tuple[str, float | None]],
     title: str,
     *,
     width: int = 520,
     height: int = 240,
     color: str = RED,
+    max_value: float | None = None,
+    ticks: int = 4,
+    suffix: str = "",
+    empty: str = NO_DATA,
 ) -> str:
-    """A line through the points, each marked and labelled with its value."""
-    if not points or not any(v for _, v in points):
-        return _empty(title, width, height)
-    top = max(v for _, v in points) or 1
+    """A line through the points, each marked and labelled with its value; a point without a
+    value (None) leaves a gap. The scale runs to `max_value` (then with `ticks` grid lines),
+    else to the largest value."""
+    values = [v for _, v in points if v is not None]
+    if not values or (max_value is None and not any(values)):  # 0 on a fixed scale is data
+        return _empty(title, width, height, empty)
+    top = max_value or max(values) or 1
     left, right, bottom, head = 40, 40, 40, 24
     plot_w, plot_h = width - left - right, height - bottom - head
     step = plot_w / max(len(points) - 1, 1)
-    xy = [(left + step * i, head + plot_h - plot_h * (v / top)) for i, (_, v) in enumerate(points)]
+    xy = [
+        (left + step * i, None if v is None else head + plot_h - plot_h * (v / top))
+        for i, (_, v) in enumerate(points)
+    ]
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}"'
         f' width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
         f"<title>{escape(title)}</title>",
-        f'<line x1="{left}" y1="{head + plot_h}" x2="{width - right}" y2="{head + plot_h}"'
-        f' stroke="{INK}"/>',
-        f'<polyline fill="none" stroke="{color}" stroke-width="2" points="'
-        + " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
-        + '"/>',
     ]
-    for (label, value), (x, y) in zip(points, xy, strict=True):
+    for i in range(1, ticks + 1) if max_value else ():  # a fixed scale gets its grid lines
+        y = head + plot_h - plot_h * i / ticks
         parts.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{color}">'
-            f"<title>{escape(label)}: {_num(value)}</title></circle>"
-            f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" {FONT} fill="{INK}">'
-            f"{_num(value)}</text>"
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="{FAINT}"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" {FONT} fill="{GREY}">'
+            f"{_num(top * i / ticks)}</text>"
+        )
+    parts.append(
+        f'<line x1="{left}" y1="{head + plot_h}" x2="{width - right}" y2="{head + plot_h}"'
+        f' stroke="{INK}"/>'
+    )
+    run: list[tuple[float, float]] = []
+    for x, y in [*xy, (0.0, None)]:  # one polyline per run of points with values
+        if y is not None:
+            run.append((x, y))
+            continue
+        if len(run) > 1:
+            parts.append(
+                f'<polyline fill="none" stroke="{color}" stroke-width="2" points="'
+                + " ".join(f"{px:.1f},{py:.1f}" for px, py in run)
+                + '"/>'
+            )
+        run = []
+    for (label, value), (x, y) in zip(points, xy, strict=True):
+        if value is not None and y is not None:
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{color}">'
+                f"<title>{escape(label)}: {_num(value)}{escape(suffix)}</title></circle>"
+                f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" {FONT} fill="{INK}">'
+                f"{_num(value)}{escape(suffix)}</text>"
+            )
+        parts.append(
             f'<text x="{x:.1f}" y="{head + plot_h + 16}" text-anchor="middle" {FONT}'
             f' fill="{INK}">{escape(label)}</text>'
         )

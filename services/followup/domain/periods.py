@@ -8,7 +8,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+# years 1000-2999: year 0000 (or the quarter after 9999-Q4) is not a date
+_QUARTER = re.compile(r"^([12]\d{3})-Q([1-4])$")
 
 
 @dataclass(frozen=True, order=True)

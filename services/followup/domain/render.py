@@ -275,3 +275,139 @@ def _improvements(items: list[dict[str, Any]]) -> str:
         "<table><thead><tr><th>problem</th><th>department</th><th>measure</th><th>status</th>"
         f"<th>due</th></tr></thead><tbody>{rows}</tbody></table>"
     )
+
+
+# --- the dashboard -------------------------------------------------------------------------------
+
+STATE_COLORS = {
+    "open": charts.BLUE,
+    "transferred": charts.AMBER,
+    "in_department": charts.GREEN,
+    "reopened": charts.RED,
+}
+KIND_COLORS = {"complaint": charts.RED, "consultation": charts.BLUE}
+
+
+def _short_day(iso_day: str) -> str:
+    return iso_day[5:]  # 2026-11-23 -> 11-23
+
+
+def _local_time(iso: str | None, length: int = 16) -> str:
+    """`2026-11-25T13:49:07+08:00` as `2026-11-25 13:49` (the figures are in Asia/Shanghai)."""
+    return "–" if not iso else iso[:length].replace("T", " ")
+
+
+_DASHBOARD_STYLE = """
+.panels { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 0 32px; }
+.panels h2 { margin-top: 20px; }
+.tile { min-width: 130px; }
+"""
+W = 540  # two charts side by side on a 1280-pixel screen
+
+
+def dashboard_html(figures: dict[str, Any]) -> str:
+    """The dashboard page: it reloads itself (a meta refresh), carries no script and loads
+    nothing, so it works on a wall screen without internet access."""
+    o, k, t = figures["open_cases"], figures["clocks"], figures["intake_today"]
+    s, m = figures["satisfaction"], figures["time_limits"]
+    refresh = int(figures["refresh_seconds"])
+    quarter = s["quarter"]
+    states = list(STATE_COLORS)
+    state_names = [state.replace("_", " ") for state in states]
+    open_chart = charts.stacked_hbar_chart(
+        [(r["department"], [r[state] for state in states]) for r in o["by_department"]],
+        state_names,
+        [STATE_COLORS[state] for state in states],
+        "Open cases by department and state",
+        width=W,
+        empty="no open case",
+    )
+    open_table = (
+        _table(
+            ["department", *state_names, "total"],
+            [
+                [r["department"], *[r[state] for state in states], r["total"]]
+                for r in o["by_department"]
+            ],
+        )
+        if o["by_department"]
+        else ""
+    )
+    breached = [
+        [b["case_id"], b["department"], b["kind"], _local_time(b["due_at"])]
+        for b in k["oldest_breached"]
+    ]
+    breached_table = (
+        _table(["case", "department", "kind", "deadline"], breached)
+        if breached
+        else "<p>No clock is past its deadline.</p>"
+    )
+    kinds = list(KIND_COLORS)
+    intake_chart = charts.stacked_hbar_chart(
+        [(r["channel"], [r.get(kind, 0) for kind in kinds]) for r in t["by_channel"]],
+        kinds,
+        [KIND_COLORS[kind] for kind in kinds],
+        "Cases received today by channel",
+        width=W,
+        empty="no case received today",
+    )
+    kept_chart = charts.line_chart(
+        [(_short_day(w["week"]), w["compliance_percent"]) for w in m["weeks"]],
+        "Time limits kept per week (%)",
+        width=W,
+        max_value=100,
+        suffix="%",
+        color=charts.GREEN,
+    )
+    weeks = [_short_day(w["week"]) for w in s["weeks"]]
+    mean_chart = charts.line_chart(
+        list(zip(weeks, [w["mean"] for w in s["weeks"]], strict=True)),
+        "Mean satisfaction per week (1–5)",
+        width=W,
+        max_value=5,
+        ticks=5,
+        color=charts.BLUE,
+    )
+    responses_chart = charts.bar_chart(
+        list(zip(weeks, [w["responses"] for w in s["weeks"]], strict=True)),
+        "Satisfaction responses per week",
+        colors=[charts.GREY],
+        width=W,
+        height=240,
+    )
+    panels = [
+        ("Open cases by state and department", open_chart + open_table),
+        (
+            "Time limits now",
+            f"<p>{k['at_risk']} cases have a clock at risk (warned, not breached);"
+            f" {k['breached']} have one past its deadline. The oldest breaches:</p>"
+            + breached_table,
+        ),
+        (f"Received today ({t['date']}) by channel", intake_chart),
+        (f"Time limits kept per week, {quarter} (met / (met + breached))", kept_chart),
+        (f"Satisfaction per week, {quarter}: mean (1–5)", mean_chart),
+        (f"Satisfaction per week, {quarter}: responses", responses_chart),
+    ]
+    sections = [
+        "<h1>Service dashboard</h1>",
+        f'<p class="sub">As of {escape(_local_time(figures["generated_at"], 19))}'
+        f" ({escape(figures['timezone'])}). This page refreshes itself every {refresh} seconds."
+        "</p>",
+        '<div class="tiles">',
+        _tile(o["total"], "open cases"),
+        _tile(k["at_risk"], "at risk now"),
+        _tile(k["breached"], "breached now"),
+        _tile(t["total"], "received today"),
+        _tile(s["mean"], f"satisfaction {s['quarter']}"),
+        _tile(m["compliance_percent"], f"time limits kept {m['quarter']}", "%"),
+        "</div>",
+        '<div class="panels">',
+        *(f"<section><h2>{escape(title)}</h2>{body}</section>" for title, body in panels),
+        "</div>",
+    ]
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="refresh" content="{refresh}">'
+        f"<title>Service dashboard</title><style>{_STYLE}{_DASHBOARD_STYLE}</style></head>"
+        f"<body>{''.join(sections)}</body></html>"
+    )

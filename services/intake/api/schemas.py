@@ -82,7 +82,8 @@ class CaseListQuery(StrictSchema):
     received_from = fields.Date(metadata={"description": "first day of receipt (Asia/Shanghai)"})
     received_to = fields.Date(metadata={"description": "last day of receipt, included"})
     overdue = fields.Bool()
-    page = fields.Int(load_default=1, validate=validate.Range(min=1))
+    # bounded: (page - 1) * per_page is an OFFSET, a bigint in PostgreSQL
+    page = fields.Int(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     per_page = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
 
 

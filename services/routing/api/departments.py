@@ -52,7 +52,8 @@ answer_use_case_errors(blp)
 code_format = validate.Regexp(
     directory.CODE_PATTERN, error="2-32 characters: letters, digits, _ or -"
 )
-_hours = validate.Range(min=0, min_inclusive=False, max=9999)
+# numeric(6, 2): the smallest target stored is 0.01 h, the largest 9999.99 h
+_hours = validate.Range(min=0.01, max=9999)
 
 
 class DepartmentIn(StrictSchema):

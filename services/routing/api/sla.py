@@ -76,10 +76,11 @@ def _period(text: str) -> tuple[date, date]:
             year, month = text.split("-")
             start = date(int(year), int(month), 1)
             months = 1
+        m = start.month - 1 + months
+        # inside the try: the period after 9999-12 is not a date
+        return start, date(start.year + m // 12, m % 12 + 1, 1)
     except (ValueError, TypeError):
         raise ValidationError("a quarter like 2026-Q4 or a month like 2026-11") from None
-    m = start.month - 1 + months
-    return start, date(start.year + m // 12, m % 12 + 1, 1)
 
 
 class ComplianceQuery(StrictSchema):

@@ -10,7 +10,8 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-PERIOD_PATTERN = r"^\d{4}-(Q[1-4]|0[1-9]|1[0-2])$"
+# years 1000-2999: year 0000 (or 9999-Q4's end, in year 10000) is not a date
+PERIOD_PATTERN = r"^[12]\d{3}-(Q[1-4]|0[1-9]|1[0-2])$"
 PERIOD_KINDS = ("month", "quarter")
 PeriodKind = Literal["month", "quarter"]
 

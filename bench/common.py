@@ -1,0 +1,172 @@
+"""Shared helpers for the benchmarks: the bench database, `cs` subprocesses, RSS, results."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import psycopg
+
+from shared.broker import connect, declare_service_queues
+from shared.config import Settings
+from shared.migrate import migrate
+from shared.service import load_service
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+VENV_BIN = ROOT / ".venv" / "bin"
+DB_URL = "postgresql://postgres@127.0.0.1:5432/cs_bench"
+PREFIX = "bench."
+
+
+def settings() -> Settings:
+    return Settings.from_env().with_(database_url=DB_URL, broker_prefix=PREFIX)
+
+
+def fresh_setup(services: list[str]) -> Settings:
+    """Drops and re-creates cs_bench, migrates `services`, re-declares their (empty) queues."""
+    s = settings()
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+        c.execute("DROP DATABASE IF EXISTS cs_bench WITH (FORCE)")
+        c.execute("CREATE DATABASE cs_bench")
+    amqp = connect(s, name="bench-setup")
+    try:
+        ch = amqp.channel()
+        for name in services:
+            spec = load_service(name)
+            migrate(s, spec)
+            for q in (f"{name}.events", f"{name}.dead"):
+                ch.queue_delete(s.queue(q))
+            declare_service_queues(ch, s, name, spec.handlers)
+    finally:
+        amqp.close()
+    return s
+
+
+def admin_conn() -> psycopg.Connection:
+    return psycopg.connect(DB_URL, autocommit=True)
+
+
+def spawn(*args: str, port: int | None = None, log: str = "cs") -> subprocess.Popen:
+    """`.venv/bin/cs ARGS` against the bench database and broker names."""
+    env = dict(
+        os.environ,
+        DATABASE_URL=DB_URL,
+        AMQP_URL=settings().amqp_url,
+        CS_BROKER_PREFIX=PREFIX,
+        CS_LOG_LEVEL="WARNING",
+        CS_METRICS_DIR=f"/tmp/cs-metrics-bench-{os.getpid()}",
+    )
+    argv = [str(VENV_BIN / "cs"), *args]
+    if port:
+        argv += ["--port", str(port)]
+    out = open(f"/tmp/bench-{log}-{os.getpid()}.log", "ab")  # noqa: SIM115
+    return subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+
+
+def stop(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def wait_port(port: int, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class RssSampler(threading.Thread):
+    """Samples VmRSS of every process (and its children) every `interval` s; keeps the peaks."""
+
+    def __init__(self, procs: dict[str, subprocess.Popen], interval: float = 0.5) -> None:
+        super().__init__(daemon=True)
+        self.procs, self.interval = procs, interval
+        self.peak: dict[str, float] = {}
+        self.first: dict[str, float] = {}
+        self.last: dict[str, float] = {}
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(self.interval):
+            for label, proc in self.procs.items():
+                for i, pid in enumerate(descendants(proc.pid)):
+                    key = label if i == 0 else f"{label}[{pid}]"
+                    mb = rss_mb(pid)
+                    if mb:
+                        self.peak[key] = max(self.peak.get(key, 0.0), mb)
+                        self.first.setdefault(key, mb)
+                        self.last[key] = mb
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def pct(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.0f} %" if whole else "n/a"
+
+
+def write_results(name: str, figures: dict) -> None:
+    figures = {
+        "benchmark": name,
+        "date": date.today().isoformat(),
+        "cores": os.cpu_count(),
+        "argv": sys.argv[1:],
+        **figures,
+    }
+    path = BENCH / "results" / f"{name}.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(figures, indent=2, default=str) + "\n")
+    print(json.dumps(figures, indent=2, default=str))
+    print(f"written to {path.relative_to(ROOT)}")

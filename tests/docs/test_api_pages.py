@@ -1,0 +1,252 @@
+"""The API docs pages of every service work offline.
+
+`/docs` is Swagger UI over the service's `/openapi.json`, with its JavaScript and CSS served by
+the service itself; `/asyncapi.html` the event catalogue rendered on the server. Neither names
+an asset on another host, and every asset they name is served. In headless Chromium, with every
+host name but 127.0.0.1 unresolvable, a real `cs serve intake` draws both pages, and nothing
+the pages ask for leaves 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from shared.config import SERVICES, Settings
+from shared.events.catalogue import CATALOGUE
+from shared.testing.waiting import wait_until
+from tests.integration.test_followup_report import _chromium, _pixels
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+PAGES = ("/docs", "/docs/", "/asyncapi.html")
+
+# the acceptance check's pattern: an asset loaded from another host
+EXTERNAL = re.compile(
+    r"""<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*["']?(?:https?:)?//"""
+    r"""(?!127\.0\.0\.1|localhost)[^"'\s>]+""",
+    re.I,
+)
+# stricter here: no absolute URL at all in an asset of ours, not even to this host
+ASSET = re.compile(
+    r"""<(?:script|link|img|iframe|source|video|audio)\b[^>]*\b(?:src|href)\s*=\s*["']([^"']*)""",
+    re.I,
+)
+CSS_URL = re.compile(r"""url\(\s*["']?([^"')]+)""")
+
+
+def _page(client: Any, path: str) -> str:
+    r = client.get(path)  # no token: the docs are public
+    assert r.status_code == 200, (path, r.status_code)
+    assert r.mimetype == "text/html", (path, r.mimetype)
+    page = r.get_data(as_text=True)
+    external = EXTERNAL.search(page)
+    assert external is None, f"{path} loads {external.group(0)}"
+    return page
+
+
+@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("path", PAGES)
+def test_the_pages_load_only_what_the_service_serves(client: Any, service: str, path: str) -> None:
+    c = client(service)
+    page = _page(c, path)
+    assets = ASSET.findall(page)
+    if path.startswith("/docs"):
+        assert len(assets) >= 3  # the CSS and the two scripts
+    for asset in assets:
+        assert asset.startswith("/") and not asset.startswith("//"), f"{path}: {asset}"
+        r = c.get(asset)
+        assert r.status_code == 200 and r.data, f"{service}{path}: {asset} -> {r.status_code}"
+        if asset.endswith(".css"):
+            assert r.mimetype == "text/css"
+            css = r.get_data(as_text=True)
+            assert "@import" not in css
+            outside = [u for u in CSS_URL.findall(css) if not u.startswith("data:")]
+            assert not outside, f"{asset} loads {outside[:3]}"
+        elif asset.endswith(".js"):
+            assert "javascript" in r.mimetype
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_docs_page_is_swagger_ui_over_the_services_openapi(client: Any, service: str) -> None:
+    c = client(service)
+    page = _page(c, "/docs")
+    assert '"/openapi.json"' in page and "SwaggerUIBundle(" in page
+    assert 'href="/asyncapi.html"' in page  # the event catalogue is one click away
+    spec = c.get("/openapi.json").get_json()
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert c.get("/docs/static/no-such-file.js").status_code == 404
+    assert c.get("/docs/static/../../shared/config.py").status_code == 404
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_event_catalogue_names_every_type(client: Any, service: str) -> None:
+    c = client(service)
+    page = _page(c, "/asyncapi.html")
+    missing = [t for t in CATALOGUE if f'id="{t}"' not in page or f"<code>{t}</code>" not in page]
+    assert not missing, f"not on {service}/asyncapi.html: {missing}"
+    r = c.get("/asyncapi.json")
+    assert r.status_code == 200 and r.mimetype == "application/json"
+    assert set(r.get_json()["channels"]) == set(CATALOGUE)
+
+
+def test_the_event_catalogue_shows_fields_and_examples_escaped(client: Any) -> None:
+    page = _page(client("intake"), "/asyncapi.html")
+    assert "<code>urn:cs:schema:&lt;type&gt;:v&lt;n&gt;</code>" in page  # escaped, then `code`
+    assert "<script" not in page.lower()
+    opened = page[page.index('id="case.opened"') : page.index('id="case.transferred"')]
+    assert "<code>cs.events</code>" in opened
+    assert "<td><code>case_no</code></td>" in opened
+    assert "&#34;specversion&#34;: &#34;1.0&#34;" in opened  # the example envelope, escaped JSON
+    assert "urn:cs:schema:case.opened:v1" in opened
+    requested = page[page.index('id="case.requested"') : page.index('id="case.opened"')]
+    assert "<code>cs.inbound</code>" in requested and "external channels" in requested
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served_intake(cs_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `cs serve intake` (gunicorn) on the session's database and broker names."""
+    tmp = tmp_path_factory.mktemp("served-intake")
+    port = _free_port()
+    env = dict(
+        os.environ,
+        DATABASE_URL=cs_settings.database_url,
+        AMQP_URL=cs_settings.amqp_url,
+        CS_BROKER_PREFIX=cs_settings.broker_prefix,
+        CS_JWT_SECRET=cs_settings.jwt_secret,
+        CS_METRICS_DIR=str(tmp / "metrics"),
+        CS_WEB_WORKERS="1",
+    )
+    cs = Path(sys.executable).parent / "cs"
+    log_path = tmp / "serve.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [str(cs), "serve", "intake", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+
+        def up() -> bool:
+            assert server.poll() is None, log_path.read_text(errors="replace")[-2000:]
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as r:
+                    return r.status == 200
+            except OSError:
+                return False
+
+        wait_until(up, timeout=60, what="cs serve intake")
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+
+
+def _browse(url: str, tmp: Path, *action: str) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """Chromium on `url`, no host but 127.0.0.1 resolvable; the URLs the page asked for."""
+    netlog = tmp / "net.json"
+    run = subprocess.run(
+        [
+            _chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--hide-scrollbars",
+            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+            f"--user-data-dir={tmp / 'profile'}",
+            f"--log-net-log={netlog}",
+            "--virtual-time-budget=15000",  # until the scripts have drawn the page
+            "--window-size=1280,1600",
+            *action,
+            url,
+        ],
+        capture_output=True,
+        timeout=180,
+        check=False,
+    )
+    assert netlog.exists(), run.stderr.decode(errors="replace")[-2000:]
+    return run, _page_requests(json.loads(netlog.read_text()), url)
+
+
+def _page_requests(netlog: dict[str, Any], url: str) -> list[str]:
+    """The URLs the page loaded: the page itself and what it initiated (not the browser's own
+    background requests, which the host resolver rules keep from leaving anyway)."""
+    start = netlog["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
+    begun = [e["params"] for e in netlog["events"] if e["type"] == start and "params" in e]
+    return [
+        p["url"]
+        for p in begun
+        if p.get("initiator") == origin or p.get("request_type") == "main frame"
+    ]
+
+
+def _only_local(requests: list[str]) -> None:
+    assert requests
+    outside = [u for u in requests if urlsplit(u).hostname != "127.0.0.1"]
+    assert not outside, f"the page asked for {outside}"
+
+
+def test_chromium_draws_swagger_ui_offline(served_intake: str, tmp_path: Path) -> None:
+    run, requests = _browse(f"{served_intake}/docs", tmp_path / "dom", "--dump-dom")
+    dom = run.stdout.decode(errors="replace")
+    _only_local(requests)
+    paths = {urlsplit(u).path for u in requests}
+    assert {"/docs", "/docs/static/swagger-ui-bundle.js", "/openapi.json"} <= paths, paths
+    # built by Swagger UI's scripts from /openapi.json: not in the page the service sent
+    assert 'class="swagger-ui"' in dom, dom[-2000:]
+    assert len(re.findall(r'class="opblock opblock-(?:get|post)', dom)) >= 10
+    assert "intake service" in dom and "/cases/{case_id}/transfer" in dom
+    assert 'class="btn authorize' in dom  # bearer tokens can be given on the page
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "intake-docs.png"
+    shot.unlink(missing_ok=True)
+    run, requests = _browse(f"{served_intake}/docs", tmp_path / "shot", f"--screenshot={shot}")
+    assert shot.exists(), run.stderr.decode(errors="replace")[-2000:]
+    _only_local(requests)
+    assert shot.stat().st_size > 30_000
+    width, height, colours = _pixels(shot.read_bytes())
+    assert (width, height) == (1280, 1600)
+    # the POST (green) and GET (blue) operation badges Swagger UI's stylesheet draws
+    for colour in ("49cc90", "61affe"):
+        assert colours[bytes.fromhex(colour)] > 2000, colour
+
+
+def test_chromium_draws_the_event_catalogue_offline(served_intake: str, tmp_path: Path) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "intake-asyncapi.png"
+    shot.unlink(missing_ok=True)
+    url = f"{served_intake}/asyncapi.html"
+    run, requests = _browse(url, tmp_path, f"--screenshot={shot}")
+    assert shot.exists(), run.stderr.decode(errors="replace")[-2000:]
+    _only_local(requests)
+    assert shot.stat().st_size > 30_000
+    width, height, colours = _pixels(shot.read_bytes())
+    assert (width, height) == (1280, 1600)
+    assert colours[bytes.fromhex("f4f4f8")] > 1000  # the code and example background
+    assert len(colours) > 100  # text, not a blank or error page
