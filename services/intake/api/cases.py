@@ -51,7 +51,7 @@ def _invalid(field: str, message: str) -> None:
 
 @blp.post("")
 @requires(*AGENTS)
-@blp.arguments(CaseIn)
+@blp.arguments(CaseIn())  # an instance: not a new schema per request
 @blp.response(201, CaseOut)
 def open_case(body: dict[str, Any]) -> dict[str, Any]:
     """Record a consultation or complaint; routing starts its clock."""
