@@ -78,7 +78,7 @@ def cs_settings(cs_settings: Settings) -> Iterator[Settings]:
 
 
 def _customer_values(settings: Settings, db: Database) -> set[str]:
-    """Every name, phone, ID number and e-mail of every customer the suite created."""
+    """Every name, phone, ID number, e-mail and address of every customer the suite created."""
     from services.intake import customers
     from services.intake.vault import Vault
 
@@ -89,4 +89,6 @@ def _customer_values(settings: Settings, db: Database) -> set[str]:
     values: set[str] = set()
     for c in filter(None, loaded):
         values.update(v for v in (c.name, c.id_number, c.email, *c.phones) if v and len(v) >= 2)
+        if c.address_line and len(c.address_line) >= 6:
+            values.add(c.address_line)
     return values
