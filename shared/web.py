@@ -29,6 +29,7 @@ from shared.auth import AuthError, Caller, caller_from_header
 from shared.broker import connect
 from shared.config import Settings
 from shared.db import Database
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.logs import correlation_id, new_correlation_id
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,11 @@ def _reason(status: int) -> str:
 
 def caller() -> Caller:
     return g.caller
+
+
+def service_db() -> Database:
+    """The current service's database (set by `create_api`)."""
+    return current_app.extensions["cs"]["db"]
 
 
 def requires(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -170,6 +176,22 @@ def _install_hooks(app: Flask, service: str, settings: Settings) -> None:
         if e.code == 422 and errors:
             message = "the request is not valid: see errors"
         return error_body(e.code or 500, str(message), errors)
+
+    @app.errorhandler(NotFound)
+    def not_found(e: NotFound) -> Response:
+        return error_body(404, str(e))
+
+    @app.errorhandler(Conflict)
+    def conflict(e: Conflict) -> Response:
+        return error_body(409, str(e))
+
+    @app.errorhandler(Forbidden)
+    def forbidden(e: Forbidden) -> Response:
+        return error_body(403, str(e))
+
+    @app.errorhandler(Invalid)
+    def invalid(e: Invalid) -> Response:
+        return error_body(422, "the request is not valid: see errors", {"json": e.errors})
 
     @app.errorhandler(psycopg.OperationalError)
     @app.errorhandler(PoolTimeout)

@@ -27,26 +27,11 @@ from services.followup.domain.due import followup_due, package_calendar
 from services.followup.domain.periods import Quarter
 from services.followup.domain.sampling import draw
 from shared.db import Transaction
+from shared.errors import Conflict, Invalid, NotFound
 from shared.events import new_event
 
 SOURCE = "/followup"
 FUTURE_SLACK = timedelta(minutes=5)
-
-
-class NotFound(LookupError):
-    """404."""
-
-
-class Conflict(Exception):
-    """409: not possible in the current state."""
-
-
-class Invalid(ValueError):
-    """422 with field errors, as marshmallow would name them."""
-
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
-        self.errors = errors
 
 
 # --- projections of other services' events ---------------------------------------------------

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from shared.db import Transaction
+from shared.errors import Conflict, Invalid, NotFound
 from shared.events import new_event
 
 SOURCE = "/routing"
@@ -22,26 +23,6 @@ CODE_PATTERN = r"^[A-Za-z0-9_-]{2,32}$"
 STAFF_ROLES = ("agent", "department_staff", "department_head", "supervisor")
 # roles that belong to a department
 DEPARTMENT_ROLES = frozenset({"department_staff", "department_head"})
-
-
-class NotFound(LookupError):
-    """404."""
-
-
-class Conflict(Exception):
-    """409: the thing exists already, or is not in a state that allows this."""
-
-
-class Forbidden(Exception):
-    """403: the caller may not act on this one (another department's item)."""
-
-
-class Invalid(ValueError):
-    """422 naming the field: the input refers to something that does not fit."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
 
 
 _DEPARTMENT = "code, name, head_id, ola_hours, is_default, active, created_at, updated_at"

@@ -15,7 +15,6 @@ from datetime import date, datetime
 from typing import Any
 
 from services.routing import directory
-from services.routing.directory import Invalid, NotFound
 from services.routing.domain.deadlines import SHANGHAI
 from services.routing.domain.rules import (
     CONDITIONS,
@@ -26,6 +25,7 @@ from services.routing.domain.rules import (
     choose_department,
 )
 from shared.db import Transaction
+from shared.errors import Invalid, NotFound
 
 LISTS = tuple(plural for _, plural in CONDITIONS)
 CONTENT = ("position", "department", *LISTS)

@@ -19,11 +19,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.routing import clocks, directory, rules
-from services.routing.directory import Conflict, Forbidden, Invalid, NotFound
 from services.routing.domain.assignment import ASSIGNABLE_ROLES, Candidate, choose_assignee
 from services.routing.domain.deadlines import SHANGHAI
 from services.routing.domain.rules import CaseAttributes
 from shared.db import Transaction
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.events import new_event
 
 STATES = ("queued", "assigned", "accepted", "handed_back", "handled", "closed")

@@ -16,8 +16,8 @@ from services.training.domain import certificates
 from services.training.domain.periods import SHANGHAI, Period
 from services.training.domain.rules import Condition, evaluate
 from services.training.domain.scorecard import CERTIFICATE
-from services.training.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.db import Transaction
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.events import new_event
 
 SOURCE = "/training"

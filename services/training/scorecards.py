@@ -15,8 +15,8 @@ from typing import Any
 from services.training.domain import scorecard
 from services.training.domain.periods import Period
 from services.training.domain.scorecard import Figure, Tally
-from services.training.errors import NotFound
 from shared.db import Transaction
+from shared.errors import NotFound
 
 
 def record_fact(

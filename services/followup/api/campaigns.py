@@ -13,7 +13,6 @@ from services.followup.api.common import (
     CALLERS,
     READERS,
     SUPERVISION,
-    answer_use_case_errors,
     code,
     db,
     now,
@@ -24,7 +23,6 @@ from services.followup.domain.campaigns import QUESTION_TYPES, TEXT_LIMIT
 from shared.web import StrictSchema, caller, requires
 
 blp = Blueprint("campaigns", __name__, url_prefix="/campaigns", description="Follow-up campaigns")
-answer_use_case_errors(blp)
 
 
 class QuestionIn(StrictSchema):

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Response, current_app
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
-from services.followup import commands
 from services.followup.domain.periods import Quarter
-from shared.db import Database
-from shared.web import error_body
+from shared.web import service_db
 
 # who may do what
 CALLERS = ("agent", "supervisor", "system")  # make calls, record attempts and answers
@@ -26,8 +22,7 @@ MAX_PAGE = 1_000_000
 seed_range = validate.Range(min=-(2**63), max=2**63 - 1)
 
 
-def db() -> Database:
-    return current_app.extensions["cs"]["db"]
+db = service_db
 
 
 def now() -> datetime:
@@ -39,23 +34,6 @@ def quarter_text(value: str) -> None:
         Quarter.parse(value)
     except ValueError as e:
         raise ValidationError(str(e)) from None
-
-
-def answer_use_case_errors(blueprint: Blueprint) -> None:
-    """The use cases' errors as JSON 404, 409 and 422."""
-
-    def not_found(e: Exception) -> Response:
-        return error_body(404, str(e))
-
-    def conflict(e: Exception) -> Response:
-        return error_body(409, str(e))
-
-    def invalid(e: commands.Invalid) -> Response:
-        return error_body(422, "the request is not valid: see errors", {"json": e.errors})
-
-    blueprint.register_error_handler(commands.NotFound, not_found)
-    blueprint.register_error_handler(commands.Conflict, conflict)
-    blueprint.register_error_handler(commands.Invalid, invalid)
 
 
 def page_field() -> fields.Int:

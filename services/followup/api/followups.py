@@ -12,7 +12,6 @@ from services.followup import commands, queries
 from services.followup.api.common import (
     CALLERS,
     READERS,
-    answer_use_case_errors,
     db,
     now,
     page_field,
@@ -28,8 +27,6 @@ blp = Blueprint(
 dnc = Blueprint(
     "do_not_call", __name__, url_prefix="/do-not-call", description="Customers not to be called"
 )
-answer_use_case_errors(blp)
-answer_use_case_errors(dnc)
 
 
 class FollowupQuery(StrictSchema):

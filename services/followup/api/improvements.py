@@ -13,7 +13,6 @@ from services.followup import commands, queries
 from services.followup.api.common import (
     MEASURE_OWNERS,
     SUPERVISION,
-    answer_use_case_errors,
     code,
     db,
     now,
@@ -27,7 +26,6 @@ from shared.web import StrictSchema, caller, requires
 blp = Blueprint(
     "improvements", __name__, url_prefix="/improvements", description="Improvement measures"
 )
-answer_use_case_errors(blp)
 
 
 class ImprovementIn(StrictSchema):

@@ -12,7 +12,6 @@ from marshmallow import Schema, fields, validate
 from services.followup import commands, queries
 from services.followup.api.common import (
     SUPERVISION,
-    answer_use_case_errors,
     code,
     db,
     now,
@@ -28,7 +27,6 @@ from shared.web import StrictSchema, caller, error_body, requires
 blp = Blueprint(
     "inspections", __name__, url_prefix="/inspections", description="Quality inspections"
 )
-answer_use_case_errors(blp)
 INSPECTION_READERS = ("supervisor", "department_head", "agent")
 
 _CHECKLIST_HELP = ", ".join(

@@ -28,8 +28,8 @@ from services.intake.api.schemas import (
 )
 from services.intake.domain.cases import receipt_problem
 from services.intake.domain.lifecycle import IllegalTransition
-from shared.db import Database, Transaction
-from shared.web import caller, error_body, requires
+from shared.db import Transaction
+from shared.web import caller, error_body, requires, service_db
 
 blp = Blueprint("cases", __name__, url_prefix="/cases", description="Consultations and complaints")
 
@@ -37,8 +37,7 @@ AGENTS = ("agent", "system", "supervisor")
 READERS = ("agent", "system", "supervisor", "department_staff", "department_head")
 
 
-def _db() -> Database:
-    return current_app.extensions["cs"]["db"]
+_db = service_db
 
 
 def _vault():  # type: ignore[no-untyped-def]

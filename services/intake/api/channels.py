@@ -18,8 +18,7 @@ from services.intake import channels, commands
 from services.intake.domain import email_message, masking
 from services.intake.domain.cases import receipt_problem
 from services.intake.vault import Vault
-from shared.db import Database
-from shared.web import StrictSchema, caller, error_body, requires
+from shared.web import StrictSchema, caller, error_body, requires, service_db
 
 blp = Blueprint(
     "channels", __name__, url_prefix="/channels", description="Hotline calls and inbound e-mail"
@@ -32,8 +31,7 @@ MAX_EMAIL_BYTES = 10 * 1024 * 1024
 _INTERNATIONAL = ("+86", "0086")
 
 
-def _db() -> Database:
-    return current_app.extensions["cs"]["db"]
+_db = service_db
 
 
 def _vault() -> Vault:

@@ -20,8 +20,7 @@ from webargs.fields import DelimitedList
 from services.intake import customers
 from services.intake.domain import masking
 from services.intake.vault import Vault
-from shared.db import Database
-from shared.web import StrictSchema, caller, error_body, requires
+from shared.web import StrictSchema, caller, error_body, requires, service_db
 
 blp = Blueprint(
     "customers", __name__, url_prefix="/customers", description="Customers and their consent"
@@ -40,8 +39,7 @@ PURPOSE = r"^[a-z][a-z0-9_]{1,63}$"
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
-def _db() -> Database:
-    return current_app.extensions["cs"]["db"]
+_db = service_db
 
 
 def _vault() -> Vault:

@@ -5,22 +5,20 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from services.routing import calendar_admin, policies, queries
 from services.routing.domain.calendar_file import CalendarFileError, parse_schedule
-from shared.db import Database
-from shared.web import StrictSchema, caller, error_body, requires
+from shared.web import StrictSchema, caller, error_body, requires, service_db
 
 blp = Blueprint("calendar", __name__, description="Working-day calendar and SLA policies")
 MANAGERS = ("supervisor", "admin")
 READERS = ("agent", "system", "supervisor", "department_staff", "department_head")
 
 
-def _db() -> Database:
-    return current_app.extensions["cs"]["db"]
+_db = service_db
 
 
 class YearQuery(StrictSchema):

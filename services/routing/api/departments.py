@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from services.routing import directory
-from shared.db import Database
-from shared.web import StrictSchema, error_body, requires
+from shared.web import StrictSchema, requires, service_db
 
 blp = Blueprint(
     "departments", __name__, url_prefix="/departments", description="Departments and their heads"
@@ -20,34 +18,8 @@ MANAGERS = ("supervisor",)  # and admin, who passes every check
 READERS = ("agent", "department_staff", "department_head", "supervisor", "system")
 
 
-def db() -> Database:
-    return current_app.extensions["cs"]["db"]
+db = service_db
 
-
-def answer_use_case_errors(blueprint: Blueprint) -> None:
-    """The directory's, rules' and work items' errors as JSON 404, 409, 403 and 422."""
-
-    def not_found(e: Exception) -> Response:
-        return error_body(404, str(e))
-
-    def conflict(e: Exception) -> Response:
-        return error_body(409, str(e))
-
-    def forbidden(e: Exception) -> Response:
-        return error_body(403, str(e))
-
-    def invalid(e: directory.Invalid) -> Response:
-        return error_body(
-            422, "the request is not valid: see errors", {"json": {e.field: [e.message]}}
-        )
-
-    blueprint.register_error_handler(directory.NotFound, not_found)
-    blueprint.register_error_handler(directory.Conflict, conflict)
-    blueprint.register_error_handler(directory.Forbidden, forbidden)
-    blueprint.register_error_handler(directory.Invalid, invalid)
-
-
-answer_use_case_errors(blp)
 
 code_format = validate.Regexp(
     directory.CODE_PATTERN, error="2-32 characters: letters, digits, _ or -"

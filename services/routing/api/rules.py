@@ -11,7 +11,6 @@ from services.routing import rules
 from services.routing.api.departments import (
     MANAGERS,
     READERS,
-    answer_use_case_errors,
     code_format,
     db,
 )
@@ -20,7 +19,6 @@ from shared.events.catalogue import CHANNELS, KINDS, PRIORITIES
 from shared.web import StrictSchema, caller, requires
 
 blp = Blueprint("routing_rules", __name__, description="Routing rules and their dry-run")
-answer_use_case_errors(blp)
 
 _VALUES = {
     "kind": validate.OneOf(KINDS),

@@ -5,22 +5,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import current_app
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.routing import clocks, queries
 from services.routing.domain.deadlines import SHANGHAI
-from shared.db import Database
-from shared.web import StrictSchema, caller, error_body, requires
+from shared.web import StrictSchema, caller, error_body, requires, service_db
 
 blp = Blueprint("sla", __name__, description="Time-limit clocks of cases")
 
 READERS = ("agent", "system", "supervisor", "department_staff", "department_head")
 
 
-def _db() -> Database:
-    return current_app.extensions["cs"]["db"]
+_db = service_db
 
 
 class PolicyOut(Schema):

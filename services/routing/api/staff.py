@@ -11,14 +11,12 @@ from services.routing import directory, work_items
 from services.routing.api.departments import (
     MANAGERS,
     READERS,
-    answer_use_case_errors,
     code_format,
     db,
 )
 from shared.web import StrictSchema, caller, requires
 
 blp = Blueprint("staff", __name__, url_prefix="/staff", description="The staff directory")
-answer_use_case_errors(blp)
 
 _role = validate.OneOf(directory.STAFF_ROLES)
 _staff_id = validate.Regexp(r"^[A-Za-z0-9._-]{1,64}$", error="1-64 letters, digits, '.', '_', '-'")

@@ -8,13 +8,12 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from services.routing import work_items
-from services.routing.api.departments import READERS, answer_use_case_errors, code_format, db
+from services.routing.api.departments import READERS, code_format, db
 from shared.web import StrictSchema, caller, requires
 
 blp = Blueprint(
     "work_items", __name__, url_prefix="/work-items", description="Department work queues"
 )
-answer_use_case_errors(blp)
 
 # department staff and heads act on their own department's items; supervisors on any
 ACTORS = ("department_staff", "department_head", "supervisor")

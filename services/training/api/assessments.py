@@ -12,7 +12,6 @@ from services.training import commands, queries
 from services.training.api.common import (
     READERS,
     TRAINERS,
-    answer_use_case_errors,
     code_format,
     db,
     staff_format,
@@ -22,7 +21,6 @@ from shared.web import StrictSchema, caller, requires
 blp = Blueprint(
     "assessments", __name__, url_prefix="/assessments", description="Assessments and certificates"
 )
-answer_use_case_errors(blp)
 
 
 class AssessmentIn(StrictSchema):

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import validate
 
 from services.training.domain.periods import PERIOD_PATTERN, BadPeriod, Period, parse_period
-from services.training.errors import Conflict, Forbidden, Invalid, NotFound
-from shared.db import Database
-from shared.web import error_body
+from shared.web import service_db
 
 # admin passes every check
 TRAINERS = ("trainer",)
@@ -24,8 +21,7 @@ staff_format = validate.Length(min=1, max=64)
 period_format = validate.Regexp(PERIOD_PATTERN, error="YYYY-MM or YYYY-Qn, e.g. 2026-11, 2026-Q4")
 
 
-def db() -> Database:
-    return current_app.extensions["cs"]["db"]
+db = service_db
 
 
 def period_or_422(text: str, field: str = "period") -> Period:
@@ -34,24 +30,3 @@ def period_or_422(text: str, field: str = "period") -> Period:
     except BadPeriod as e:
         abort(422, errors={"json": {field: [str(e)]}})
         raise  # unreachable: abort raises
-
-
-def answer_use_case_errors(blueprint: Blueprint) -> None:
-    def not_found(e: Exception) -> Response:
-        return error_body(404, str(e))
-
-    def conflict(e: Exception) -> Response:
-        return error_body(409, str(e))
-
-    def forbidden(e: Exception) -> Response:
-        return error_body(403, str(e))
-
-    def invalid(e: Invalid) -> Response:
-        return error_body(
-            422, "the request is not valid: see errors", {"json": {e.field: [e.message]}}
-        )
-
-    blueprint.register_error_handler(NotFound, not_found)
-    blueprint.register_error_handler(Conflict, conflict)
-    blueprint.register_error_handler(Forbidden, forbidden)
-    blueprint.register_error_handler(Invalid, invalid)

@@ -11,7 +11,6 @@ from services.training import commands, queries
 from services.training.api.common import (
     READERS,
     TRAINERS,
-    answer_use_case_errors,
     code_format,
     db,
     role_format,
@@ -23,8 +22,6 @@ blp = Blueprint("courses", __name__, url_prefix="/courses", description="Trainin
 sessions_blp = Blueprint(
     "sessions", __name__, url_prefix="/sessions", description="Course sessions and attendance"
 )
-answer_use_case_errors(blp)
-answer_use_case_errors(sessions_blp)
 
 
 class CourseIn(StrictSchema):

@@ -12,7 +12,6 @@ from services.training import commands, queries
 from services.training.api.common import (
     READERS,
     SUPERVISORS,
-    answer_use_case_errors,
     code_format,
     db,
     period_format,
@@ -38,8 +37,6 @@ ledger_blp = Blueprint(
     "ledger", __name__, url_prefix="/ledger", description="Nominations, decisions and awards"
 )
 BLUEPRINTS = (rules_blp, runs_blp, nominations_blp, awards_blp, ledger_blp)
-for _blp in BLUEPRINTS:
-    answer_use_case_errors(_blp)
 
 _period = fields.Str(validate=period_format, metadata={"description": "2026-11 or 2026-Q4"})
 

@@ -11,7 +11,6 @@ from marshmallow import Schema, fields, validate
 from services.training import scorecards
 from services.training.api.common import (
     READERS,
-    answer_use_case_errors,
     db,
     period_format,
     period_or_422,
@@ -22,7 +21,6 @@ from shared.web import StrictSchema, requires
 blp = Blueprint(
     "scorecards", __name__, url_prefix="/scorecards", description="Performance scorecards"
 )
-answer_use_case_errors(blp)
 
 _period = fields.Str(
     required=True,
