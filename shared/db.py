@@ -29,6 +29,8 @@ class Transaction:
         self.conn = conn
         self.schema = schema
         self.settings = settings
+        # values a use case reads at most once per transaction (e.g. a version stamp)
+        self.memo: dict[str, Any] = {}
         self._events: list[Event] = []
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Cursor:

@@ -5,6 +5,8 @@ events leave in `seq` order. It publishes each claimed batch inside one AMQP tra
 marks the rows published only after the broker committed it: a crash in between publishes the
 batch again (at least once; consumers are idempotent), never loses it. It sleeps on
 LISTEN/NOTIFY, polls as a fallback, and reconnects to the broker and the database with backoff.
+Woken, it waits `CS_RELAY_COALESCE_S` (10 ms) so that commits arriving together leave in one
+AMQP transaction rather than one each.
 """
 
 from __future__ import annotations
@@ -64,12 +66,17 @@ class Relay:
             conn.execute(f"LISTEN {notify_channel(self.db.schema)}")
             log.info("relay for %s is active", self.service)
             while not self.stop.is_set():
-                if self.drain_once(conn) == 0:
+                published = self.drain_once(conn)
+                if published >= self.settings.relay_batch:
+                    continue  # a backlog: the next full batch at once
+                if published == 0:
                     self._update_gauges(conn)
                     for _ in conn.notifies(timeout=self.settings.relay_poll_s, stop_after=1):
                         pass
                     if self._amqp is not None:
                         self._amqp.process_data_events(time_limit=0)
+                # events come in bursts of commits: a few ms lets the next ones join this batch
+                self.stop.wait(self.settings.relay_coalesce_s)
 
     def _become_active(self, conn: psycopg.Connection) -> bool:
         """Waits, as a standby, until this relay holds the service's relay lock."""

@@ -44,16 +44,18 @@ WITH c AS (
             case_number(%(prefix)s, nextval(%(sequence)s),
                         (%(opened_at)s AT TIME ZONE 'Asia/Shanghai')::date),
             %(kind)s, %(channel)s, %(category)s, %(region)s, %(priority)s, %(customer_ref)s,
-            %(customer_id)s, %(content)s, %(identity_verified)s, %(identity_method)s,
+            coalesce(%(customer_id)s,
+                     (SELECT id FROM customers WHERE account_no_index = %(account_index)s)),
+            %(content)s, %(identity_verified)s, %(identity_method)s,
             %(agent_id)s, %(received_at)s, %(opened_at)s)
-    RETURNING id, case_no, opened_at
+    RETURNING id, case_no, opened_at, customer_id
 ), t AS (
     INSERT INTO case_timeline (case_id, at, type, by, detail)
     SELECT id, opened_at, 'opened', %(by)s, %(opened_detail)s FROM c
     UNION ALL
     SELECT id, opened_at, 'identity_checked', %(by)s, %(identity_detail)s FROM c
 )
-SELECT case_no FROM c
+SELECT case_no, customer_id FROM c
 """
 
 
@@ -62,8 +64,13 @@ def open_case(
     request: dict[str, Any],
     agent_id: str | None,
     customer_id: uuid.UUID | None = None,
+    account_index: bytes | None = None,
 ) -> dict[str, Any]:
-    """Records a consultation or complaint and announces it (`case.opened`)."""
+    """Records a consultation or complaint and announces it (`case.opened`).
+
+    The customer is `customer_id`, or else the one whose account number has the blind index
+    `account_index` (looked up in the same statement as the insert: no round trip of its own).
+    """
     now = datetime.now(UTC)
     by = agent_id or "system"
     case = {
@@ -87,12 +94,14 @@ def open_case(
         by=by,
         prefix=CASE_NO_PREFIX[case["kind"]],
         sequence=f"case_no_{case['kind']}",
+        account_index=account_index,
         opened_detail=Jsonb({"kind": case["kind"], "channel": case["channel"]}),
         identity_detail=Jsonb(
             {"verified": case["identity_verified"], "method": case["identity_method"]}
         ),
     )
-    case["case_no"] = tx.execute(_INSERT_CASE, params).fetchone()[0]
+    case["case_no"], customer_id = tx.execute(_INSERT_CASE, params).fetchone()
+    case["customer_id"] = customer_id
     case["state"] = "open"
     tx.emit(
         _event(

@@ -42,15 +42,12 @@ def _skip_if_past(event: Event, error: IllegalTransition) -> None:
 
 def on_case_requested(tx: Transaction, event: Event) -> None:
     """An online, app or WeChat request published by another system opens a case."""
-    from services.intake import customers
-
     d = event.data
-    customer_id = customers.find_id_by_account(tx, _vault(tx.settings), d["customer_ref"])
     commands.open_case(
         tx,
         dict(d, identity_verified=False, identity_method=None),
         agent_id=None,
-        customer_id=customer_id,
+        account_index=_vault(tx.settings).blind_index("account", d["customer_ref"]),
     )
 
 

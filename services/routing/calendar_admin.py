@@ -34,6 +34,7 @@ def import_year(
         " ON CONFLICT (year) DO UPDATE SET source = excluded.source, loaded_at = now()",
         (year, f"official-import by {by}"),
     )
+    repository.reference_changed(tx)
     changed = recompute_open_clocks(tx, "provisional")
     return {"year": year, "days": len(days), "clocks_recomputed": changed}
 
@@ -47,6 +48,7 @@ def set_exception(tx: Transaction, day: date, working: bool, reason: str) -> dic
         " source = 'company'",
         (day, working, reason),
     )
+    repository.reference_changed(tx)
     changed = recompute_open_clocks(tx, "spanning", day)
     return {"day": day, "working": working, "reason": reason, "clocks_recomputed": changed}
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.routing import repository
 from shared.db import Transaction
 
 
 def revise(tx: Transaction, revision: dict[str, Any], by: str) -> dict[str, Any]:
     # the lock keeps two revisions of one policy from taking the same version number
     tx.execute("LOCK TABLE sla_policies IN SHARE ROW EXCLUSIVE MODE")
-    return tx.one(
+    policy = tx.one(
         "INSERT INTO sla_policies (kind, priority, working_days, warning_ratio, version,"
         " effective_from, changed_by, reason)"
         " SELECT %(kind)s, %(priority)s, %(working_days)s, %(warning_ratio)s,"
@@ -21,3 +22,5 @@ def revise(tx: Transaction, revision: dict[str, Any], by: str) -> dict[str, Any]
         " changed_by, reason, changed_at",
         dict(revision, by=by),
     )
+    repository.reference_changed(tx)
+    return policy

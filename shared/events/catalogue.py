@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import orjson
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 EVENTS_EXCHANGE = "cs.events"
@@ -253,27 +254,20 @@ class EventType:
             raise InvalidEvent(f"{self.name}: {e.messages}") from e
 
     def dump(self, data: dict) -> dict:
-        """JSON-ready data in the current version; raises InvalidEvent when it does not validate."""
+        """JSON-ready data in the current version; raises InvalidEvent when it does not validate.
+
+        orjson turns the values into JSON (datetimes as RFC 3339, UUIDs as strings) far faster
+        than a marshmallow dump; the schema then checks the result in one pass.
+        """
         schema = _instance(self.versions[self.current])
         try:
-            dumped = schema.dump(data)
-        except (TypeError, ValueError, AttributeError) as e:
-            raise InvalidEvent(f"{self.name}: {_unserialisable(schema, data)}") from e
+            dumped = orjson.loads(orjson.dumps(data))
+        except TypeError as e:
+            raise InvalidEvent(f"{self.name}: not serialisable as JSON: {e}") from e
         errors = schema.validate(dumped)
         if errors:
             raise InvalidEvent(f"{self.name}: {errors}")
-        return dumped
-
-
-def _unserialisable(schema: EventData, data: dict) -> dict[str, list[str]]:
-    """The fields whose values the schema cannot serialise, named like validation errors."""
-    bad = {}
-    for name, field in schema.fields.items():
-        try:
-            field.serialize(name, data)
-        except (TypeError, ValueError, AttributeError):
-            bad[name] = [f"not a valid {type(field).__name__} value"]
-    return bad
+        return {k: v for k, v in dumped.items() if k in schema.fields}
 
 
 _schemas: dict[type[EventData], EventData] = {}

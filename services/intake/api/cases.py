@@ -63,9 +63,9 @@ def open_case(body: dict[str, Any]) -> dict[str, Any]:
         if customer_id is not None:
             if not customers.exists(tx, customer_id):
                 _invalid("customer_id", "no such customer")
-        else:
-            customer_id = customers.find_id_by_account(tx, _vault(), body["customer_ref"])
-        return commands.open_case(tx, body, agent_id=caller().subject, customer_id=customer_id)
+            return commands.open_case(tx, body, caller().subject, customer_id=customer_id)
+        account_index = _vault().blind_index("account", body["customer_ref"])
+        return commands.open_case(tx, body, caller().subject, account_index=account_index)
 
 
 @blp.get("")

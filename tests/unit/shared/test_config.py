@@ -22,6 +22,7 @@ VARIABLES = (
     "CS_CONSUMER_RETRY_BASE_S",
     "CS_RELAY_BATCH",
     "CS_RELAY_POLL_S",
+    "CS_RELAY_COALESCE_S",
     "CS_CLOSE_OF_BUSINESS",
     "CS_LOG_LEVEL",
     *(f"CS_{s.upper()}_DB_PASSWORD" for s in SERVICES),
