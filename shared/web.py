@@ -9,6 +9,7 @@ roles with `@requires(...)`.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import re
 import time
@@ -16,9 +17,11 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+import orjson
 import pika
 import psycopg
 from flask import Flask, Request, Response, current_app, g, jsonify, request
+from flask.json.provider import JSONProvider
 from flask_smorest import Api
 from marshmallow import RAISE, Schema
 from psycopg_pool import PoolTimeout
@@ -42,6 +45,21 @@ class StrictSchema(Schema):
 
     class Meta:
         unknown = RAISE
+
+
+class OrjsonProvider(JSONProvider):
+    """Flask's JSON through orjson: several times faster than the standard library on every
+    response body. Values a schema has not turned into JSON yet (dates, UUIDs) come out as
+    ISO 8601 and strings; NaN and lone surrogates are refused as the RFC requires."""
+
+    def dumps(self, obj: Any, **_kwargs: Any) -> str:
+        try:
+            return orjson.dumps(obj, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        except TypeError:  # an integer wider than 64 bits, echoed back in an error body
+            return json.dumps(obj, default=str)
+
+    def loads(self, s: str | bytes, **_kwargs: Any) -> Any:
+        return orjson.loads(s)
 
 
 def error_body(status: int, message: str, errors: Any = None) -> Response:
@@ -103,7 +121,7 @@ def create_api(
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
     )
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json = OrjsonProvider(app)
     app.extensions["cs"] = {"settings": settings, "db": db, "service": name}
     api = Api(
         app,
