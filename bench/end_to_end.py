@@ -61,7 +61,7 @@ def load(port: int, token: str, rate: float, seconds: float, threads: int) -> di
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rate", type=float, default=300)
-    ap.add_argument("--duration", type=float, default=30)
+    ap.add_argument("--duration", type=float, default=60)
     ap.add_argument("--threads", type=int, default=32)
     args = ap.parse_args()
     s = fresh_setup(["intake", "routing"])

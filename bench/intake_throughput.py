@@ -55,7 +55,7 @@ def wrk(port: int, seconds: int, connections: int, token: str) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--duration", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--rounds", type=int, default=2)

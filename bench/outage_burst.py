@@ -14,7 +14,7 @@ from shared.events.envelope import new_event
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--count", type=int, default=20_000)
+    ap.add_argument("--count", type=int, default=100_000)
     ap.add_argument("--timeout", type=float, default=1800)
     args = ap.parse_args()
     n = args.count
