@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -117,6 +118,55 @@ def rss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time used so far by these processes (those still alive)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def broker_pids() -> list[int]:
+    """The local RabbitMQ node's processes, when it runs on this machine."""
+    out = subprocess.run(["pgrep", "-f", "beam.smp"], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+class CpuMeter:
+    """CPU time spent by groups of processes between `start()` and `stop()`; processes that
+    appear in between (a pool opening a connection) are counted from their start."""
+
+    def __init__(self, groups: dict[str, Callable[[], list[int]]]) -> None:
+        self.groups = groups
+        self._before: dict[str, dict[int, float]] = {}
+
+    def start(self) -> None:
+        self._before = {
+            name: {pid: cpu_seconds([pid]) for pid in pids()} for name, pids in self.groups.items()
+        }
+
+    def stop(self) -> dict[str, float]:
+        return {
+            name: sum(cpu_seconds([pid]) - self._before[name].get(pid, 0.0) for pid in pids())
+            for name, pids in self.groups.items()
+        }
+
+
+def bench_backends() -> list[int]:
+    """The PostgreSQL server processes serving the bench database (pooled, so long-lived)."""
+    with admin_conn() as c:
+        rows = c.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = 'cs_bench'"
+            " AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [r[0] for r in rows]
 
 
 class RssSampler(threading.Thread):

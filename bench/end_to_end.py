@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import json
 import threading
 import time
 
-from common import admin_conn, fresh_setup, percentile, spawn, stop, wait_port, write_results
+from common import (
+    CpuMeter,
+    admin_conn,
+    bench_backends,
+    broker_pids,
+    descendants,
+    fresh_setup,
+    percentile,
+    spawn,
+    stop,
+    wait_port,
+    write_results,
+)
 
 from shared.auth import mint_token
 
@@ -63,21 +76,36 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=300)
     ap.add_argument("--duration", type=float, default=60)
     ap.add_argument("--threads", type=int, default=32)
+    ap.add_argument("--routing-consumers", type=int, default=2)
     args = ap.parse_args()
     s = fresh_setup(["intake", "routing"])
     token = mint_token(s.jwt_secret, "bench", ["agent"])
-    procs = [
-        spawn("serve", "intake", port=9181, log="e2e-web"),
-        spawn("relay", "intake", log="e2e-intake-relay"),
-        spawn("consume", "routing", log="e2e-routing-consumer"),
-        spawn("relay", "routing", log="e2e-routing-relay"),
-    ]
+    procs = {
+        "intake web": spawn("serve", "intake", port=9181, log="e2e-web"),
+        "intake relay": spawn("relay", "intake", log="e2e-intake-relay"),
+        **{
+            f"routing consumer {i + 1}": spawn("consume", "routing", log="e2e-routing-consumer")
+            for i in range(args.routing_consumers)
+        },
+        "routing relay": spawn("relay", "routing", log="e2e-routing-relay"),
+    }
     try:
         wait_port(9181)
         time.sleep(3)
+        meter = CpuMeter(
+            {
+                **{name: functools.partial(descendants, p.pid) for name, p in procs.items()},
+                "postgresql": bench_backends,
+                "rabbitmq": broker_pids,
+            }
+        )
+        meter.start()
+        load_cpu = time.process_time()
         started = time.time()
         done = load(9181, token, args.rate, args.duration, args.threads)
         elapsed = time.time() - started
+        cpu = meter.stop()
+        cpu["load generator"] = time.process_time() - load_cpu
         ids = list(done)
         with admin_conn() as c:
             deadline = time.time() + 120
@@ -91,7 +119,7 @@ def main() -> None:
                     break
                 time.sleep(1)
     finally:
-        stop(procs)
+        stop(list(procs.values()))
     lat = [(float(at) - done[cid]) * 1000 for cid, at in rows]
     p99 = percentile(lat, 99)
     write_results(
@@ -108,6 +136,11 @@ def main() -> None:
                 "p99": round(p99, 1),
                 "max": round(max(lat), 1) if lat else None,
             },
+            # CPU spent during the load (not the drain after it), per case opened
+            "cpu_ms_per_case": {
+                name: round(1000 * seconds / max(1, len(ids)), 2) for name, seconds in cpu.items()
+            },
+            "routing_consumers": args.routing_consumers,
             "target": "p99 < 200 ms",
             "met": p99 < 200 and len(rows) == len(ids),
         },

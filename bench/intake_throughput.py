@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import re
 import subprocess
@@ -11,7 +12,10 @@ from common import (
     BENCH,
     DB_URL,
     VENV_BIN,
+    CpuMeter,
     admin_conn,
+    bench_backends,
+    descendants,
     fresh_setup,
     median,
     pct,
@@ -27,7 +31,9 @@ from shared.auth import mint_token
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
 
-def wrk(port: int, seconds: int, connections: int, token: str) -> dict:
+def wrk(port: int, seconds: int, connections: int, token: str, server: subprocess.Popen) -> dict:
+    """wrk's figures, and the CPU the server and its PostgreSQL backends spent per request
+    (steadier than requests per second on a machine whose speed drifts)."""
     env = dict(os.environ, BENCH_TOKEN=token)
     cmd = [
         "wrk",
@@ -39,14 +45,20 @@ def wrk(port: int, seconds: int, connections: int, token: str) -> dict:
         str(BENCH / "post_case.lua"),
         f"http://127.0.0.1:{port}/cases",
     ]
+    meter = CpuMeter({"web": functools.partial(descendants, server.pid), "db": bench_backends})
+    meter.start()
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+    cpu = meter.stop()
     lat = {
         q: float(v) * UNITS[u]
         for q, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)$", out, re.M)
     }
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    done = int(re.search(r"(\d+) requests in", out).group(1)) or 1
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "web_cpu_ms": round(1000 * cpu["web"] / done, 3),
+        "db_cpu_ms": round(1000 * cpu["db"] / done, 3),
         "p50_ms": lat.get("50"),
         "p99_ms": lat.get("99"),
         "non_2xx": int(non2xx.group(1)) if non2xx else 0,
@@ -90,9 +102,9 @@ def main() -> None:
         wait_port(9181)
         wait_port(9182)
         for _ in range(args.rounds):
-            for name, port in (("floor", 9182), ("intake", 9181)):
-                wrk(port, args.warmup, args.connections, token)
-                r = wrk(port, args.duration, args.connections, token)
+            for name, port, server in (("floor", 9182, floor), ("intake", 9181, intake)):
+                wrk(port, args.warmup, args.connections, token, server)
+                r = wrk(port, args.duration, args.connections, token, server)
                 print(name, r, flush=True)
                 runs[name].append(r)
     finally:
@@ -102,6 +114,7 @@ def main() -> None:
             "rps": median([r["rps"] for r in v]),
             "p50_ms": median([r["p50_ms"] for r in v]),
             "p99_ms": median([r["p99_ms"] for r in v]),
+            "cpu_ms_per_request": median([r["web_cpu_ms"] + r["db_cpu_ms"] for r in v]),
         }
         for k, v in runs.items()
     }
@@ -116,6 +129,10 @@ def main() -> None:
             "median": fig,
             "ratio": round(ratio, 3),
             "ratio_pct": pct(ratio, 1),
+            # what the ratio would be if both were bound by CPU alone
+            "cpu_ratio_pct": pct(
+                fig["floor"]["cpu_ms_per_request"], fig["intake"]["cpu_ms_per_request"]
+            ),
             "target": ">= 75 %",
             "met": ratio >= 0.75,
         },

@@ -15,6 +15,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from services.intake import commands, customers
+from services.intake.domain.cases import EARLIEST_RECEIPT
 from services.intake.domain.email_message import (
     InboundEmail,
     case_content,
@@ -111,8 +112,10 @@ def receive_email(
 
     sender_index = vault.blind_index("email", email.sender)
     customer_id = customers.find_id_by_email(tx, vault, email.sender)
-    # the sender's Date, but never later than now: a case cannot arrive in the future
-    received_at = min(email.date or now, now)
+    # the sender's Date, but never later than now (a case cannot arrive in the future) and
+    # never a typo'd year before the operator's systems
+    sent = email.date if email.date and email.date >= EARLIEST_RECEIPT else now
+    received_at = min(sent, now)
     content = case_content(email.subject, email.text)
     mentioned = case_number_in(email.subject)
     case = _case_to_join(tx, mentioned, sender_index, customer_id) if mentioned else None

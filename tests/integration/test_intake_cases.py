@@ -76,6 +76,7 @@ def test_case_numbers_are_unique(client, auth):
         ({"identity_verified": "perhaps"}, "identity_verified"),
         ({"received_at": "2026-02-13T10:00:00"}, "received_at"),
         ({"received_at": "2099-01-01T10:00:00+08:00"}, "received_at"),
+        ({"received_at": "0001-01-01T10:00:00+08:00"}, "received_at"),
         ({"content": ""}, "content"),
         ({"shoe_size": 42}, "shoe_size"),
         ({"region": None}, "region"),

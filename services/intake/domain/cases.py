@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 KINDS = ("consultation", "complaint")
 CHANNELS = ("hotline", "email", "online")
@@ -26,6 +26,8 @@ INTERACTION_TYPES = ("call_in", "call_out", "reply", "note")
 CASE_NO_PREFIX = {"complaint": "TS", "consultation": "ZX"}
 # a case may be recorded after it arrived, but not before: allow for clocks a little apart
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+# nothing the operator handles predates its systems; earlier is a typo (year 1, 0202, ...)
+EARLIEST_RECEIPT = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def receipt_problem(received_at: datetime, now: datetime) -> str | None:
@@ -34,4 +36,6 @@ def receipt_problem(received_at: datetime, now: datetime) -> str | None:
         return "must carry a UTC offset, e.g. 2026-02-13T10:00:00+08:00"
     if received_at > now + MAX_CLOCK_SKEW:
         return "lies in the future"
+    if received_at < EARLIEST_RECEIPT:
+        return "lies before 2000-01-01: a typo in the year?"
     return None
