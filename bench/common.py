@@ -120,17 +120,14 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time used so far by these processes (those still alive)."""
-    ticks = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rpartition(")")[2].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def broker_pids() -> list[int]:
@@ -149,12 +146,12 @@ class CpuMeter:
 
     def start(self) -> None:
         self._before = {
-            name: {pid: cpu_seconds([pid]) for pid in pids()} for name, pids in self.groups.items()
+            name: {pid: cpu_seconds(pid) for pid in pids()} for name, pids in self.groups.items()
         }
 
     def stop(self) -> dict[str, float]:
         return {
-            name: sum(cpu_seconds([pid]) - self._before[name].get(pid, 0.0) for pid in pids())
+            name: sum(cpu_seconds(pid) - self._before[name].get(pid, 0.0) for pid in pids())
             for name, pids in self.groups.items()
         }
 

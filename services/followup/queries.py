@@ -18,30 +18,12 @@ from services.followup.domain.report import (
     TaskCount,
 )
 from shared.db import Database, Transaction
+from shared.paging import fetch_page
 
 _TASK = """f.id, f.case_id, f.kind, f.category, f.department, f.resolved_by, f.resolved_at,
 f.customer_id, f.agent_id, f.state, f.outcome, f.solved, f.satisfaction, f.due_at,
 f.due_provisional, (f.state = 'due' AND f.due_at < now()) AS overdue, f.attempts,
 f.failed_attempts, f.created_at, f.ended_at, f.ended_by, f.end_reason"""
-
-
-def _page(
-    tx: Transaction,
-    select: str,
-    where: list[str],
-    params: list[Any],
-    order: str,
-    page: int,
-    per_page: int,
-    table: str,
-) -> dict[str, Any]:
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    total = tx.execute(f"SELECT count(*) FROM {table} {clause}", params).fetchone()[0]
-    items = tx.all(
-        f"SELECT {select} FROM {table} {clause} ORDER BY {order} LIMIT %s OFFSET %s",
-        [*params, per_page, (page - 1) * per_page],
-    )
-    return {"items": items, "page": page, "per_page": per_page, "total": total}
 
 
 # --- follow-ups --------------------------------------------------------------------------------
@@ -59,15 +41,15 @@ def list_followups(db: Database, filters: dict[str, Any], page: int, per_page: i
         overdue = "(f.state = 'due' AND f.due_at < now())"
         where.append(overdue if filters["overdue"] else f"NOT {overdue}")
     with db.transaction() as tx:
-        return _page(
+        return fetch_page(
             tx,
-            _TASK,
-            where,
-            params,
-            "f.due_at, f.created_at, f.id",
-            page,
-            per_page,
-            "followups f",
+            select=_TASK,
+            table="followups f",
+            where=where,
+            params=params,
+            order="f.due_at, f.created_at, f.id",
+            page=page,
+            per_page=per_page,
         )
 
 
@@ -203,15 +185,15 @@ def list_inspections(db: Database, filters: dict[str, Any], page: int, per_page:
         where.append("d.period = %s")
         params.append(filters["period"])
     with db.transaction() as tx:
-        return _page(
+        return fetch_page(
             tx,
-            _INSPECTION,
-            where,
-            params,
-            "i.created_at, i.id",
-            page,
-            per_page,
-            _INSPECTION_FROM,
+            select=_INSPECTION,
+            table=_INSPECTION_FROM,
+            where=where,
+            params=params,
+            order="i.created_at, i.id",
+            page=page,
+            per_page=per_page,
         )
 
 
@@ -288,15 +270,15 @@ def list_improvements(db: Database, filters: dict[str, Any], page: int, per_page
         where.append("h.status = %s")
         params.append(filters["status"])
     with db.transaction() as tx:
-        return _page(
+        return fetch_page(
             tx,
-            _IMPROVEMENT,
-            where,
-            params,
-            "m.created_at, m.id",
-            page,
-            per_page,
-            _IMPROVEMENT_FROM,
+            select=_IMPROVEMENT,
+            table=_IMPROVEMENT_FROM,
+            where=where,
+            params=params,
+            order="m.created_at, m.id",
+            page=page,
+            per_page=per_page,
         )
 
 

@@ -4,8 +4,9 @@ Every function takes the caller's `shared.db.Transaction` (one unit of work) and
 values are read or written, the `Vault`. Personal values exist in clear only in memory, between
 the vault and the response; the tables hold ciphertext and blind indexes. Nothing here logs.
 
-For the cases code: `find_id_by_account`, `find_id_by_phone`, `find_id_by_email` and `exists`
-resolve a customer reference to the opaque id that may travel in events.
+For the cases code: `find_id_by_phone`, `find_id_by_email` and `exists` resolve a customer
+reference to the opaque id that may travel in events. (Opening a case by account number looks
+the customer up inside its insert, by the same blind index: `commands.open_case`.)
 """
 
 from __future__ import annotations

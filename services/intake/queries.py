@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from shared.db import Database
+from shared.paging import fetch_page
 
 _CASE_COLUMNS = """id, case_no, kind, channel, category, region, priority, customer_ref,
 customer_id, content, identity_verified, identity_method, state, agent_id, received_at,
@@ -37,15 +38,17 @@ def list_cases(db: Database, filters: dict[str, Any], page: int, per_page: int) 
         overdue = "(due_at < now() AND state = ANY(%s))"
         where.append(overdue if filters["overdue"] else f"NOT coalesce({overdue}, false)")
         params.append(list(_OPEN_STATES))
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
     with db.transaction() as tx:
-        total = tx.execute(f"SELECT count(*) FROM cases {clause}", params).fetchone()[0]
-        items = tx.all(
-            f"SELECT {_CASE_COLUMNS} FROM cases {clause}"
-            " ORDER BY received_at DESC, id LIMIT %s OFFSET %s",
-            [*params, per_page, (page - 1) * per_page],
+        return fetch_page(
+            tx,
+            select=_CASE_COLUMNS,
+            table="cases",
+            where=where,
+            params=params,
+            order="received_at DESC, id",
+            page=page,
+            per_page=per_page,
         )
-    return {"items": items, "page": page, "per_page": per_page, "total": total}
 
 
 def timeline(db: Database, case_id: uuid.UUID) -> list[dict[str, Any]] | None:

@@ -14,11 +14,9 @@ from services.followup.api.common import (
     READERS,
     db,
     now,
-    page_field,
-    page_of,
-    per_page_field,
 )
 from services.followup.domain.attempts import RESULTS, STATES
+from shared.paging import page_field, page_of, per_page_field
 from shared.web import StrictSchema, caller, requires
 
 blp = Blueprint(

@@ -16,11 +16,9 @@ from services.followup.api.common import (
     code,
     db,
     now,
-    page_field,
-    page_of,
-    per_page_field,
 )
 from services.followup.domain.improvements import SOURCES, STATUSES
+from shared.paging import page_field, page_of, per_page_field
 from shared.web import StrictSchema, caller, requires
 
 blp = Blueprint(

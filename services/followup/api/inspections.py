@@ -15,13 +15,11 @@ from services.followup.api.common import (
     code,
     db,
     now,
-    page_field,
-    page_of,
-    per_page_field,
     quarter_text,
     seed_range,
 )
 from services.followup.domain.inspections import CHECKLIST, RULES
+from shared.paging import page_field, page_of, per_page_field
 from shared.web import StrictSchema, caller, error_body, requires
 
 blp = Blueprint(

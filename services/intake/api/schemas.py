@@ -12,6 +12,7 @@ from services.intake.domain.cases import (
     KINDS,
     PRIORITIES,
 )
+from shared.paging import page_field, page_of, per_page_field
 from shared.web import StrictSchema
 
 _reason = fields.Str(required=True, validate=validate.Length(min=1, max=500))
@@ -82,16 +83,11 @@ class CaseListQuery(StrictSchema):
     received_from = fields.Date(metadata={"description": "first day of receipt (Asia/Shanghai)"})
     received_to = fields.Date(metadata={"description": "last day of receipt, included"})
     overdue = fields.Bool()
-    # bounded: (page - 1) * per_page is an OFFSET, a bigint in PostgreSQL
-    page = fields.Int(load_default=1, validate=validate.Range(min=1, max=1_000_000))
-    per_page = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
+    page = page_field()
+    per_page = per_page_field()
 
 
-class CasePageOut(Schema):
-    items = fields.List(fields.Nested(CaseOut))
-    page = fields.Int()
-    per_page = fields.Int()
-    total = fields.Int()
+CasePageOut = page_of(CaseOut)
 
 
 class TransferIn(StrictSchema):
