@@ -15,7 +15,6 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import pika
@@ -23,7 +22,7 @@ import pika.exceptions
 import psycopg
 from psycopg_pool import PoolTimeout
 
-from shared import metrics
+from shared import clock, metrics
 from shared.broker import connect, dead_letter_queue, declare_service_queues, events_queue
 from shared.config import Settings
 from shared.db import Database, Transaction
@@ -243,7 +242,7 @@ class Consumer:
         headers.update(
             {
                 "x-error": f"{why}: {detail}",
-                "x-failed-at": datetime.now(UTC).isoformat(),
+                "x-failed-at": clock.now().isoformat(),
                 "x-attempts": attempts,
                 "x-original-routing-key": routing_key,
                 "x-service": self.service,

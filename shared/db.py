@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -17,6 +18,7 @@ from psycopg import Connection, Cursor
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from shared import clock
 from shared.config import Settings
 from shared.events.envelope import Event
 from shared.outbox import insert_events
@@ -32,6 +34,15 @@ class Transaction:
         # values a use case reads at most once per transaction (e.g. a version stamp)
         self.memo: dict[str, Any] = {}
         self._events: list[Event] = []
+        self._now: datetime | None = None
+
+    @property
+    def now(self) -> datetime:
+        """The instant this unit of work happens at (the one clock, read once): what stamps
+        `updated_at` and any other fact the caller does not date itself."""
+        if self._now is None:
+            self._now = clock.now()
+        return self._now
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Cursor:
         return self.conn.execute(sql, params)

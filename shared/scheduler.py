@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import psycopg
 
+from shared import clock
 from shared.config import Settings
 from shared.db import Database
 
@@ -67,7 +68,7 @@ class Scheduler:
                     return
             log.info("scheduler for %s is active", self.service)
             while not self.stop.is_set():
-                done = self.job(self.db, datetime.now(UTC))
+                done = self.job(self.db, clock.now())
                 self.ticks += 1
                 if done < BATCH:
                     self.stop.wait(self.interval_s)

@@ -23,17 +23,18 @@ import psycopg
 from flask import Flask, Request, Response, current_app, g, jsonify, request
 from flask.json.provider import JSONProvider
 from flask_smorest import Api
-from marshmallow import RAISE, Schema
+from marshmallow import RAISE, Schema, fields, validate
 from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from shared import apidocs, metrics
+from shared import apidocs, clock, metrics
 from shared.auth import AuthError, Caller, caller_from_header
 from shared.broker import connect
 from shared.config import Settings
 from shared.db import Database
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.logs import correlation_id, new_correlation_id
+from shared.steps import Step, step_of
 
 log = logging.getLogger(__name__)
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json", *apidocs.DOC_PATHS})
@@ -45,6 +46,30 @@ class StrictSchema(Schema):
 
     class Meta:
         unknown = RAISE
+
+
+class ReportedStepSchema(StrictSchema):
+    """A request that is a step of someone's work: a reporting system (role `system`) may say
+    when it happened and who did it; people's own actions keep the server's time."""
+
+    occurred_at = fields.AwareDateTime(
+        load_default=None,
+        metadata={
+            "description": "role system only: when the step happened (not in the future, not"
+            " before the step it follows); default now"
+        },
+    )
+    actor_id = fields.Str(
+        load_default=None,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "role system only: who did it (a staff id); default the caller"},
+    )
+
+
+def reported_step(body: dict[str, Any]) -> Step:
+    """The step a `ReportedStepSchema` body describes, for the current caller (422 if not
+    allowed or out of bounds)."""
+    return step_of(caller(), clock.now(), body.pop("occurred_at", None), body.pop("actor_id", None))
 
 
 class OrjsonProvider(JSONProvider):

@@ -16,6 +16,7 @@ from flask import signals
 from shared.config import SERVICES, Settings
 from shared.db import Database
 from shared.logs import JsonFormatter
+from shared.testing.plugin import BEFORE_DROP, System
 
 
 class _Capture(logging.Handler):
@@ -49,13 +50,12 @@ def _capture_logs_and_error_bodies() -> Iterator[None]:
     logging.getLogger().removeHandler(_captured)
 
 
-@pytest.fixture(scope="session")
-def cs_settings(cs_settings: Settings) -> Iterator[Settings]:
-    """The plugin's settings, and at the end of the session the scan for personal data."""
-    yield cs_settings
-    databases = {s: Database(cs_settings, s, max_size=1) for s in SERVICES}
+def _scan_for_personal_data(system: System) -> None:
+    """Before a test system's database goes: no customer's personal data left intake."""
+    settings = system.settings
+    databases = {s: Database(settings, s, max_size=1) for s in SERVICES}
     try:
-        values = _customer_values(cs_settings, databases["intake"])
+        values = _customer_values(settings, databases["intake"])
         places: dict[str, list[str]] = {
             "log lines": _captured.lines,
             "error bodies": _error_bodies,
@@ -75,6 +75,9 @@ def cs_settings(cs_settings: Settings) -> Iterator[Settings]:
         }
     )
     assert not leaks, "personal data left intake: " + "; ".join(leaks)
+
+
+BEFORE_DROP.append(_scan_for_personal_data)
 
 
 def _customer_values(settings: Settings, db: Database) -> set[str]:

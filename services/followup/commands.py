@@ -29,6 +29,7 @@ from services.followup.domain.sampling import draw
 from shared.db import Transaction
 from shared.errors import Conflict, Invalid, NotFound
 from shared.events import new_event
+from shared.steps import Step
 
 SOURCE = "/followup"
 FUTURE_SLACK = timedelta(minutes=5)
@@ -283,8 +284,8 @@ def schedule_followup(tx: Transaction, d: dict[str, Any], now: datetime) -> uuid
     row = tx.execute(
         "INSERT INTO followups (id, case_id, resolved_at, kind, category, department,"
         " resolved_by, customer_id, agent_id, state, due_at, due_provisional, ended_at,"
-        " ended_by, end_reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-        " %s, %s) ON CONFLICT (case_id, resolved_at) DO NOTHING RETURNING id",
+        " ended_by, end_reason, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+        " %s, %s, %s, %s, %s) ON CONFLICT (case_id, resolved_at) DO NOTHING RETURNING id",
         (
             task_id,
             d["case_id"],
@@ -301,6 +302,7 @@ def schedule_followup(tx: Transaction, d: dict[str, Any], now: datetime) -> uuid
             now if skipped else None,
             "system" if skipped else None,
             "the customer asked not to be called" if skipped else None,
+            tx.now,
         ),
     ).fetchone()
     if row is None:
@@ -329,8 +331,7 @@ def record_attempt(
     tx: Transaction,
     followup_id: uuid.UUID,
     body: dict[str, Any],
-    by: str,
-    now: datetime,
+    step: Step,
 ) -> None:
     """One call attempt; the task ends when the customer is reached or too many calls failed."""
     task = tx.one("SELECT * FROM followups WHERE id = %s FOR UPDATE", (followup_id,))
@@ -339,17 +340,17 @@ def record_attempt(
     if task["state"] not in attempts.OPEN_STATES:
         raise Conflict(f"the follow-up is {task['state']}: no more attempts")
     problems = attempts.attempt_problems(body["result"], body)
-    at = body.get("at") or now
-    if at > now + FUTURE_SLACK:
-        problems["at"] = ["an attempt cannot be in the future"]
-    elif at < task["resolved_at"]:
-        problems["at"] = ["an attempt cannot precede the resolution"]
     if problems:
         raise Invalid(problems)
+    step.not_before(task["resolved_at"], "the case's resolution")
+    last = tx.execute(
+        "SELECT max(at) FROM followup_attempts WHERE followup_id = %s", (followup_id,)
+    ).fetchone()[0]
+    at, by = step.not_before(last, "the previous attempt").at, step.by
     reached = body["result"] == "reached"
     tx.execute(
         "INSERT INTO followup_attempts (followup_id, result, at, agent_id, solved, satisfaction,"
-        " comment) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        " comment, recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
         (
             followup_id,
             body["result"],
@@ -358,6 +359,7 @@ def record_attempt(
             body.get("solved"),
             body.get("satisfaction"),
             body.get("comment"),
+            tx.now,
         ),
     )
     ending = attempts.after_attempt(
@@ -456,9 +458,17 @@ def create_campaign(tx: Transaction, body: dict[str, Any], by: str) -> uuid.UUID
     target = dict(body["target"])
     target.setdefault("cases_period", body["period"])
     tx.execute(
-        "INSERT INTO campaigns (id, name, period, questions, target, created_by)"
-        " VALUES (%s, %s, %s, %s, %s, %s)",
-        (campaign_id, body["name"], body["period"], Jsonb(body["questions"]), Jsonb(target), by),
+        "INSERT INTO campaigns (id, name, period, questions, target, created_by, created_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (
+            campaign_id,
+            body["name"],
+            body["period"],
+            Jsonb(body["questions"]),
+            Jsonb(target),
+            by,
+            tx.now,
+        ),
     )
     return campaign_id
 
@@ -489,9 +499,9 @@ def draw_campaign(
     agents = assignment.spread(_agent_loads(tx), len(chosen))
     for position, (customer_id, agent) in enumerate(zip(chosen, agents, strict=True), start=1):
         tx.execute(
-            "INSERT INTO campaign_tasks (id, campaign_id, position, customer_id, agent_id, state)"
-            " VALUES (%s, %s, %s, %s, %s, 'due')",
-            (uuid.uuid4(), campaign_id, position, customer_id, agent),
+            "INSERT INTO campaign_tasks (id, campaign_id, position, customer_id, agent_id, state,"
+            " created_at) VALUES (%s, %s, %s, %s, %s, 'due', %s)",
+            (uuid.uuid4(), campaign_id, position, customer_id, agent, now),
         )
     tx.execute(
         "UPDATE campaigns SET seed = %s, drawn_at = %s, drawn_by = %s WHERE id = %s",

@@ -12,8 +12,6 @@ updates is compared by the event's time, so events of different types may arrive
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from services.followup import commands
 from shared.db import Transaction
 from shared.events import Event
@@ -52,7 +50,7 @@ def on_case_handled(tx: Transaction, event: Event) -> None:
 def on_case_resolved(tx: Transaction, event: Event) -> None:
     """Schedules the follow-up call: one per resolution, however often the event arrives."""
     d = event.data
-    commands.schedule_followup(tx, d, datetime.now(UTC))
+    commands.schedule_followup(tx, d, d["resolved_at"])
     commands.project_case(
         tx,
         d["case_id"],

@@ -17,13 +17,19 @@ from services.followup.domain.report import (
     SlaCount,
     TaskCount,
 )
+from shared import clock
 from shared.db import Database, Transaction
 from shared.paging import fetch_page
 
 _TASK = """f.id, f.case_id, f.kind, f.category, f.department, f.resolved_by, f.resolved_at,
 f.customer_id, f.agent_id, f.state, f.outcome, f.solved, f.satisfaction, f.due_at,
-f.due_provisional, (f.state = 'due' AND f.due_at < now()) AS overdue, f.attempts,
+f.due_provisional, {overdue} AS overdue, f.attempts,
 f.failed_attempts, f.created_at, f.ended_at, f.ended_by, f.end_reason"""
+
+
+def _overdue() -> str:
+    """Still to call after its due time, by the one clock (a literal we format ourselves)."""
+    return f"(f.state = 'due' AND f.due_at < '{clock.now().isoformat()}'::timestamptz)"
 
 
 # --- follow-ups --------------------------------------------------------------------------------
@@ -38,12 +44,11 @@ def list_followups(db: Database, filters: dict[str, Any], page: int, per_page: i
     if filters.get("unassigned"):
         where.append("f.agent_id IS NULL")
     if filters.get("overdue") is not None:
-        overdue = "(f.state = 'due' AND f.due_at < now())"
-        where.append(overdue if filters["overdue"] else f"NOT {overdue}")
+        where.append(_overdue() if filters["overdue"] else f"NOT {_overdue()}")
     with db.transaction() as tx:
         return fetch_page(
             tx,
-            select=_TASK,
+            select=_TASK.format(overdue=_overdue()),
             table="followups f",
             where=where,
             params=params,
@@ -55,7 +60,10 @@ def list_followups(db: Database, filters: dict[str, Any], page: int, per_page: i
 
 def get_followup(db: Database, followup_id: uuid.UUID) -> dict[str, Any] | None:
     with db.transaction() as tx:
-        task = tx.one(f"SELECT {_TASK} FROM followups f WHERE f.id = %s", (followup_id,))
+        task = tx.one(
+            f"SELECT {_TASK.format(overdue=_overdue())} FROM followups f WHERE f.id = %s",
+            (followup_id,),
+        )
         if task is not None:
             task["attempt_log"] = tx.all(
                 "SELECT result, at, agent_id, solved, satisfaction, comment, recorded_at"

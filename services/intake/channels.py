@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
 
 from services.intake import commands, customers
-from services.intake.domain.cases import EARLIEST_RECEIPT
 from services.intake.domain.email_message import (
     InboundEmail,
     case_content,
@@ -24,6 +23,7 @@ from services.intake.domain.email_message import (
 )
 from services.intake.vault import Vault
 from shared.db import Database, Transaction
+from shared.steps import EARLIEST, Step
 
 UNKNOWN_REGION = "unknown"
 
@@ -51,15 +51,14 @@ def record_call(tx: Transaction, vault: Vault, call: Mapping[str, Any], by: str)
             tx,
             case_id,
             "call_in" if call["direction"] == "in" else "call_out",
-            call["agent_id"],
+            Step(started, call["agent_id"]),
             detail={"call_id": str(call_id), "duration_s": duration},
-            at=started,
         )
     tx.execute(
         """
         INSERT INTO calls (id, caller_enc, caller_index, direction, agent_id, started_at,
-                           ended_at, customer_id, candidates, case_id, recorded_by)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                           ended_at, customer_id, candidates, case_id, recorded_by, recorded_at)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
         """,
         (
             call_id,
@@ -73,6 +72,7 @@ def record_call(tx: Transaction, vault: Vault, call: Mapping[str, Any], by: str)
             len(ids),
             case_id,
             by,
+            tx.now,
         ),
     )
     return {
@@ -96,7 +96,7 @@ def receive_email(
     Returns (the answer, whether anything was written). A Message-ID seen before changes
     nothing and answers with the case it went to then: mail gateways retry.
     """
-    now = now or datetime.now(UTC)
+    now = now or tx.now
     # two deliveries of one message at once: the second waits here, then finds the first
     tx.execute(
         "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
@@ -114,7 +114,7 @@ def receive_email(
     customer_id = customers.find_id_by_email(tx, vault, email.sender)
     # the sender's Date, but never later than now (a case cannot arrive in the future) and
     # never a typo'd year before the operator's systems
-    sent = email.date if email.date and email.date >= EARLIEST_RECEIPT else now
+    sent = email.date if email.date and email.date >= EARLIEST else now
     received_at = min(sent, now)
     content = case_content(email.subject, email.text)
     mentioned = case_number_in(email.subject)
@@ -145,12 +145,13 @@ def receive_email(
     }
     if mentioned and not joined:
         detail["mentioned_case_no"] = mentioned
-    commands.add_interaction(tx, case["id"], "email_in", by, content, detail, at=received_at)
+    commands.add_interaction(tx, case["id"], "email_in", Step(received_at, by), content, detail)
     tx.execute(
         """
         INSERT INTO emails (id, case_id, joined, message_id, sender_enc, sender_index,
-                            customer_id, subject, received_at, attachments, recorded_by)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                            customer_id, subject, received_at, attachments, recorded_by,
+                            recorded_at)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
         """,
         (
             email_id,
@@ -164,6 +165,7 @@ def receive_email(
             received_at,
             Jsonb(attachments),
             by,
+            tx.now,
         ),
     )
     answer = {

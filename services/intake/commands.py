@@ -7,7 +7,7 @@ changes of one case never interleave and its events leave in the order they happ
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -18,6 +18,7 @@ from services.intake.domain.lifecycle import IllegalTransition, is_active, next_
 from shared.db import Transaction
 from shared.events import Event, new_event
 from shared.logs import scrub
+from shared.steps import Step
 
 SOURCE = "/intake"
 
@@ -39,7 +40,7 @@ _INSERT_CASE = """
 WITH c AS (
     INSERT INTO cases (id, case_no, kind, channel, category, region, priority, customer_ref,
                        customer_id, content, identity_verified, identity_method, agent_id,
-                       received_at, opened_at)
+                       received_at, opened_at, updated_at)
     VALUES (%(id)s,
             case_number(%(prefix)s, nextval(%(sequence)s),
                         (%(opened_at)s AT TIME ZONE 'Asia/Shanghai')::date),
@@ -47,7 +48,7 @@ WITH c AS (
             coalesce(%(customer_id)s,
                      (SELECT id FROM customers WHERE account_no_index = %(account_index)s)),
             %(content)s, %(identity_verified)s, %(identity_method)s,
-            %(agent_id)s, %(received_at)s, %(opened_at)s)
+            %(agent_id)s, %(received_at)s, %(opened_at)s, %(opened_at)s)
     RETURNING id, case_no, opened_at, customer_id
 ), t AS (
     INSERT INTO case_timeline (case_id, at, type, by, detail)
@@ -65,13 +66,15 @@ def open_case(
     agent_id: str | None,
     customer_id: uuid.UUID | None = None,
     account_index: bytes | None = None,
+    opened_at: datetime | None = None,
 ) -> dict[str, Any]:
     """Records a consultation or complaint and announces it (`case.opened`).
 
     The customer is `customer_id`, or else the one whose account number has the blind index
     `account_index` (looked up in the same statement as the insert: no round trip of its own).
+    `opened_at` is when it was recorded, when a reporting system says so (default: now).
     """
-    now = datetime.now(UTC)
+    now = opened_at or tx.now
     by = agent_id or "system"
     case = {
         "id": uuid.uuid4(),
@@ -138,6 +141,23 @@ def _lock(tx: Transaction, case_id: uuid.UUID | str) -> dict[str, Any]:
     return case
 
 
+# the timeline entries that are steps of the case's handling: a step reported later with its
+# own time may not come before them
+STEP_TYPES = ("transferred", "routed", "progressed", "resolved", "reopened", "closed")
+
+
+def _checked(tx: Transaction, case: dict[str, Any], step: Step) -> Step:
+    """A reported step no earlier than the case's receipt and its previous step."""
+    if not step.reported:
+        return step
+    step.not_before(case["received_at"], "the case's receipt")
+    previous = tx.execute(
+        "SELECT max(at) FROM case_timeline WHERE case_id = %s AND type = ANY(%s)",
+        (case["id"], list(STEP_TYPES)),
+    ).fetchone()[0]
+    return step.not_before(previous, "the case's previous step")
+
+
 def _timeline(
     tx: Transaction,
     case_id: uuid.UUID | str,
@@ -147,9 +167,8 @@ def _timeline(
     at: datetime | None = None,
 ) -> None:
     tx.execute(
-        "INSERT INTO case_timeline (case_id, at, type, by, detail)"
-        " VALUES (%s, coalesce(%s, now()), %s, %s, %s)",
-        (case_id, at, type_, by, Jsonb(detail or {})),
+        "INSERT INTO case_timeline (case_id, at, type, by, detail) VALUES (%s, %s, %s, %s, %s)",
+        (case_id, at or tx.now, type_, by, Jsonb(detail or {})),
     )
 
 
@@ -158,20 +177,25 @@ def _move(tx: Transaction, case: dict[str, Any], action: str, **columns: Any) ->
     state = next_state(case["state"], action)
     assignments = ", ".join(f"{name} = %({name})s" for name in columns)
     tx.execute(
-        f"UPDATE cases SET state = %(state)s, updated_at = now()"
+        f"UPDATE cases SET state = %(state)s, updated_at = %(updated_at)s"
         f"{', ' + assignments if assignments else ''} WHERE id = %(id)s",
-        dict(columns, state=state, id=case["id"]),
+        dict(columns, state=state, id=case["id"], updated_at=tx.now),
     )
     case["previous_state"], case["state"] = case["state"], state
     return case
 
 
 def transfer_case(
-    tx: Transaction, case_id: uuid.UUID, reason: str, requested_department: str | None, by: str
+    tx: Transaction,
+    case_id: uuid.UUID,
+    reason: str,
+    requested_department: str | None,
+    step: Step,
 ) -> dict[str, Any]:
     """The front line cannot solve it: routing is asked to find the responsible department."""
-    case = _move(tx, _lock(tx, case_id), "transfer", transferred=True)
-    now = datetime.now(UTC)
+    current = _lock(tx, case_id)
+    now, by = _checked(tx, current, step).at, step.by
+    case = _move(tx, current, "transfer", transferred=True)
     _timeline(
         tx,
         case_id,
@@ -201,13 +225,12 @@ def resolve_case(
     case_id: uuid.UUID | str,
     resolution: str,
     first_contact: bool,
-    by: str,
+    step: Step,
     department: str | None = None,
-    at: datetime | None = None,
 ) -> dict[str, Any]:
     """Resolved by the agent at once, or by the department (`case.handled`)."""
-    at = at or datetime.now(UTC)
     current = _lock(tx, case_id)
+    at, by = _checked(tx, current, step).at, step.by
     # first-contact resolution: solved by the front line without a transfer
     first_contact = bool(first_contact) and not current["transferred"]
     department = department or current["department"]
@@ -251,7 +274,7 @@ def resolve_case(
 def close_case(
     tx: Transaction, case_id: uuid.UUID | str, by: str, outcome: str, at: datetime | None = None
 ) -> dict[str, Any]:
-    at = at or datetime.now(UTC)
+    at = at or tx.now
     case = _move(tx, _lock(tx, case_id), "close", closed_at=at)
     _timeline(tx, case_id, "closed", by, {"outcome": outcome}, at)
     tx.emit(
@@ -266,7 +289,7 @@ def reopen_case(
     tx: Transaction, case_id: uuid.UUID | str, reason: str, by: str, at: datetime | None = None
 ) -> dict[str, Any]:
     """Not solved after all: back to work, with a new clock (routing starts it)."""
-    at = at or datetime.now(UTC)
+    at = at or tx.now
     case = _move(tx, _lock(tx, case_id), "reopen", closed_at=None, resolved_at=None)
     tx.execute("UPDATE cases SET reopen_count = reopen_count + 1 WHERE id = %s", (case_id,))
     _timeline(tx, case_id, "reopened", by, {"reason": reason}, at)
@@ -287,7 +310,7 @@ def give_eta(
     case = _lock(tx, case_id)
     if not is_active(case["state"]):
         raise IllegalTransition("give an ETA for", case["state"])
-    tx.execute("UPDATE cases SET eta = %s, updated_at = now() WHERE id = %s", (eta, case_id))
+    tx.execute("UPDATE cases SET eta = %s, updated_at = %s WHERE id = %s", (eta, tx.now, case_id))
     _timeline(
         tx,
         case_id,
@@ -302,15 +325,16 @@ def add_interaction(
     tx: Transaction,
     case_id: uuid.UUID | str,
     type_: str,
-    by: str,
+    step: Step,
     text: str | None = None,
     detail: dict[str, Any] | None = None,
-    at: datetime | None = None,
 ) -> None:
     """A call in or out, a reply to the customer, an internal note, an email."""
-    _lock(tx, case_id)
-    _timeline(tx, case_id, type_, by, dict(detail or {}, text=text), at)
-    tx.execute("UPDATE cases SET updated_at = now() WHERE id = %s", (case_id,))
+    case = _lock(tx, case_id)
+    if step.reported:
+        step.not_before(case["received_at"], "the case's receipt")
+    _timeline(tx, case_id, type_, step.by, dict(detail or {}, text=text), step.at)
+    tx.execute("UPDATE cases SET updated_at = %s WHERE id = %s", (tx.now, case_id))
 
 
 # --- what other services tell intake -------------------------------------------------------
@@ -330,7 +354,9 @@ def record_progress(
 ) -> None:
     _lock(tx, case_id)
     if eta is not None:
-        tx.execute("UPDATE cases SET eta = %s, updated_at = now() WHERE id = %s", (eta, case_id))
+        tx.execute(
+            "UPDATE cases SET eta = %s, updated_at = %s WHERE id = %s", (eta, tx.now, case_id)
+        )
     _timeline(tx, case_id, "progressed", by, {"eta": eta.isoformat() if eta else None}, at)
 
 
@@ -340,8 +366,8 @@ def start_deadline(
     """Routing started the customer clock: show the deadline and acknowledge the case."""
     case = _lock(tx, case_id)
     tx.execute(
-        "UPDATE cases SET due_at = %s, due_provisional = %s, updated_at = now() WHERE id = %s",
-        (due_at, provisional, case_id),
+        "UPDATE cases SET due_at = %s, due_provisional = %s, updated_at = %s WHERE id = %s",
+        (due_at, provisional, tx.now, case_id),
     )
     _timeline(
         tx,
@@ -355,9 +381,9 @@ def start_deadline(
     template = acknowledgements.template_code(case["kind"], case["channel"])
     text = acknowledgements.render(case["kind"], case["channel"], case["case_no"], due_at)
     tx.execute(
-        "INSERT INTO case_acknowledgements (case_id, template, text, due_at)"
-        " VALUES (%s, %s, %s, %s)",
-        (case_id, template, text, due_at),
+        "INSERT INTO case_acknowledgements (case_id, template, text, due_at, at)"
+        " VALUES (%s, %s, %s, %s, %s)",
+        (case_id, template, text, due_at, tx.now),
     )
     _timeline(tx, case_id, "acknowledged", "system", {"template": template})
     tx.emit(

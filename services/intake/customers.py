@@ -152,9 +152,9 @@ def reveal(
         return None
     wanted = [f for f in PII_FIELDS if f in set(fields)]
     tx.execute(
-        "INSERT INTO pii_access_log (accessed_by, customer_id, fields, reason, correlation_id)"
-        " VALUES (%s, %s, %s, %s, %s)",
-        (by, customer_id, wanted, reason, correlation_id.get()),
+        "INSERT INTO pii_access_log (accessed_by, customer_id, fields, reason, correlation_id,"
+        " at) VALUES (%s, %s, %s, %s, %s, %s)",
+        (by, customer_id, wanted, reason, correlation_id.get(), tx.now),
     )
     return present(customer, wanted)
 
@@ -288,8 +288,8 @@ def create(tx: Transaction, vault: Vault, data: Mapping[str, Any], *, by: str) -
             """
             INSERT INTO customers (id, account_no_enc, account_no_index, name_enc, id_number_enc,
                                    email_enc, email_index, region, district, address_line_enc,
-                                   created_by)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                                   created_by, created_at, updated_at)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             """,
             (
                 customer_id,
@@ -303,6 +303,8 @@ def create(tx: Transaction, vault: Vault, data: Mapping[str, Any], *, by: str) -
                 address.get("district"),
                 _encrypted(vault, address.get("line")),
                 by,
+                tx.now,
+                tx.now,
             ),
         )
     except errors.UniqueViolation:  # a concurrent create won the race
@@ -351,9 +353,9 @@ def update(
         assignments = ", ".join(f"{c} = %({c})s" for c in columns)
         try:
             tx.execute(
-                f"UPDATE customers SET {assignments}{', ' if columns else ''}updated_at = now()"
-                " WHERE id = %(id)s",
-                dict(columns, id=customer_id),
+                f"UPDATE customers SET {assignments}{', ' if columns else ''}updated_at"
+                " = %(updated_at)s WHERE id = %(id)s",
+                dict(columns, id=customer_id, updated_at=tx.now),
             )
         except errors.UniqueViolation:
             raise DuplicateAccount() from None
@@ -381,11 +383,11 @@ def record_consent(
     return tx.one(
         f"""
         INSERT INTO customer_consents (customer_id, purpose, granted, channel, decided_at,
-                                       recorded_by, correlation_id)
-        VALUES (%s, %s, %s, %s, coalesce(%s, now()), %s, %s)
+                                       recorded_by, correlation_id, recorded_at)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
         RETURNING {_CONSENT_COLUMNS}
         """,
-        (customer_id, purpose, granted, channel, at, by, correlation_id.get()),
+        (customer_id, purpose, granted, channel, at or tx.now, by, correlation_id.get(), tx.now),
     )
 
 

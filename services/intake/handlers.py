@@ -15,6 +15,7 @@ from shared.config import Settings
 from shared.db import Transaction
 from shared.events import Event
 from shared.service import Handler
+from shared.steps import Step
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +73,8 @@ def on_case_handled(tx: Transaction, event: Event) -> None:
             d["case_id"],
             resolution=d["resolution_code"],
             first_contact=False,
-            by=d["handled_by"],
+            step=Step(d["handled_at"], d["handled_by"]),
             department=d["department"],
-            at=d["handled_at"],
         )
     except IllegalTransition as e:
         _skip_if_past(event, e)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from shared import clock
 from shared.db import Database
 from shared.paging import fetch_page
 
@@ -35,9 +36,9 @@ def list_cases(db: Database, filters: dict[str, Any], page: int, per_page: int) 
         where.append("received_at < (%s::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'")
         params.append(filters["received_to"])
     if filters.get("overdue") is not None:
-        overdue = "(due_at < now() AND state = ANY(%s))"
+        overdue = "(due_at < %s AND state = ANY(%s))"
         where.append(overdue if filters["overdue"] else f"NOT coalesce({overdue}, false)")
-        params.append(list(_OPEN_STATES))
+        params += [clock.now(), list(_OPEN_STATES)]
     with db.transaction() as tx:
         return fetch_page(
             tx,

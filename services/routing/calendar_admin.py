@@ -30,9 +30,10 @@ def import_year(
             [(d, working, reason) for d, (working, reason) in sorted(days.items())],
         )
     tx.execute(
-        "INSERT INTO calendar_years (year, source, loaded_at) VALUES (%s, %s, now())"
-        " ON CONFLICT (year) DO UPDATE SET source = excluded.source, loaded_at = now()",
-        (year, f"official-import by {by}"),
+        "INSERT INTO calendar_years (year, source, loaded_at) VALUES (%s, %s, %s)"
+        " ON CONFLICT (year) DO UPDATE SET source = excluded.source,"
+        " loaded_at = excluded.loaded_at",
+        (year, f"official-import by {by}", tx.now),
     )
     repository.reference_changed(tx)
     changed = recompute_open_clocks(tx, "provisional")

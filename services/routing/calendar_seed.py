@@ -34,8 +34,9 @@ def seed_official_years(db: Database, _settings: Settings | None = None) -> list
                 )
         for year in new_years:
             tx.execute(
-                "INSERT INTO calendar_years (year, source) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                (year, SOURCE),
+                "INSERT INTO calendar_years (year, source, loaded_at) VALUES (%s, %s, %s)"
+                " ON CONFLICT DO NOTHING",
+                (year, SOURCE, tx.now),
             )
     if new_years:
         log.info(

@@ -67,9 +67,9 @@ def _lock_departments(tx: Transaction, codes: Iterable[str | None]) -> None:
 
 def _clear_default(tx: Transaction, keep: str | None = None) -> None:
     tx.execute(
-        "UPDATE departments SET is_default = false, updated_at = now()"
+        "UPDATE departments SET is_default = false, updated_at = %s"
         " WHERE is_default AND code IS DISTINCT FROM %s",
-        (keep,),
+        (tx.now, keep),
     )
 
 
@@ -77,8 +77,9 @@ def create_department(tx: Transaction, data: dict[str, Any]) -> dict[str, Any]:
     if data.get("is_default"):
         _clear_default(tx)
     row = tx.one(
-        f"INSERT INTO departments (code, name, head_id, ola_hours, is_default, active)"
-        f" VALUES (%(code)s, %(name)s, %(head_id)s, %(ola_hours)s, %(is_default)s, %(active)s)"
+        f"INSERT INTO departments (code, name, head_id, ola_hours, is_default, active,"
+        f" created_at, updated_at) VALUES (%(code)s, %(name)s, %(head_id)s, %(ola_hours)s,"
+        f" %(is_default)s, %(active)s, %(now)s, %(now)s)"
         f" ON CONFLICT (code) DO NOTHING RETURNING {_DEPARTMENT}",
         {
             "code": data["code"],
@@ -87,6 +88,7 @@ def create_department(tx: Transaction, data: dict[str, Any]) -> dict[str, Any]:
             "ola_hours": data.get("ola_hours"),
             "is_default": bool(data.get("is_default")),
             "active": data.get("active", True),
+            "now": tx.now,
         },
     )
     if row is None:
@@ -103,9 +105,9 @@ def update_department(tx: Transaction, code: str, changes: dict[str, Any]) -> di
         return get_department(tx, code)
     assignments = ", ".join(f"{k} = %({k})s" for k in changes)
     return tx.one(
-        f"UPDATE departments SET {assignments}, updated_at = now() WHERE code = %(code)s"
+        f"UPDATE departments SET {assignments}, updated_at = %(now)s WHERE code = %(code)s"
         f" RETURNING {_DEPARTMENT}",
-        dict(changes, code=code),
+        dict(changes, code=code, now=tx.now),
     )  # type: ignore[return-value]
 
 
@@ -166,8 +168,8 @@ def create_staff(tx: Transaction, data: dict[str, Any], by: str) -> dict[str, An
     _check_placement(tx, data["role"], data.get("department"))
     row = tx.one(
         f"INSERT INTO staff (staff_id, display_name, role, department, active, skills, regions,"
-        f" updated_by) VALUES (%(staff_id)s, %(display_name)s, %(role)s, %(department)s,"
-        f" %(active)s, %(skills)s, %(regions)s, %(by)s)"
+        f" updated_by, created_at, updated_at) VALUES (%(staff_id)s, %(display_name)s, %(role)s,"
+        f" %(department)s, %(active)s, %(skills)s, %(regions)s, %(by)s, %(now)s, %(now)s)"
         f" ON CONFLICT (staff_id) DO NOTHING RETURNING {_STAFF}",
         {
             "staff_id": data["staff_id"],
@@ -178,6 +180,7 @@ def create_staff(tx: Transaction, data: dict[str, Any], by: str) -> dict[str, An
             "skills": list(data.get("skills") or []),
             "regions": list(data.get("regions") or []),
             "by": by,
+            "now": tx.now,
         },
     )
     if row is None:
@@ -207,13 +210,13 @@ def update_staff(
 def _write_staff(
     tx: Transaction, staff_id: str, changes: dict[str, Any], by: str
 ) -> dict[str, Any]:
-    params = dict(changes, staff_id=staff_id, by=by)
+    params = dict(changes, staff_id=staff_id, by=by, now=tx.now)
     for key in ("skills", "regions"):
         if key in params:
             params[key] = list(params[key] or [])
     assignments = "".join(f"{k} = %({k})s, " for k in changes)
     return tx.one(
-        f"UPDATE staff SET {assignments}updated_by = %(by)s, updated_at = now()"
+        f"UPDATE staff SET {assignments}updated_by = %(by)s, updated_at = %(now)s"
         f" WHERE staff_id = %(staff_id)s RETURNING {_STAFF}",
         params,
     )  # type: ignore[return-value]
@@ -229,12 +232,12 @@ def upsert_from_hr(tx: Transaction, data: dict[str, Any], source: str) -> dict[s
     current = find_staff(tx, data["staff_id"])
     _lock_departments(tx, (current["department"] if current else None, data.get("department")))
     row = tx.one(
-        f"INSERT INTO staff (staff_id, display_name, role, department, active, updated_by)"
-        f" VALUES (%(staff_id)s, %(display_name)s, %(role)s, %(department)s, %(active)s,"
-        f" %(by)s)"
+        f"INSERT INTO staff (staff_id, display_name, role, department, active, updated_by,"
+        f" created_at, updated_at) VALUES (%(staff_id)s, %(display_name)s, %(role)s,"
+        f" %(department)s, %(active)s, %(by)s, %(now)s, %(now)s)"
         f" ON CONFLICT (staff_id) DO UPDATE SET display_name = EXCLUDED.display_name,"
         f" role = EXCLUDED.role, department = EXCLUDED.department, active = EXCLUDED.active,"
-        f" updated_by = EXCLUDED.updated_by, updated_at = now()"
+        f" updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at"
         f" RETURNING {_STAFF}",
         {
             "staff_id": data["staff_id"],
@@ -243,6 +246,7 @@ def upsert_from_hr(tx: Transaction, data: dict[str, Any], source: str) -> dict[s
             "department": data.get("department"),
             "active": data["active"],
             "by": source,
+            "now": tx.now,
         },
     )
     return row  # type: ignore[return-value]

@@ -40,7 +40,12 @@ def on_case_closed(tx: Transaction, event: Event) -> None:
 def on_case_transferred(tx: Transaction, event: Event) -> None:
     """To a department by the rules, to its least-loaded member; retried until case.opened."""
     d = event.data
-    work_items.route_case(tx, case_id=d["case_id"], requested_department=d["requested_department"])
+    work_items.route_case(
+        tx,
+        case_id=d["case_id"],
+        requested_department=d["requested_department"],
+        at=d["transferred_at"],
+    )
 
 
 def on_staff_upserted(tx: Transaction, event: Event) -> None:

@@ -14,13 +14,13 @@ def revise(tx: Transaction, revision: dict[str, Any], by: str) -> dict[str, Any]
     tx.execute("LOCK TABLE sla_policies IN SHARE ROW EXCLUSIVE MODE")
     policy = tx.one(
         "INSERT INTO sla_policies (kind, priority, working_days, warning_ratio, version,"
-        " effective_from, changed_by, reason)"
+        " effective_from, changed_by, reason, changed_at)"
         " SELECT %(kind)s, %(priority)s, %(working_days)s, %(warning_ratio)s,"
-        " coalesce(max(version), 0) + 1, %(effective_from)s, %(by)s, %(reason)s"
+        " coalesce(max(version), 0) + 1, %(effective_from)s, %(by)s, %(reason)s, %(now)s"
         " FROM sla_policies WHERE kind = %(kind)s AND priority = %(priority)s"
         " RETURNING kind, priority, working_days, warning_ratio, version, effective_from,"
         " changed_by, reason, changed_at",
-        dict(revision, by=by),
+        dict(revision, by=by, now=tx.now),
     )
     repository.reference_changed(tx)
     return policy

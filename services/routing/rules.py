@@ -11,11 +11,10 @@ the rule's newest version (which makes "newest by effective date" the same as "n
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from services.routing import directory
-from services.routing.domain.deadlines import SHANGHAI
 from services.routing.domain.rules import (
     CONDITIONS,
     CaseAttributes,
@@ -24,6 +23,7 @@ from services.routing.domain.rules import (
     Rule,
     choose_department,
 )
+from shared import clock
 from shared.db import Transaction
 from shared.errors import Invalid, NotFound
 
@@ -33,10 +33,6 @@ _VERSION = (
     "rule_id AS id, version, action, position, department, kinds, categories, regions,"
     " channels, priorities, effective_from, changed_by, changed_at, reason"
 )
-
-
-def today() -> date:
-    return datetime.now(SHANGHAI).date()
 
 
 def rules_at(tx: Transaction, on: date) -> list[dict[str, Any]]:
@@ -72,7 +68,7 @@ def rule_versions(tx: Transaction, rule_id: int) -> list[dict[str, Any]]:
 
 
 def _effective(wanted: date | None, not_before: date | None = None) -> date:
-    first = today() if not_before is None else max(today(), not_before)
+    first = clock.today() if not_before is None else max(clock.today(), not_before)
     if wanted is None:
         return first
     if wanted < first:
@@ -102,10 +98,10 @@ def _write_version(
 ) -> dict[str, Any]:
     return tx.one(
         f"INSERT INTO routing_rule_versions (rule_id, version, action, position, department,"
-        f" kinds, categories, regions, channels, priorities, effective_from, changed_by, reason)"
-        f" VALUES (%(rule_id)s, %(version)s, %(action)s, %(position)s, %(department)s,"
-        f" %(kinds)s, %(categories)s, %(regions)s, %(channels)s, %(priorities)s,"
-        f" %(effective_from)s, %(by)s, %(reason)s) RETURNING {_VERSION}",
+        f" kinds, categories, regions, channels, priorities, effective_from, changed_by, reason,"
+        f" changed_at) VALUES (%(rule_id)s, %(version)s, %(action)s, %(position)s,"
+        f" %(department)s, %(kinds)s, %(categories)s, %(regions)s, %(channels)s, %(priorities)s,"
+        f" %(effective_from)s, %(by)s, %(reason)s, %(now)s) RETURNING {_VERSION}",
         {
             **{k: list(content.get(k) or []) for k in LISTS},
             "position": content["position"],
@@ -116,6 +112,7 @@ def _write_version(
             "effective_from": effective_from,
             "by": by,
             "reason": reason,
+            "now": tx.now,
         },
     )  # type: ignore[return-value]
 
@@ -123,7 +120,9 @@ def _write_version(
 def create_rule(tx: Transaction, data: dict[str, Any], by: str) -> dict[str, Any]:
     _check_department(tx, data["department"])
     effective = _effective(data.get("effective_from"))
-    rule_id = tx.execute("INSERT INTO routing_rules DEFAULT VALUES RETURNING id").fetchone()[0]
+    rule_id = tx.execute(
+        "INSERT INTO routing_rules (created_at) VALUES (%s) RETURNING id", (tx.now,)
+    ).fetchone()[0]
     return _write_version(tx, rule_id, 1, "created", data, effective, by, data.get("reason"))
 
 
@@ -188,7 +187,7 @@ def decide(
     tx: Transaction, case: CaseAttributes, requested: str | None = None, on: date | None = None
 ) -> Decision:
     """Where the case goes by the rules of `on` (default today), and why. Writes nothing."""
-    rules = [_rule(r) for r in rules_at(tx, on or today())]
+    rules = [_rule(r) for r in rules_at(tx, on or clock.today())]
     departments = {
         d["code"]: DepartmentState(d["code"], d["active"], d["is_default"])
         for d in directory.list_departments(tx)

@@ -15,7 +15,7 @@ in `work_item_notes` and never go into events.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from services.routing import clocks, directory, rules
@@ -25,6 +25,7 @@ from services.routing.domain.rules import CaseAttributes
 from shared.db import Transaction
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.events import new_event
+from shared.steps import Step
 
 STATES = ("queued", "assigned", "accepted", "handed_back", "handled", "closed")
 OPEN = ("queued", "assigned", "accepted", "handed_back")
@@ -66,14 +67,15 @@ class Actor:
 
 _ITEM = (
     "id, case_id, department, assignee_id, state, rule_id, routing_reason, due_at, created_at,"
-    " assigned_at, accepted_at, handled_at, handled_by, resolution_code, closed_at,"
-    " (state IN ('queued', 'assigned', 'accepted', 'handed_back') AND due_at < now())"
-    " AS overdue"
+    " assigned_at, accepted_at, handled_at, handled_by, resolution_code, closed_at"
 )
+_WAITING = ("queued", "assigned", "accepted", "handed_back")
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def _dated(tx: Transaction, item: dict[str, Any]) -> dict[str, Any]:
+    """The item with `overdue`: still waiting for the department at the transaction's time."""
+    item["overdue"] = item["state"] in _WAITING and item["due_at"] < tx.now
+    return item
 
 
 # choosing and changing the assignee
@@ -154,7 +156,7 @@ def _set_assignee(
     tx: Transaction, item: dict[str, Any], staff_id: str | None, why: str, by: str
 ) -> dict[str, Any]:
     """Gives a locked item to `staff_id` (None: back to the queue), told to clock and intake."""
-    now = _now()
+    now = tx.now
     if staff_id is None:
         state = "queued" if item["state"] == "queued" else "handed_back"
     else:
@@ -171,16 +173,22 @@ def _set_assignee(
         tx, case_id=row["case_id"], department=row["department"], assignee_id=staff_id
     )
     _announce_routed(tx, row, now)
-    return row
+    return _dated(tx, row)
 
 
 # the case arrives, and leaves
 
 
 def route_case(
-    tx: Transaction, *, case_id: str, requested_department: str | None, by: str = "routing"
+    tx: Transaction,
+    *,
+    case_id: str,
+    requested_department: str | None,
+    at: datetime | None = None,
+    by: str = "routing",
 ) -> dict[str, Any]:
-    """A transferred case: department by the rules, member by load, clock started.
+    """A transferred case: department by the rules, member by load, clock started, all at the
+    time of the transfer (`at`, default now): routing follows the transfer at once.
 
     Raises CaseFactsMissing when `case.opened` has not arrived yet (the consumer retries) and
     NoDepartment when the rules give no department.
@@ -188,7 +196,7 @@ def route_case(
     facts = _facts(tx, case_id)
     if facts is None:
         raise CaseFactsMissing(f"case {case_id} is not known yet (case.opened not seen)")
-    now = _now()
+    now = at or tx.now
     decision = rules.decide(
         tx,
         CaseAttributes(
@@ -235,7 +243,7 @@ def route_case(
     assert item is not None
     _log_assignment(tx, item, assignee, "routed", by, now)
     _announce_routed(tx, item, now)
-    return item
+    return _dated(tx, item)
 
 
 def close_case_items(tx: Transaction, *, case_id: str, at: datetime) -> int:
@@ -293,33 +301,46 @@ def accept(tx: Transaction, item_id: int, actor: Actor) -> dict[str, Any]:
                 f" {item['department']} accept it"
             )
         item = _set_assignee(tx, item, actor.subject, "taken from the queue", actor.subject)
-    return tx.one(
-        f"UPDATE work_items SET state = 'accepted', accepted_at = now() WHERE id = %s"
+    accepted = tx.one(
+        f"UPDATE work_items SET state = 'accepted', accepted_at = %s WHERE id = %s"
         f" RETURNING {_ITEM}",
-        (item_id,),
-    )  # type: ignore[return-value]
+        (tx.now, item_id),
+    )
+    assert accepted is not None
+    return _dated(tx, accepted)
+
+
+def _checked(tx: Transaction, item: dict[str, Any], step: Step) -> Step:
+    """A reported step no earlier than the item's routing and its last note."""
+    if not step.reported:
+        return step
+    step.not_before(item["created_at"], "the case's routing to the department")
+    last = tx.execute(
+        "SELECT max(at) FROM work_item_notes WHERE work_item_id = %s", (item["id"],)
+    ).fetchone()[0]
+    return step.not_before(last, "the item's last note")
 
 
 def progress(
-    tx: Transaction, item_id: int, note: str, eta: datetime | None, actor: Actor
+    tx: Transaction, item_id: int, note: str, eta: datetime | None, actor: Actor, step: Step
 ) -> dict[str, Any]:
     """A progress note (kept here) and, for the case timeline, `case.progressed` with the ETA."""
     item = _load(tx, item_id, "progress", actor, lock_department=False)
-    now = _now()
+    now, by = _checked(tx, item, step).at, step.by
     tx.execute(
         "INSERT INTO work_item_notes (work_item_id, kind, note, eta, by, at)"
         " VALUES (%s, 'progress', %s, %s, %s, %s)",
-        (item_id, note, eta, actor.subject, now),
+        (item_id, note, eta, by, now),
     )
     tx.emit(
         new_event(
             "case.progressed",
             item["case_id"],
-            {"case_id": item["case_id"], "eta": eta, "by": actor.subject, "at": now},
+            {"case_id": item["case_id"], "eta": eta, "by": by, "at": now},
             source=directory.SOURCE,
         )
     )
-    return item
+    return _dated(tx, item)
 
 
 def hand_back(tx: Transaction, item_id: int, reason: str, actor: Actor) -> dict[str, Any]:
@@ -327,9 +348,9 @@ def hand_back(tx: Transaction, item_id: int, reason: str, actor: Actor) -> dict[
     item = _load(tx, item_id, "hand back", actor, lock_department=True)
     previous = item["assignee_id"]
     tx.execute(
-        "INSERT INTO work_item_notes (work_item_id, kind, note, by)"
-        " VALUES (%s, 'hand_back', %s, %s)",
-        (item_id, reason, actor.subject),
+        "INSERT INTO work_item_notes (work_item_id, kind, note, by, at)"
+        " VALUES (%s, 'hand_back', %s, %s, %s)",
+        (item_id, reason, actor.subject, tx.now),
     )
     item = dict(item, state="handed_back")
     successor = _choose(tx, item["department"], item["case_id"], exclude=(previous,))
@@ -337,14 +358,16 @@ def hand_back(tx: Transaction, item_id: int, reason: str, actor: Actor) -> dict[
     return _set_assignee(tx, item, successor, why, actor.subject)
 
 
-def handle(tx: Transaction, item_id: int, resolution_code: str, actor: Actor) -> dict[str, Any]:
+def handle(
+    tx: Transaction, item_id: int, resolution_code: str, actor: Actor, step: Step
+) -> dict[str, Any]:
     """Done: the department clock stops and `case.handled` tells intake."""
-    _load(tx, item_id, "handle", actor, lock_department=False)
-    now = _now()
+    loaded = _load(tx, item_id, "handle", actor, lock_department=False)
+    now, by = _checked(tx, loaded, step).at, step.by
     item = tx.one(
         f"UPDATE work_items SET state = 'handled', handled_at = %s, handled_by = %s,"
         f" resolution_code = %s WHERE id = %s RETURNING {_ITEM}",
-        (now, actor.subject, resolution_code, item_id),
+        (now, by, resolution_code, item_id),
     )
     assert item is not None
     clocks.stop_department_clock(tx, case_id=item["case_id"], at=now)
@@ -355,14 +378,14 @@ def handle(tx: Transaction, item_id: int, resolution_code: str, actor: Actor) ->
             {
                 "case_id": item["case_id"],
                 "department": item["department"],
-                "handled_by": actor.subject,
+                "handled_by": by,
                 "resolution_code": resolution_code,
                 "handled_at": now,
             },
             source=directory.SOURCE,
         )
     )
-    return item
+    return _dated(tx, item)
 
 
 def reassign(tx: Transaction, item_id: int, assignee_id: str, actor: Actor) -> dict[str, Any]:
@@ -420,7 +443,8 @@ def list_items(
 ) -> list[dict[str, Any]]:
     """Overdue first, then by due time."""
     return tx.all(
-        f"SELECT * FROM (SELECT {_ITEM} FROM work_items"
+        f"SELECT * FROM (SELECT {_ITEM}, state = ANY(%(waiting)s) AND due_at < %(now)s"
+        " AS overdue FROM work_items"
         " WHERE state = ANY(%(states)s)"
         " AND (%(department)s::text IS NULL OR department = %(department)s)"
         " AND (%(assignee)s::text IS NULL OR assignee_id = %(assignee)s)"
@@ -434,6 +458,8 @@ def list_items(
             "case_id": case_id,
             "overdue": overdue,
             "limit": limit,
+            "waiting": list(_WAITING),
+            "now": tx.now,
         },
     )
 
@@ -447,4 +473,4 @@ def get_item(tx: Transaction, item_id: int) -> dict[str, Any]:
         " ORDER BY at, id",
         (item_id,),
     )
-    return item
+    return _dated(tx, item)

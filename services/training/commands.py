@@ -47,10 +47,10 @@ def _course(tx: Transaction, code: str, field: str = "course_code") -> dict[str,
 
 def create_course(tx: Transaction, data: dict[str, Any], by: str) -> dict[str, Any]:
     row = tx.one(
-        "INSERT INTO courses (code, title, mandatory_for, validity_months, pass_mark, created_by)"
-        " VALUES (%(code)s, %(title)s, %(mandatory_for)s, %(validity_months)s, %(pass_mark)s,"
-        " %(by)s) ON CONFLICT (code) DO NOTHING RETURNING *",
-        dict(data, mandatory_for=sorted(set(data["mandatory_for"])), by=by),
+        "INSERT INTO courses (code, title, mandatory_for, validity_months, pass_mark, created_by,"
+        " created_at) VALUES (%(code)s, %(title)s, %(mandatory_for)s, %(validity_months)s,"
+        " %(pass_mark)s, %(by)s, %(now)s) ON CONFLICT (code) DO NOTHING RETURNING *",
+        dict(data, mandatory_for=sorted(set(data["mandatory_for"])), by=by, now=tx.now),
     )
     if row is None:
         raise Conflict(f"course {data['code']} exists already")
@@ -60,10 +60,10 @@ def create_course(tx: Transaction, data: dict[str, Any], by: str) -> dict[str, A
 def create_session(tx: Transaction, data: dict[str, Any], by: str) -> dict[str, Any]:
     _course(tx, data["course_code"])
     return tx.one(
-        "INSERT INTO training_sessions (course_code, date, trainer, capacity, location, created_by)"
-        " VALUES (%(course_code)s, %(date)s, %(trainer)s, %(capacity)s, %(location)s, %(by)s)"
-        " RETURNING *",
-        dict(data, by=by),
+        "INSERT INTO training_sessions (course_code, date, trainer, capacity, location, created_by,"
+        " created_at) VALUES (%(course_code)s, %(date)s, %(trainer)s, %(capacity)s, %(location)s,"
+        " %(by)s, %(now)s) RETURNING *",
+        dict(data, by=by, now=tx.now),
     )  # type: ignore[return-value]
 
 
@@ -81,8 +81,9 @@ def _enrol(tx: Transaction, session: dict[str, Any], staff_id: str, by: str) -> 
     if taken >= session["capacity"]:
         raise Conflict(f"session {session['id']} is full ({session['capacity']} places)")
     tx.execute(
-        "INSERT INTO enrolments (session_id, staff_id, enrolled_by) VALUES (%s, %s, %s)",
-        (session["id"], staff_id, by),
+        "INSERT INTO enrolments (session_id, staff_id, enrolled_by, enrolled_at)"
+        " VALUES (%s, %s, %s, %s)",
+        (session["id"], staff_id, by, tx.now),
     )
 
 
@@ -113,9 +114,9 @@ def record_attendance(
     if _enrolment(tx, session_id, staff_id) is None:
         _enrol(tx, session, staff_id, by)
     tx.execute(
-        "UPDATE enrolments SET attended = %s, attendance_by = %s, attendance_at = now()"
+        "UPDATE enrolments SET attended = %s, attendance_by = %s, attendance_at = %s"
         " WHERE session_id = %s AND staff_id = %s",
-        (attended, by, session_id, staff_id),
+        (attended, by, tx.now, session_id, staff_id),
     )
     return _enrolment(tx, session_id, staff_id)  # type: ignore[return-value]
 
@@ -155,8 +156,8 @@ def record_assessment(
     )
     row = tx.one(
         "INSERT INTO assessments (staff_id, course_code, session_id, score, pass_mark, passed,"
-        " assessed_at, expires_on, event_id, recorded_by)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
+        " assessed_at, expires_on, event_id, recorded_by, recorded_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
         (
             staff_id,
             course["code"],
@@ -168,6 +169,7 @@ def record_assessment(
             expires,
             event.id,
             by,
+            tx.now,
         ),
     )
     if expires is not None:
@@ -192,9 +194,10 @@ def record_assessment(
 def create_rule(tx: Transaction, data: dict[str, Any], by: str) -> dict[str, Any]:
     row = tx.one(
         "INSERT INTO incentive_rules (code, name, description, period_kind, conditions, active,"
-        " created_by) VALUES (%(code)s, %(name)s, %(description)s, %(period_kind)s,"
-        " %(conditions)s, %(active)s, %(by)s) ON CONFLICT (code) DO NOTHING RETURNING *",
-        dict(data, conditions=Jsonb(data["conditions"]), by=by),
+        " created_by, created_at, updated_at) VALUES (%(code)s, %(name)s, %(description)s,"
+        " %(period_kind)s, %(conditions)s, %(active)s, %(by)s, %(now)s, %(now)s)"
+        " ON CONFLICT (code) DO NOTHING RETURNING *",
+        dict(data, conditions=Jsonb(data["conditions"]), by=by, now=tx.now),
     )
     if row is None:
         raise Conflict(f"incentive rule {data['code']} exists already")
@@ -205,9 +208,9 @@ def update_rule(tx: Transaction, code: str, changes: dict[str, Any]) -> dict[str
     """Name, description and active only: what a rule asks is fixed once it has nominated."""
     sets = ", ".join(f"{k} = %({k})s" for k in changes)
     row = tx.one(
-        f"UPDATE incentive_rules SET {sets + ', ' if sets else ''}updated_at = now()"
+        f"UPDATE incentive_rules SET {sets + ', ' if sets else ''}updated_at = %(now)s"
         " WHERE code = %(code)s RETURNING *",
-        dict(changes, code=code),
+        dict(changes, code=code, now=tx.now),
     )
     if row is None:
         raise NotFound(f"no incentive rule {code}")
@@ -258,16 +261,16 @@ def run_incentives(
     }
     new = [q for q in qualifying if (q[0], q[1]) not in existing]
     run = tx.one(
-        "INSERT INTO incentive_runs (period, rules_evaluated, staff_evaluated, nominated, run_by)"
-        " VALUES (%s, %s, %s, %s, %s) RETURNING id",
-        (period.code, len(rules), len(staff_ids), len(new), by),
+        "INSERT INTO incentive_runs (period, rules_evaluated, staff_evaluated, nominated, run_by,"
+        " run_at) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+        (period.code, len(rules), len(staff_ids), len(new), by, tx.now),
     )
     assert run is not None
     for rule_code, staff_id, evidence in new:
         row = tx.one(
-            "INSERT INTO nominations (run_id, rule_code, staff_id, period, evidence)"
-            " VALUES (%s, %s, %s, %s, %s) RETURNING id",
-            (run["id"], rule_code, staff_id, period.code, Jsonb(evidence)),
+            "INSERT INTO nominations (run_id, rule_code, staff_id, period, evidence, nominated_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+            (run["id"], rule_code, staff_id, period.code, Jsonb(evidence), tx.now),
         )
         assert row is not None
         existing[(rule_code, staff_id)] = row["id"]

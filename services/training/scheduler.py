@@ -20,7 +20,7 @@ def flag_overdue(tx: Transaction, today: date) -> int:
             continue
         flagged += tx.execute(
             "INSERT INTO compliance_flags (staff_id, department, course_code, reason, expired_on,"
-            " check_day) VALUES (%s, %s, %s, %s, %s, %s)"
+            " check_day, flagged_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (staff_id, course_code, expired_on) DO NOTHING",
             (
                 row["staff_id"],
@@ -29,6 +29,7 @@ def flag_overdue(tx: Transaction, today: date) -> int:
                 row["reason"],
                 row["expires_on"],
                 today,
+                tx.now,
             ),
         ).rowcount
     return flagged
@@ -39,7 +40,8 @@ def tick(db: Database, now: datetime) -> int:
     today = now.astimezone(SHANGHAI).date()
     with db.transaction() as tx:
         first = tx.execute(
-            "INSERT INTO compliance_checks (day) VALUES (%s) ON CONFLICT DO NOTHING", (today,)
+            "INSERT INTO compliance_checks (day, ran_at) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            (today, now),
         ).rowcount
         if not first:
             return 0

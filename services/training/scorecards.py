@@ -34,9 +34,9 @@ def record_fact(
     """Once per event id: a second delivery of the same event adds nothing."""
     tx.execute(
         "INSERT INTO scorecard_facts (event_id, event_type, figure, staff_id, value, occurred_at,"
-        " subject, valid_until) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+        " subject, valid_until, recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (event_id) DO NOTHING",
-        (event_id, event_type, fact, staff_id, value, occurred_at, subject, valid_until),
+        (event_id, event_type, fact, staff_id, value, occurred_at, subject, valid_until, tx.now),
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from shared import clock
 from shared.events.catalogue import InvalidEvent, event_type
 from shared.logs import correlation_id, new_correlation_id
 
@@ -26,7 +27,7 @@ class Event:
     subject: str
     data: dict[str, Any]
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    time: datetime = field(default_factory=lambda: clock.now())
     correlationid: str | None = None
     dataschema: str | None = None
 

@@ -15,11 +15,11 @@ from services.followup.api.common import (
     SUPERVISION,
     code,
     db,
-    now,
     quarter_text,
     seed_range,
 )
 from services.followup.domain.campaigns import QUESTION_TYPES, TEXT_LIMIT
+from shared import clock
 from shared.web import StrictSchema, caller, requires
 
 blp = Blueprint("campaigns", __name__, url_prefix="/campaigns", description="Follow-up campaigns")
@@ -202,7 +202,7 @@ def draw(body: dict[str, Any], campaign_id: uuid.UUID) -> dict[str, Any]:
     """Draws the sample once (same candidates and seed, same sample), never a customer on the
     do-not-call list, and creates a call task for each."""
     with db().transaction() as tx:
-        commands.draw_campaign(tx, campaign_id, body["seed"], caller().subject, now())
+        commands.draw_campaign(tx, campaign_id, body["seed"], caller().subject, clock.now())
     tasks = queries.campaign_tasks(db(), campaign_id, {})
     return {"campaign_id": campaign_id, "seed": body["seed"], "items": tasks}
 
@@ -229,5 +229,5 @@ def record_response(body: dict[str, Any], campaign_id: uuid.UUID) -> dict[str, A
     """A drawn customer's answers. A free-text answer tagged with a topic and a department is a
     suggestion for that department, announced as `feedback.received` (without its text)."""
     with db().transaction() as tx:
-        response_id = commands.record_response(tx, campaign_id, body, caller().subject, now())
+        response_id = commands.record_response(tx, campaign_id, body, caller().subject, clock.now())
     return queries.get_response(db(), response_id)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from marshmallow import ValidationError, validate
 
 from services.followup.domain.periods import Quarter
@@ -22,10 +20,6 @@ seed_range = validate.Range(min=-(2**63), max=2**63 - 1)
 
 
 db = service_db
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def quarter_text(value: str) -> None:

@@ -9,7 +9,7 @@ service reads another's tables and one page shows all of it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -20,8 +20,9 @@ from marshmallow import Schema, fields
 from werkzeug.http import parse_cookie
 
 from services.followup import queries
-from services.followup.api.common import REPORT_READERS, db, now
+from services.followup.api.common import REPORT_READERS, db
 from services.followup.domain import dashboard, render
+from shared import clock
 from shared.web import requires
 
 PAGE = "/dashboard"
@@ -89,7 +90,7 @@ def _cookie_seconds(token: str) -> int:
         return 0
     if not isinstance(exp, int | float):
         return limit
-    return max(0, min(limit, int(exp - datetime.now(UTC).timestamp())))
+    return max(0, min(limit, int(exp - clock.now().timestamp())))
 
 
 def _private(response: Response) -> Response:
@@ -123,7 +124,7 @@ class DashboardOut(Schema):
 
 
 def _figures() -> dict[str, Any]:
-    return dashboard.build(queries.dashboard_data(db(), now()))
+    return dashboard.build(queries.dashboard_data(db(), clock.now()))
 
 
 @blp.get(PAGE)

@@ -13,11 +13,11 @@ from services.followup.api.common import (
     CALLERS,
     READERS,
     db,
-    now,
 )
 from services.followup.domain.attempts import RESULTS, STATES
+from shared import clock
 from shared.paging import page_field, page_of, per_page_field
-from shared.web import StrictSchema, caller, requires
+from shared.web import ReportedStepSchema, StrictSchema, caller, reported_step, requires
 
 blp = Blueprint(
     "followups", __name__, url_prefix="/followups", description="Follow-up calls after resolution"
@@ -81,14 +81,11 @@ class FollowupOut(Schema):
 FollowupPageOut = page_of(FollowupOut)
 
 
-class AttemptIn(StrictSchema):
+class AttemptIn(ReportedStepSchema):
     result = fields.Str(required=True, validate=validate.OneOf(RESULTS))
     solved = fields.Bool(load_default=None, allow_none=True)
     satisfaction = fields.Int(load_default=None, allow_none=True, validate=validate.Range(1, 5))
     comment = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=2000))
-    at = fields.AwareDateTime(
-        load_default=None, metadata={"description": "when the call was made; default now"}
-    )
 
 
 @blp.get("")
@@ -120,8 +117,9 @@ def record_attempt(body: dict[str, Any], followup_id: uuid.UUID) -> dict[str, An
     """A call attempt. Reached: say whether it is solved (satisfaction and comment optional);
     the outcome goes out as `followup.completed`. After the configured number of failed
     attempts (default 3) the task ends unreachable."""
+    step = reported_step(body)
     with db().transaction() as tx:
-        commands.record_attempt(tx, followup_id, body, caller().subject, now())
+        commands.record_attempt(tx, followup_id, body, step)
     return queries.get_followup(db(), followup_id)
 
 
@@ -147,7 +145,7 @@ class DoNotCallOut(Schema):
 def add_do_not_call(body: dict[str, Any]) -> Any:
     """The customer asked not to be called: no follow-up or campaign call from now on."""
     with db().transaction() as tx:
-        added = commands.add_do_not_call(tx, body["customer_id"], caller().subject, now())
+        added = commands.add_do_not_call(tx, body["customer_id"], caller().subject, clock.now())
     listed = queries.on_do_not_call(db(), body["customer_id"])
     return listed if added else (listed, 200)
 
@@ -168,4 +166,4 @@ def get_do_not_call(customer_id: str) -> dict[str, Any]:
 def remove_do_not_call(customer_id: str) -> None:
     """The customer may be called again (the change is kept in the list's history)."""
     with db().transaction() as tx:
-        commands.remove_do_not_call(tx, customer_id, caller().subject, now())
+        commands.remove_do_not_call(tx, customer_id, caller().subject, clock.now())

@@ -15,9 +15,9 @@ from services.followup.api.common import (
     SUPERVISION,
     code,
     db,
-    now,
 )
 from services.followup.domain.improvements import SOURCES, STATUSES
+from shared import clock
 from shared.paging import page_field, page_of, per_page_field
 from shared.web import StrictSchema, caller, requires
 
@@ -95,7 +95,7 @@ def create(body: dict[str, Any]) -> dict[str, Any]:
     """A measure: the problem, the owner department, what is done and by when
     (`improvement.created`)."""
     with db().transaction() as tx:
-        improvement_id = commands.create_improvement(tx, body, caller().subject, now())
+        improvement_id = commands.create_improvement(tx, body, caller().subject, clock.now())
     return _found(improvement_id)
 
 
@@ -124,5 +124,5 @@ def change_status(body: dict[str, Any], improvement_id: uuid.UUID) -> dict[str, 
     """A new status with a note and evidence: open → in_progress → done → verified → closed
     (done or verified can go back to in_progress; closed is final, `improvement.closed`)."""
     with db().transaction() as tx:
-        commands.change_improvement_status(tx, improvement_id, body, caller().subject, now())
+        commands.change_improvement_status(tx, improvement_id, body, caller().subject, clock.now())
     return _found(improvement_id)

@@ -14,11 +14,11 @@ from services.followup.api.common import (
     SUPERVISION,
     code,
     db,
-    now,
     quarter_text,
     seed_range,
 )
 from services.followup.domain.inspections import CHECKLIST, RULES
+from shared import clock
 from shared.paging import page_field, page_of, per_page_field
 from shared.web import StrictSchema, caller, error_body, requires
 
@@ -145,7 +145,7 @@ def draw(body: dict[str, Any]) -> dict[str, Any]:
     if body["seed"] is None:
         body["seed"] = secrets.randbelow(2**31)
     with db().transaction() as tx:
-        draw_id = commands.draw_inspections(tx, body, caller().subject, now())
+        draw_id = commands.draw_inspections(tx, body, caller().subject, clock.now())
     return queries.inspection_draw(db(), draw_id)
 
 
@@ -190,5 +190,5 @@ def get_inspection(inspection_id: uuid.UUID) -> dict[str, Any]:
 def score(body: dict[str, Any], inspection_id: uuid.UUID) -> dict[str, Any]:
     """Scores the case on the checklist (each item weighs the same; 0-100) with findings."""
     with db().transaction() as tx:
-        commands.score_inspection(tx, inspection_id, body, caller().subject, now())
+        commands.score_inspection(tx, inspection_id, body, caller().subject, clock.now())
     return queries.get_inspection(db(), inspection_id)

@@ -12,9 +12,10 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from services.followup import queries
-from services.followup.api.common import REPORT_READERS, db, now
+from services.followup.api.common import REPORT_READERS, db
 from services.followup.domain import render, report
 from services.followup.domain.periods import Quarter
+from shared import clock
 from shared.web import StrictSchema, requires
 
 blp = Blueprint(
@@ -55,7 +56,7 @@ def _build(period: str) -> dict[str, Any]:
         quarter = Quarter.parse(period)
     except ValueError as e:
         abort(404, message=str(e))
-    at = now()
+    at = clock.now()
     return report.build(queries.quarter_data(db(), quarter), queries.today(at))
 
 

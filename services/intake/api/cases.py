@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, current_app
@@ -28,8 +27,9 @@ from services.intake.api.schemas import (
 )
 from services.intake.domain.cases import receipt_problem
 from services.intake.domain.lifecycle import IllegalTransition
+from shared import clock
 from shared.db import Transaction
-from shared.web import caller, error_body, requires, service_db
+from shared.web import caller, error_body, reported_step, requires, service_db
 
 blp = Blueprint("cases", __name__, url_prefix="/cases", description="Consultations and complaints")
 
@@ -54,18 +54,27 @@ def _invalid(field: str, message: str) -> None:
 @blp.response(201, CaseOut)
 def open_case(body: dict[str, Any]) -> dict[str, Any]:
     """Record a consultation or complaint; routing starts its clock."""
+    step = reported_step(body)
     if body.get("received_at") is not None:
-        problem = receipt_problem(body["received_at"], datetime.now(UTC))
+        problem = receipt_problem(body["received_at"], clock.now())
         if problem:
             _invalid("received_at", problem)
+    opened_at = None
+    if step.reported:
+        opened_at = step.not_before(body.get("received_at"), "the case's receipt").at
+        body["received_at"] = body.get("received_at") or opened_at
     with _db().transaction() as tx:
         customer_id = body.get("customer_id")
         if customer_id is not None:
             if not customers.exists(tx, customer_id):
                 _invalid("customer_id", "no such customer")
-            return commands.open_case(tx, body, caller().subject, customer_id=customer_id)
+            return commands.open_case(
+                tx, body, step.by, customer_id=customer_id, opened_at=opened_at
+            )
         account_index = _vault().blind_index("account", body["customer_ref"])
-        return commands.open_case(tx, body, caller().subject, account_index=account_index)
+        return commands.open_case(
+            tx, body, step.by, account_index=account_index, opened_at=opened_at
+        )
 
 
 @blp.get("")
@@ -112,10 +121,11 @@ def _moved(case_id: uuid.UUID, change: Callable[[Transaction], Any]) -> Any:
 @blp.response(200, CaseOut)
 def transfer(body: dict[str, Any], case_id: uuid.UUID) -> Any:
     """The front line cannot solve it: routing finds the responsible department."""
+    step = reported_step(body)
     return _moved(
         case_id,
         lambda tx: commands.transfer_case(
-            tx, case_id, body["reason"], body["requested_department"], caller().subject
+            tx, case_id, body["reason"], body["requested_department"], step
         ),
     )
 
@@ -126,10 +136,11 @@ def transfer(body: dict[str, Any], case_id: uuid.UUID) -> Any:
 @blp.response(200, CaseOut)
 def resolve(body: dict[str, Any], case_id: uuid.UUID) -> Any:
     """Resolved: at first contact, or after the department's work."""
+    step = reported_step(body)
     return _moved(
         case_id,
         lambda tx: commands.resolve_case(
-            tx, case_id, body["resolution"], body["first_contact"], caller().subject
+            tx, case_id, body["resolution"], body["first_contact"], step
         ),
     )
 
@@ -174,11 +185,10 @@ def eta(body: dict[str, Any], case_id: uuid.UUID) -> Any:
 @blp.response(201, WrittenOut)
 def add_interaction(body: dict[str, Any], case_id: uuid.UUID) -> Any:
     """A call in or out, a reply to the customer, an internal note."""
+    step = reported_step(body)
     refused = _change(
         case_id,
-        lambda tx: commands.add_interaction(
-            tx, case_id, body["type"], caller().subject, body["text"], at=body["at"]
-        ),
+        lambda tx: commands.add_interaction(tx, case_id, body["type"], step, body["text"]),
     )
     return refused if refused is not None else {"case_id": case_id, "type": body["type"]}
 

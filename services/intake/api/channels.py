@@ -7,7 +7,6 @@ repeats the caller's number or the sender's address.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, current_app, request
@@ -18,6 +17,7 @@ from services.intake import channels, commands
 from services.intake.domain import email_message, masking
 from services.intake.domain.cases import receipt_problem
 from services.intake.vault import Vault
+from shared import clock
 from shared.web import StrictSchema, caller, error_body, requires, service_db
 
 blp = Blueprint(
@@ -68,7 +68,7 @@ class CallIn(StrictSchema):
 
     @validates_schema
     def times_make_sense(self, data: dict[str, Any], **_: object) -> None:
-        problem = receipt_problem(data["started_at"], datetime.now(UTC))
+        problem = receipt_problem(data["started_at"], clock.now())
         if problem:
             raise ValidationError(problem, "started_at")
         if data.get("ended_at") is not None and data["ended_at"] < data["started_at"]:

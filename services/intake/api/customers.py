@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 from flask import Response, current_app, request
@@ -20,6 +19,8 @@ from webargs.fields import DelimitedList
 from services.intake import customers
 from services.intake.domain import masking
 from services.intake.vault import Vault
+from shared import clock
+from shared.steps import time_problem
 from shared.web import StrictSchema, caller, error_body, requires, service_db
 
 blp = Blueprint(
@@ -36,7 +37,6 @@ REASON_HEADER = "X-Access-Reason"
 MAX_REASON = 500
 CONSENT_CHANNELS = ("hotline", "email", "online", "in_person", "written")
 PURPOSE = r"^[a-z][a-z0-9_]{1,63}$"
-MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
 _db = service_db
@@ -324,8 +324,9 @@ def update_customer(changes: dict[str, Any], customer_id: uuid.UUID) -> Any:
 @blp.response(201, ConsentOut)
 def record_consent(body: dict[str, Any], customer_id: uuid.UUID) -> Any:
     """Record a grant (`granted: true`) or a withdrawal of consent to share for a purpose."""
-    if body["at"] is not None and body["at"] > datetime.now(UTC) + MAX_CLOCK_SKEW:
-        abort(422, errors={"json": {"at": ["lies in the future"]}})
+    problem = body["at"] and time_problem(body["at"], clock.now())
+    if problem:
+        abort(422, errors={"json": {"at": [problem]}})
     with _db().transaction() as tx:
         row = customers.record_consent(tx, customer_id, **body, by=caller().subject)
     if row is None:

@@ -13,12 +13,12 @@ from services.intake.domain.cases import (
     PRIORITIES,
 )
 from shared.paging import page_field, page_of, per_page_field
-from shared.web import StrictSchema
+from shared.web import ReportedStepSchema, StrictSchema
 
 _reason = fields.Str(required=True, validate=validate.Length(min=1, max=500))
 
 
-class CaseIn(StrictSchema):
+class CaseIn(ReportedStepSchema):
     kind = fields.Str(required=True, validate=validate.OneOf(KINDS))
     channel = fields.Str(required=True, validate=validate.OneOf(CHANNELS))
     category = fields.Str(required=True, validate=validate.OneOf(list(CATEGORIES)))
@@ -90,12 +90,12 @@ class CaseListQuery(StrictSchema):
 CasePageOut = page_of(CaseOut)
 
 
-class TransferIn(StrictSchema):
+class TransferIn(ReportedStepSchema):
     reason = _reason
     requested_department = fields.Str(load_default=None, validate=validate.Length(min=1, max=40))
 
 
-class ResolveIn(StrictSchema):
+class ResolveIn(ReportedStepSchema):
     resolution = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
     first_contact = fields.Bool(load_default=False)
 
@@ -113,10 +113,9 @@ class EtaIn(StrictSchema):
     note = fields.Str(load_default=None, validate=validate.Length(max=2000))
 
 
-class InteractionIn(StrictSchema):
+class InteractionIn(ReportedStepSchema):
     type = fields.Str(required=True, validate=validate.OneOf(INTERACTION_TYPES))
     text = fields.Str(load_default=None, validate=validate.Length(max=20000))
-    at = fields.AwareDateTime(load_default=None)
 
 
 class TimelineEntryOut(Schema):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from flask import request
@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from services.routing import calendar_admin, policies, queries
 from services.routing.domain.calendar_file import CalendarFileError, parse_schedule
+from shared import clock
 from shared.web import StrictSchema, caller, error_body, requires, service_db
 
 blp = Blueprint("calendar", __name__, description="Working-day calendar and SLA policies")
@@ -130,7 +131,7 @@ def set_exception(body: dict[str, Any], day: str) -> Any:
 @blp.response(200, PolicyListOut)
 def policies_in_effect(query: dict[str, Any]) -> dict[str, Any]:
     """The time limits that applied on a date (default today)."""
-    on = query.get("at") or datetime.now(UTC).date()
+    on = query.get("at") or clock.now().date()
     return {"at": on, "items": queries.policies_at(_db(), on)}
 
 

@@ -15,6 +15,7 @@ from services.routing.api.departments import (
     db,
 )
 from services.routing.domain.rules import CONDITIONS, CaseAttributes
+from shared import clock
 from shared.events.catalogue import CHANNELS, KINDS, PRIORITIES
 from shared.web import StrictSchema, caller, requires
 
@@ -155,7 +156,7 @@ def create_rule(body: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, RuleListOut)
 def list_rules(query: dict[str, Any]) -> dict[str, Any]:
     """The rules that apply today, or on `at`, in the order they are tried."""
-    on = query.get("at") or rules.today()
+    on = query.get("at") or clock.today()
     with db().transaction() as tx:
         return {"at": on, "items": rules.rules_at(tx, on)}
 

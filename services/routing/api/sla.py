@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask_smorest import Blueprint, abort
@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from services.routing import clocks, queries
 from services.routing.domain.deadlines import SHANGHAI
+from shared import clock
 from shared.web import StrictSchema, caller, error_body, requires, service_db
 
 blp = Blueprint("sla", __name__, description="Time-limit clocks of cases")
@@ -154,7 +155,7 @@ def pause(body: dict[str, Any], case_id: str) -> Any:
     return _pause_or_resume(
         case_id,
         lambda tx: clocks.pause(
-            tx, case_id=case_id, reason=body["reason"], by=caller().subject, at=datetime.now(UTC)
+            tx, case_id=case_id, reason=body["reason"], by=caller().subject, at=clock.now()
         ),
     )
 
@@ -163,9 +164,7 @@ def pause(body: dict[str, Any], case_id: str) -> Any:
 @requires("agent", "supervisor", "department_staff", "department_head")
 @blp.response(200, CaseSlaOut)
 def resume(case_id: str) -> Any:
-    return _pause_or_resume(
-        case_id, lambda tx: clocks.resume(tx, case_id=case_id, at=datetime.now(UTC))
-    )
+    return _pause_or_resume(case_id, lambda tx: clocks.resume(tx, case_id=case_id, at=clock.now()))
 
 
 @blp.get("/sla/at-risk")
@@ -174,7 +173,7 @@ def resume(case_id: str) -> Any:
 @blp.response(200, ClockListOut)
 def at_risk(query: dict[str, Any]) -> dict[str, Any]:
     """Running clocks past their warning point, soonest deadline first."""
-    rows = queries.clocks_at_risk(_db(), query.get("department"), datetime.now(UTC))
+    rows = queries.clocks_at_risk(_db(), query.get("department"), clock.now())
     return {"items": [_clock(r) for r in rows]}
 
 

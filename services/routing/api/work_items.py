@@ -9,19 +9,20 @@ from marshmallow import Schema, fields, validate
 
 from services.routing import work_items
 from services.routing.api.departments import READERS, code_format, db
-from shared.web import StrictSchema, caller, requires
+from shared.web import ReportedStepSchema, StrictSchema, caller, reported_step, requires
 
 blp = Blueprint(
     "work_items", __name__, url_prefix="/work-items", description="Department work queues"
 )
 
-# department staff and heads act on their own department's items; supervisors on any
-ACTORS = ("department_staff", "department_head", "supervisor")
+# department staff and heads act on their own department's items; supervisors on any, and so
+# do reporting systems (a department's own system reporting its steps, dated)
+ACTORS = ("department_staff", "department_head", "supervisor", "system")
 
 
 def _actor() -> work_items.Actor:
     who = caller()
-    return work_items.Actor(who.subject, any_department=who.has_role("supervisor"))
+    return work_items.Actor(who.subject, any_department=who.has_role("supervisor", "system"))
 
 
 class WorkItemOut(Schema):
@@ -74,7 +75,7 @@ class WorkItemListOut(Schema):
     items = fields.List(fields.Nested(WorkItemOut))
 
 
-class ProgressIn(StrictSchema):
+class ProgressIn(ReportedStepSchema):
     note = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
     eta = fields.AwareDateTime(
         load_default=None, metadata={"description": "estimated completion, told to the customer"}
@@ -85,7 +86,7 @@ class HandBackIn(StrictSchema):
     reason = fields.Str(required=True, validate=validate.Length(min=1, max=500))
 
 
-class HandledIn(StrictSchema):
+class HandledIn(ReportedStepSchema):
     # travels in case.handled: a code, never free text
     resolution_code = fields.Str(
         required=True,
@@ -144,7 +145,9 @@ def accept(item_id: int) -> dict[str, Any]:
 def progress(body: dict[str, Any], item_id: int) -> dict[str, Any]:
     """A progress note (kept in routing) and the ETA, which intake shows on the case."""
     with db().transaction() as tx:
-        return work_items.progress(tx, item_id, body["note"], body["eta"], _actor())
+        return work_items.progress(
+            tx, item_id, body["note"], body["eta"], _actor(), reported_step(body)
+        )
 
 
 @blp.post("/<int:item_id>/hand-back")
@@ -164,7 +167,9 @@ def hand_back(body: dict[str, Any], item_id: int) -> dict[str, Any]:
 def handled(body: dict[str, Any], item_id: int) -> dict[str, Any]:
     """Done: the department clock stops and intake resolves the case."""
     with db().transaction() as tx:
-        return work_items.handle(tx, item_id, body["resolution_code"], _actor())
+        return work_items.handle(
+            tx, item_id, body["resolution_code"], _actor(), reported_step(body)
+        )
 
 
 @blp.post("/<int:item_id>/reassign")

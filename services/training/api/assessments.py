@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask_smorest import Blueprint
@@ -16,6 +15,7 @@ from services.training.api.common import (
     db,
     staff_format,
 )
+from shared import clock
 from shared.web import StrictSchema, caller, requires
 
 blp = Blueprint(
@@ -66,7 +66,7 @@ class AssessmentListOut(Schema):
 def record(body: dict[str, Any]) -> dict[str, Any]:
     """Passed when the score reaches the course's pass mark."""
     with db().transaction() as tx:
-        return commands.record_assessment(tx, body, caller().subject, datetime.now(UTC))
+        return commands.record_assessment(tx, body, caller().subject, clock.now())
 
 
 @blp.get("")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask_smorest import Blueprint
@@ -11,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from services.training import queries
 from services.training.api.common import READERS, db
 from services.training.domain.certificates import DEFAULT_EXPIRING_WITHIN_DAYS
-from services.training.domain.periods import SHANGHAI
+from shared import clock
 from shared.web import StrictSchema, requires
 
 blp = Blueprint(
@@ -81,7 +80,7 @@ class FlagsOut(Schema):
 def compliance(query: dict[str, Any]) -> dict[str, Any]:
     """Each active staff member and mandatory course that is overdue (never passed, expired)
     or expiring within `expiring_within_days` (default 30)."""
-    today = datetime.now(UTC).astimezone(SHANGHAI).date()
+    today = clock.today()
     window = query["expiring_within_days"]
     with db().transaction() as tx:
         rows = queries.mandatory_standings(tx, query.get("department"), today, window)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask_smorest import Blueprint, abort
@@ -21,6 +20,7 @@ from services.training.api.common import (
 from services.training.domain.periods import PERIOD_KINDS
 from services.training.domain.rules import OPS
 from services.training.domain.scorecard import FIGURES
+from shared import clock
 from shared.web import StrictSchema, caller, requires
 
 rules_blp = Blueprint(
@@ -220,7 +220,7 @@ def run(body: dict[str, Any]) -> dict[str, Any]:
     nominates who qualifies (once per rule, staff member and period)."""
     period = period_or_422(body["period"])
     with db().transaction() as tx:
-        summary, ids = commands.run_incentives(tx, period, caller().subject, datetime.now(UTC))
+        summary, ids = commands.run_incentives(tx, period, caller().subject, clock.now())
         return dict(summary, nominations=queries.nominations_by_id(tx, ids))
 
 
@@ -253,7 +253,7 @@ def decide(body: dict[str, Any], nomination_id: int) -> dict[str, Any]:
     reason; a nomination is decided once (409 after)."""
     with db().transaction() as tx:
         commands.decide(
-            tx, nomination_id, body["approve"], body["reason"], caller().subject, datetime.now(UTC)
+            tx, nomination_id, body["approve"], body["reason"], caller().subject, clock.now()
         )
         return queries.get_nomination(tx, nomination_id)  # type: ignore[return-value]
 

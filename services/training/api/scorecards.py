@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask_smorest import Blueprint
@@ -16,6 +15,7 @@ from services.training.api.common import (
     period_or_422,
 )
 from services.training.domain.scorecard import FIGURES
+from shared import clock
 from shared.web import StrictSchema, requires
 
 blp = Blueprint(
@@ -87,7 +87,7 @@ def scorecard(query: dict[str, Any], staff_id: str) -> dict[str, Any]:
     training compliance; each with the number of events behind it."""
     period = period_or_422(query["period"])
     with db().transaction() as tx:
-        return scorecards.scorecard_of(tx, staff_id, period, datetime.now(UTC))
+        return scorecards.scorecard_of(tx, staff_id, period, clock.now())
 
 
 @blp.get("/<staff_id>/evidence")
@@ -98,4 +98,4 @@ def evidence(query: dict[str, Any], staff_id: str) -> dict[str, Any]:
     """The events behind one figure."""
     period = period_or_422(query["period"])
     with db().transaction() as tx:
-        return scorecards.evidence(tx, staff_id, period, query["figure"], datetime.now(UTC))
+        return scorecards.evidence(tx, staff_id, period, query["figure"], clock.now())
