@@ -59,7 +59,10 @@ def test_a_poison_event_is_retried_then_dead_lettered_with_its_error_and_can_be_
 
     def broken(tx, event):
         attempts.append(event.id)
-        tx.execute("INSERT INTO sla_policies (kind, priority, working_days, changed_at) VALUES ('x', 'y', 1, now())")
+        tx.execute(
+            "INSERT INTO sla_policies (kind, priority, working_days, changed_at)"
+            " VALUES ('x', 'y', 1, now())"
+        )
         raise RuntimeError("calendar service misconfigured")
 
     svc = run_service("routing", relay=False, handlers={"case.opened": broken})

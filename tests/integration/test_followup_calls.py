@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from shared import clock
 from shared.events import new_event, parse_event
 from shared.testing.factories import case_opened
 from shared.testing.waiting import publish, publish_and_wait, wait_handled
@@ -203,7 +204,7 @@ def test_a_reached_customer_not_solved_emits_unresolved_without_the_comment(
         {
             "result": "reached",
             "solved": True,
-            "at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+            "occurred_at": (clock.now() + timedelta(days=1)).isoformat(),
         },
     ]
     for body in bad:

@@ -221,7 +221,7 @@ def seed(cs_settings: Any, db: Any, api: Any, auth: Any) -> Scenario:
             publish_and_wait(cs_settings, db, event)
 
     send(*a, *b, *h, *g, *c_order, *k, *d, *e, *f_order, *l_events)
-    caller = auth("agent", subject="agent-dash")
+    caller = auth("system", subject="cti-dash")
     scores = []
     for name, resolved_at, score in (
         ("D", d_resolved, 5),
@@ -230,7 +230,13 @@ def seed(cs_settings: Any, db: Any, api: Any, auth: Any) -> Scenario:
     ):
         (task,) = api.get(f"/followups?case_id={ids[name]}", headers=caller).json["items"]
         at = min(resolved_at + timedelta(hours=1), now)
-        body = {"result": "reached", "solved": True, "satisfaction": score, "at": at.isoformat()}
+        body = {
+            "result": "reached",
+            "solved": True,
+            "satisfaction": score,
+            "occurred_at": at.isoformat(),
+            "actor_id": "agent-dash",
+        }
         r = api.post(f"/followups/{task['id']}/attempts", json=body, headers=caller)
         assert r.status_code == 201, r.json
         scores.append((at, score))

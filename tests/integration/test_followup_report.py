@@ -200,7 +200,7 @@ def seed(cs_settings, db, api, auth) -> Seeded:
     publish(cs_settings, *events)
     for e in events:
         wait_handled(db, e.id)
-    caller = auth("agent", subject="agent-survey")
+    caller = auth("system", subject="cti-survey")
     for c in cases:
         if not c.plan or c.plan[0] == "open":
             continue
@@ -211,7 +211,8 @@ def seed(cs_settings, db, api, auth) -> Seeded:
                 "result": "reached",
                 "solved": c.plan[2],
                 "satisfaction": c.plan[1],
-                "at": at.isoformat(),
+                "occurred_at": at.isoformat(),
+                "actor_id": "agent-survey",
             }
             assert (
                 api.post(f"/followups/{task['id']}/attempts", json=body, headers=caller).status_code
@@ -219,7 +220,11 @@ def seed(cs_settings, db, api, auth) -> Seeded:
             )
         else:
             for n in range(3):
-                body = {"result": "no_answer", "at": (at + timedelta(minutes=n)).isoformat()}
+                body = {
+                    "result": "no_answer",
+                    "occurred_at": (at + timedelta(minutes=n)).isoformat(),
+                    "actor_id": "agent-survey",
+                }
                 api.post(f"/followups/{task['id']}/attempts", json=body, headers=caller)
     supervisor = auth("supervisor", subject="sup-report")
     drawn = api.post(

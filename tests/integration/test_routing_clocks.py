@@ -12,6 +12,7 @@ import pytest
 
 from services.routing import clocks
 from services.routing.scheduler import tick
+from shared import clock as business_clock
 from shared.events import new_event, parse_event
 from shared.scheduler import Scheduler
 from shared.testing.factories import case_opened
@@ -47,12 +48,13 @@ def clock_rows(db, case_id: str) -> list[dict]:
         )
 
 
-def test_the_scheduler_warns_and_breaches_exactly_once_across_a_restart(
-    cs_settings, service_db, routing
-):
-    db = service_db("routing")
-    # received three days ago: its 1-working-day limit has passed its warning and its deadline
-    case_id = open_case(cs_settings, db, datetime.now(UTC) - timedelta(days=9), "consultation")
+def test_the_scheduler_warns_and_breaches_exactly_once_across_a_restart(own_system):
+    """The scheduler sweeps every clock: the test has a system of its own."""
+    cs_settings = own_system.settings
+    own_system.run("routing", relay=False)
+    db = own_system.db("routing")
+    # received nine days ago: its 1-working-day limit has passed its warning and its deadline
+    case_id = open_case(cs_settings, db, business_clock.now() - timedelta(days=9), "consultation")
     stop = threading.Event()
     first = Scheduler(cs_settings, "routing", tick, stop=stop, interval_s=0.05)
     t = threading.Thread(target=first.run, daemon=True)
@@ -74,7 +76,7 @@ def test_the_scheduler_warns_and_breaches_exactly_once_across_a_restart(
     assert clock["state"] == "breached" and clock["escalation_level"] == 2
     assert breached[0].data["breached_at"] == clock["due_at"]
     # a further while later the breach goes to the supervision group, once
-    later = datetime.now(UTC) + timedelta(hours=cs_settings.escalation_after_h + 1)
+    later = business_clock.now() + timedelta(hours=cs_settings.escalation_after_h + 1)
     tick(db, later)
     tick(db, later)
     with db.transaction() as tx:
