@@ -64,10 +64,10 @@ def staff(staff_id: str, role: str = "agent", active: bool = True) -> object:
 
 def a_resolved_case(cs_settings, db, customer_id: str | None = None, **changes) -> tuple[str, str]:
     """Publishes case.opened and case.resolved; returns (case_id, the resolution event id)."""
-    opened = case_opened(customer_id=customer_id, opened_at=datetime.now(UTC))
+    opened = case_opened(customer_id=customer_id, opened_at=clock.now())
     case_id = opened.data["case_id"]
     publish_and_wait(cs_settings, db, opened)
-    event = resolved(case_id, datetime.now(UTC).replace(microsecond=0), **changes)
+    event = resolved(case_id, clock.now().replace(microsecond=0), **changes)
     publish_and_wait(cs_settings, db, event)
     return case_id, event.id
 
@@ -94,7 +94,7 @@ def attempt(api, auth, task_id: str, body: dict, agent: str = "agent-caller"):
 
 
 def test_a_resolution_delivered_twice_gives_exactly_one_task(cs_settings, db, followup, api, auth):
-    opened = case_opened(opened_at=datetime.now(UTC))
+    opened = case_opened(opened_at=clock.now())
     case_id = opened.data["case_id"]
     publish_and_wait(cs_settings, db, opened)
     at = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
@@ -248,7 +248,7 @@ def test_reopened_or_closed_cases_cancel_the_waiting_call(cs_settings, db, follo
         ("case.closed", {"outcome": "confirmed"}),
     ):
         case_id, _ = a_resolved_case(cs_settings, db)
-        at = datetime.now(UTC) + timedelta(seconds=1)
+        at = clock.now() + timedelta(seconds=1)
         when = {"case.reopened": "reopened_at", "case.closed": "closed_at"}[type_]
         publish_and_wait(
             cs_settings,

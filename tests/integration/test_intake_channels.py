@@ -7,12 +7,14 @@ import logging
 import random
 import threading
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
 import pytest
+
+from shared import clock
 
 RFC822 = {"Content-Type": "message/rfc822"}
 
@@ -81,7 +83,7 @@ def mail(
     msg["From"] = f"李娜 <{sender}>"
     msg["To"] = "kefu@operator.example"
     msg["Subject"] = subject
-    msg["Date"] = format_datetime(datetime.now(UTC) - timedelta(minutes=3))
+    msg["Date"] = format_datetime(clock.now() - timedelta(minutes=3))
     msg["Message-ID"] = message_id or make_msgid(domain="mail.example")
     msg.set_content(body)
     if attachment:
@@ -275,7 +277,7 @@ def test_the_sender_address_is_nowhere_in_clear(intake, auth, gateway, service_d
 
 
 def call(number: str, **changes: Any) -> dict[str, Any]:
-    started = datetime.now(UTC) - timedelta(minutes=10)
+    started = clock.now() - timedelta(minutes=10)
     body = {
         "caller_number": number,
         "agent_id": "A-7",
@@ -360,7 +362,7 @@ def test_bad_calls_are_422_without_echo_and_write_nothing(intake, auth, cti, ser
 
     before = calls()
     number = unique_phone()
-    now = datetime.now(UTC)
+    now = clock.now()
     for body, field in (
         (call(number, case_id=str(uuid.uuid4())), "case_id"),
         (call("12345"), "caller_number"),

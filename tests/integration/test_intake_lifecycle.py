@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from shared import clock
 from shared.events import new_event, parse_event
 from shared.testing.waiting import publish_and_wait
 
@@ -139,7 +140,7 @@ def test_moves_on_an_unknown_case_are_404(intake, agent):
 
 def test_eta_and_interactions_appear_on_the_timeline(intake, agent):
     case = open_case(intake, agent)
-    eta = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+    eta = (clock.now() + timedelta(days=3)).replace(microsecond=0)
     r = intake.post(
         f"/cases/{case['id']}/eta", json={"eta": eta.isoformat(), "note": "parts"}, headers=agent
     )
@@ -182,7 +183,7 @@ def test_routing_events_move_the_case_and_the_deadline_shows(
     case_id = case["id"]
     intake.post(f"/cases/{case_id}/transfer", json={"reason": "needs NOC"}, headers=agent)
     due = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
-    now = datetime.now(UTC)
+    now = clock.now()
 
     def ev(type_, **data):
         return new_event(type_, case_id, dict(case_id=case_id, **data), source="/routing")

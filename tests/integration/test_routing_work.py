@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from services.routing import handlers, work_items
+from shared import clock as business_clock
 from shared.db import Database
 from shared.events import Event, new_event, parse_event
 from shared.testing.factories import case_opened
@@ -75,7 +76,7 @@ def parsed(event: Event) -> Event:
 
 def open_case(service_db, **facts: Any) -> str:
     """case.opened, handled by routing as its consumer would (records the facts, starts clock)."""
-    facts.setdefault("opened_at", datetime.now(UTC).replace(microsecond=0))
+    facts.setdefault("opened_at", business_clock.now().replace(microsecond=0))
     event = parsed(case_opened(**facts))
     with service_db("routing").transaction() as tx:
         handlers.on_case_opened(tx, event)
@@ -91,7 +92,7 @@ def transferred(case_id: str, requested: str | None = None) -> Event:
             "reason": "needs-department",
             "requested_department": requested,
             "agent_id": "agent-1",
-            "transferred_at": datetime.now(UTC),
+            "transferred_at": business_clock.now(),
         },
         source="/intake",
     )
@@ -141,7 +142,7 @@ def test_transferred_broadband_complaint_goes_where_the_rules_say_and_dry_run_ex
 
     db = service_db("routing")
     run_service("routing")
-    opened = case_opened(region=region, opened_at=datetime.now(UTC))
+    opened = case_opened(region=region, opened_at=business_clock.now())
     publish_and_wait(cs_settings, db, opened)
     publish_and_wait(cs_settings, db, transferred(opened.subject))
 
@@ -421,7 +422,7 @@ def test_progress_emits_case_progressed_and_keeps_the_note_out_of_it(
     assert [i["id"] for i in mine] == [item["id"]]
 
     assert routing.post(f"/work-items/{item['id']}/accept", headers=me).json["state"] == "accepted"
-    eta = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
+    eta = (business_clock.now() + timedelta(days=1)).replace(microsecond=0)
     note = "Fibre cut near the substation, splicing crew booked"
     r = routing.post(
         f"/work-items/{item['id']}/progress",
@@ -527,8 +528,8 @@ def test_case_resolved_closes_open_items_without_a_word(routing, boss, service_d
             "department": None,
             "resolved_by": "agent-1",
             "first_contact": False,
-            "opened_at": datetime.now(UTC) - timedelta(hours=1),
-            "resolved_at": datetime.now(UTC),
+            "opened_at": business_clock.now() - timedelta(hours=1),
+            "resolved_at": business_clock.now(),
         },
         source="/intake",
     )

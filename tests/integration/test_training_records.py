@@ -4,12 +4,13 @@ compliance (overdue, expiring), the daily check's flags, and refusals of bad inp
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from services.training.scheduler import flag_overdue, tick
+from shared import clock
 from shared.events import new_event, parse_event
 from shared.testing.waiting import publish_and_wait
 
@@ -151,7 +152,7 @@ def test_assessments_certificates_and_training_completed(
     assert failed.status_code == 201 and failed.json["passed"] is False
     assert failed.json["expires_on"] is None
     # 01:00 in Shanghai a month ago is still the day before in UTC: the Shanghai date counts
-    day = datetime.now(SHANGHAI).date() - timedelta(days=30)
+    day = clock.now().astimezone(SHANGHAI).date() - timedelta(days=30)
     day -= timedelta(days=1) if (day.month, day.day) == (2, 29) else timedelta(0)
     at = datetime.combine(day, datetime.min.time(), SHANGHAI) + timedelta(hours=1)
     passed = training.post(
@@ -176,7 +177,8 @@ def test_assessments_certificates_and_training_completed(
     listed = training.get(f"/assessments?staff_id={staff}", headers=trainer).json["items"]
     assert len(listed) == 2
     # the certificate counts towards training compliance on the scorecard, traced to its event
-    quarter = f"{datetime.now(SHANGHAI).year}-Q{(datetime.now(SHANGHAI).month - 1) // 3 + 1}"
+    local = clock.now().astimezone(SHANGHAI)
+    quarter = f"{local.year}-Q{(local.month - 1) // 3 + 1}"
     r = training.get(
         f"/scorecards/{staff}/evidence?period={quarter}&figure=training_compliance",
         headers=trainer,
@@ -202,8 +204,8 @@ def test_compliance_lists_overdue_and_expiring_and_the_daily_check_flags_once(
     add_staff(cs_settings, service_db, f"other-{run}", f"E{run}")
     course = new_course(training, trainer, validity_months=12)
     code = course["code"]
-    today = datetime.now(SHANGHAI).date()
-    now = datetime.now(UTC)
+    today = clock.now().astimezone(SHANGHAI).date()
+    now = clock.now()
 
     def assess(staff: str, when: datetime) -> None:
         r = training.post(
@@ -309,7 +311,7 @@ def test_bad_input_and_roles_are_refused(
                 "staff_id": staff,
                 "course_code": course["code"],
                 "score": 90,
-                "assessed_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+                "assessed_at": (clock.now() + timedelta(days=1)).isoformat(),
             },
             "assessed_at",
         ),
