@@ -25,8 +25,15 @@ CHECKLIST = {
 
 
 @pytest.fixture
-def api(client):
-    return client("followup")
+def system(own_system):
+    """Draws sample every case of a period: each test has a system of its own."""
+    own_system.run("followup", relay=False)
+    return own_system
+
+
+@pytest.fixture
+def api(system):
+    return system.client("followup")
 
 
 @pytest.fixture
@@ -101,11 +108,8 @@ def draw(api, supervisor, rule: str, size: int = 10, seed: int = 1, period: str 
     return r.json
 
 
-def test_rules_pick_breached_and_complaint_cases_of_the_period(
-    cs_settings, service_db, run_service, api, supervisor
-):
-    run_service("followup", relay=False)
-    cases = seed_cases(cs_settings, service_db("followup"), 2024)
+def test_rules_pick_breached_and_complaint_cases_of_the_period(system, api, supervisor):
+    cases = seed_cases(system.settings, system.db("followup"), 2024)
     breached = draw(api, supervisor, "breached", period="2024-Q2")
     assert [cases[i["case_id"]]["i"] for i in breached["items"]] == [1]
     assert breached["items"][0]["case_breached"] is True
@@ -138,11 +142,8 @@ def test_rules_pick_breached_and_complaint_cases_of_the_period(
     )
 
 
-def test_scoring_and_results_per_agent_and_department(
-    cs_settings, service_db, run_service, api, auth, supervisor
-):
-    run_service("followup", relay=False)
-    seed_cases(cs_settings, service_db("followup"), 2023)
+def test_scoring_and_results_per_agent_and_department(system, api, auth, supervisor):
+    seed_cases(system.settings, system.db("followup"), 2023)
     item = draw(api, supervisor, "random", size=10, period=PERIOD)["items"][0]
     url = f"/inspections/{item['id']}/score"
     for bad in (
