@@ -1,10 +1,13 @@
 """RabbitMQ: connections and the idempotent topology every process declares before it works.
 
-One durable topic exchange `cs.events` (routing key = event type) and `cs.inbound` for what
-outside channels send in. Each consuming service has one quorum queue `<service>.events`, bound
-only to the types it handles, and a quorum dead-letter queue `<service>.dead`. The broker itself
-dead-letters a message redelivered too often (a handler that crashes its process); the consumer
-dead-letters one that keeps failing, with the error in its headers.
+Two durable topic exchanges: `cs.events` between services (routing key = event type) and
+`cs.inbound` for what outside systems send in. Each consuming service has its own partitions:
+a consistent-hash exchange `<service>.partitions` bound to the types it consumes, hashing each
+message's `partition-key` header (the event's subject: a case id, a staff id) into one of N
+quorum queues `<service>.events.<i>`, each with a single active consumer. So every event of one
+key lands in the same queue, in publish order, and is applied by one process at a time however
+many replicas run (docs/architecture.md, "Order"). A quorum dead-letter queue `<service>.dead`
+takes what the broker gives up on (redelivered too often) and what the consumer refuses.
 """
 
 from __future__ import annotations
@@ -14,18 +17,21 @@ from collections.abc import Iterable
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
 
-from shared.config import Settings
+from shared.config import SERVICES, Settings
 from shared.events.catalogue import CATALOGUE, EVENTS_EXCHANGE, INBOUND_EXCHANGE
 
 DELIVERY_LIMIT = 20
+PARTITION_KEY = "partition-key"
 
 
-def connect(settings: Settings, *, name: str = "cs") -> pika.BlockingConnection:
-    """A connection to the first node that answers: AMQP_URL may list a cluster's nodes,
-    separated by commas."""
+def connect(settings: Settings, *, name: str, user: str | None = None) -> pika.BlockingConnection:
+    """A connection to the first node that answers (AMQP_URL may list a cluster's nodes,
+    separated by commas), as broker user `user` when given, else with AMQP_URL's credentials
+    (development tools and tests)."""
+    url = settings.broker_url(user) if user else settings.amqp_url
     nodes = []
-    for url in settings.amqp_url.split(","):
-        params = pika.URLParameters(url.strip())
+    for node in url.split(","):
+        params = pika.URLParameters(node.strip())
         params.heartbeat = 30
         params.blocked_connection_timeout = 60
         params.socket_timeout = 5
@@ -35,8 +41,12 @@ def connect(settings: Settings, *, name: str = "cs") -> pika.BlockingConnection:
     return pika.BlockingConnection(nodes)
 
 
-def events_queue(settings: Settings, service: str) -> str:
-    return settings.queue(f"{service}.events")
+def partition_exchange(settings: Settings, service: str) -> str:
+    return settings.queue(f"{service}.partitions")
+
+
+def partition_queues(settings: Settings, service: str) -> list[str]:
+    return [settings.queue(f"{service}.events.{i}") for i in range(settings.partitions)]
 
 
 def dead_letter_queue(settings: Settings, service: str) -> str:
@@ -48,29 +58,69 @@ def declare_exchanges(channel: BlockingChannel, settings: Settings) -> None:
         channel.exchange_declare(settings.exchange(name), exchange_type="topic", durable=True)
 
 
+def subscriptions(service: str, types: Iterable[str]) -> list[tuple[str, str]]:
+    """(exchange, type) pairs a service listens on: another service's events on `cs.events`;
+    an outside system's on `cs.inbound` only where no service announces that type (HR's staff
+    changes reach routing, which owns the directory; the others hear routing's announcement)."""
+    pairs = []
+    for type_ in types:
+        producers = CATALOGUE[type_].producers
+        if any(p in SERVICES and p != service for p in producers):
+            pairs.append((EVENTS_EXCHANGE, type_))
+        elif any(p not in SERVICES for p in producers):
+            pairs.append((INBOUND_EXCHANGE, type_))
+    return pairs
+
+
 def declare_service_queues(
     channel: BlockingChannel, settings: Settings, service: str, types: Iterable[str]
 ) -> None:
-    """The service's queue (bound to `types`) and its dead-letter queue."""
+    """The service's partition exchange (bound to `types`), its N partition queues and its
+    dead-letter queue."""
     declare_exchanges(channel, settings)
-    queue, dead = events_queue(settings, service), dead_letter_queue(settings, service)
+    dead = dead_letter_queue(settings, service)
     channel.queue_declare(dead, durable=True, arguments={"x-queue-type": "quorum"})
-    channel.queue_declare(
-        queue,
+    partitions = partition_exchange(settings, service)
+    channel.exchange_declare(
+        partitions,
+        exchange_type="x-consistent-hash",
         durable=True,
-        arguments={
-            "x-queue-type": "quorum",
-            "x-delivery-limit": DELIVERY_LIMIT,
-            "x-dead-letter-exchange": "",
-            "x-dead-letter-routing-key": dead,
-            "x-dead-letter-strategy": "at-least-once",
-            "x-overflow": "reject-publish",
-        },
+        arguments={"hash-header": PARTITION_KEY},
     )
-    for type_ in types:
-        exchange = settings.exchange(CATALOGUE[type_].exchange)
-        channel.queue_bind(queue, exchange, routing_key=type_)
+    for queue in partition_queues(settings, service):
+        channel.queue_declare(
+            queue,
+            durable=True,
+            arguments={
+                "x-queue-type": "quorum",
+                "x-single-active-consumer": True,
+                "x-delivery-limit": DELIVERY_LIMIT,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": dead,
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
+            },
+        )
+        channel.queue_bind(queue, partitions, routing_key="1")  # the weight: equal shares
+    for exchange, type_ in subscriptions(service, types):
+        channel.exchange_bind(partitions, settings.exchange(exchange), routing_key=type_)
+
+
+def publish_properties(
+    event_id: str, type_: str, subject: str, user: str | None, headers: dict | None = None
+) -> pika.BasicProperties:
+    """What every event carries on the wire: its id, type, partition key and the publisher's
+    broker user (which the broker checks against the connection's)."""
+    return pika.BasicProperties(
+        content_type="application/cloudevents+json",
+        delivery_mode=pika.DeliveryMode.Persistent,
+        message_id=event_id,
+        type=type_,
+        user_id=user,
+        headers={**(headers or {}), PARTITION_KEY: subject},
+    )
 
 
 def exchange_for(settings: Settings, event_type: str) -> str:
+    """Where the services' own copies of this type travel."""
     return settings.exchange(CATALOGUE[event_type].exchange)

@@ -45,20 +45,36 @@ def _process(service: str, role: str) -> Settings:
 
 
 def _migrate(settings: Settings, services: list[str]) -> None:
+    """Each service's schema, then its queues, declared as its own broker user."""
     from shared.broker import connect, declare_service_queues
     from shared.migrate import migrate
     from shared.service import load_service
 
-    conn = connect(settings, name="cs-migrate")
-    try:
-        channel = conn.channel()
-        for name in services:
-            spec = load_service(name)
-            applied = migrate(settings, spec)
-            declare_service_queues(channel, settings, name, spec.handlers)
-            log.info("%s: schema and queues up to date (%d migrations applied)", name, len(applied))
-    finally:
-        conn.close()
+    for name in services:
+        spec = load_service(name)
+        applied = migrate(settings, spec)
+        conn = connect(settings, name=f"{name}-migrate", user=name)
+        try:
+            declare_service_queues(conn.channel(), settings, name, spec.handlers)
+        finally:
+            conn.close()
+        log.info("%s: schema and queues up to date (%d migrations applied)", name, len(applied))
+
+
+def _retire_queues(settings: Settings) -> None:
+    """Queues no longer in use, after the new ones are declared and bound."""
+    from shared.broker_admin import retire_queues
+
+    for queue, messages in retire_queues(settings):
+        if messages:
+            log.warning(
+                "%s is no longer bound but holds %d message(s): let the consumers that read it"
+                " drain it (docs/operations.md, changing the number of partitions)",
+                queue,
+                messages,
+            )
+        else:
+            log.info("%s retired", queue)
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -81,7 +97,15 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     configure_logging("cs-migrate", settings.log_level)
-    _migrate(settings, list(SERVICES) if args.service == "all" else [args.service])
+    from shared.broker_admin import BrokerAdminError, ensure_users
+
+    try:
+        log.info("broker users up to date: %s", ", ".join(ensure_users(settings)))
+        _migrate(settings, list(SERVICES) if args.service == "all" else [args.service])
+        _retire_queues(settings)
+    except BrokerAdminError as e:
+        print(f"cs migrate: {e}", file=sys.stderr)
+        return 1
     return 0
 
 

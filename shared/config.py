@@ -12,6 +12,8 @@ from datetime import time
 from urllib.parse import quote, urlsplit, urlunsplit
 
 SERVICES = ("intake", "routing", "followup", "training")
+# other systems that publish into the platform, each as a broker user of its own (cs.inbound only)
+OUTSIDE_SYSTEMS = ("portal", "hr")
 PORTS = {"intake": 8081, "routing": 8082, "followup": 8083, "training": 8084}
 DEV_JWT_SECRET = "dev-only-secret-change-me-in-production-0123456789"
 DEV_PII_KEY = "ZGV2LW9ubHkta2V5LWNoYW5nZS1tZS1pbi1wcm9kdWN0aW9uIQ=="
@@ -53,6 +55,15 @@ class Settings:
     consumer_batch: int = 50
     consumer_max_attempts: int = 3
     consumer_retry_base_s: float = 0.2
+    # an event whose predecessor has not arrived waits (its partition with it) this long at most
+    consumer_wait_s: float = 300.0
+    # how often a consumer compares its share of active partitions with its replicas'
+    consumer_rebalance_s: float = 10.0
+    # queues per consuming service; a key's events always land in the same one (changing it:
+    # docs/operations.md)
+    partitions: int = 4
+    # the broker's management API, which `cs migrate` uses to create the broker users
+    broker_admin_url: str = "http://guest:guest@127.0.0.1:15672"
     relay_batch: int = 500
     relay_poll_s: float = 1.0
     # after a wake-up or a part-full batch, how long the relay lets more commits gather before
@@ -67,6 +78,7 @@ class Settings:
     followup_max_attempts: int = 3
     log_level: str = "INFO"
     db_passwords: dict[str, str] = field(default_factory=dict)
+    broker_passwords: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -86,6 +98,10 @@ class Settings:
             consumer_batch=_int("CS_CONSUMER_BATCH", cls.consumer_batch),
             consumer_max_attempts=_int("CS_CONSUMER_MAX_ATTEMPTS", cls.consumer_max_attempts),
             consumer_retry_base_s=_float("CS_CONSUMER_RETRY_BASE_S", cls.consumer_retry_base_s),
+            consumer_wait_s=_float("CS_CONSUMER_WAIT_S", cls.consumer_wait_s),
+            consumer_rebalance_s=_float("CS_CONSUMER_REBALANCE_S", cls.consumer_rebalance_s),
+            partitions=_int("CS_PARTITIONS", cls.partitions),
+            broker_admin_url=_env("CS_BROKER_ADMIN_URL", cls.broker_admin_url),
             relay_batch=_int("CS_RELAY_BATCH", cls.relay_batch),
             relay_poll_s=_float("CS_RELAY_POLL_S", cls.relay_poll_s),
             relay_coalesce_s=_float("CS_RELAY_COALESCE_S", cls.relay_coalesce_s),
@@ -98,6 +114,10 @@ class Settings:
             followup_max_attempts=_int("CS_FOLLOWUP_MAX_ATTEMPTS", cls.followup_max_attempts),
             log_level=_env("CS_LOG_LEVEL", "INFO"),
             db_passwords={s: _env(f"CS_{s.upper()}_DB_PASSWORD", f"{s}-local") for s in SERVICES},
+            broker_passwords={
+                u: _env(f"CS_{u.upper()}_BROKER_PASSWORD", f"{u}-local")
+                for u in (*SERVICES, *OUTSIDE_SYSTEMS)
+            },
         )
 
     def with_(self, **changes: object) -> Settings:
@@ -113,6 +133,19 @@ class Settings:
         password = quote(self.db_passwords.get(service, f"{service}-local"), safe="")
         netloc = f"{db_role(service)}:{password}@{host}{port}"
         return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+    def broker_url(self, user: str) -> str:
+        """AMQP_URL (every node it lists) with the credentials of broker user `user`: each
+        service and each outside system has its own, so the broker can vouch for who sent what."""
+        password = quote(self.broker_passwords.get(user, f"{user}-local"), safe="")
+        urls = []
+        for url in self.amqp_url.split(","):
+            parts = urlsplit(url.strip())
+            host = parts.netloc.rpartition("@")[2]
+            urls.append(
+                urlunsplit((parts.scheme, f"{user}:{password}@{host}", parts.path, parts.query, ""))
+            )
+        return ",".join(urls)
 
     def exchange(self, name: str) -> str:
         return f"{self.broker_prefix}{name}"

@@ -1,21 +1,41 @@
-"""The idempotent consumer: one handler per event type, exactly-once effects on top of
-at-least-once delivery.
+"""The consumer: events from allowed producers only, applied once each, in order per key.
 
-For each message: parse and validate the envelope and data (an invalid event goes straight to
-the dead-letter queue with its reason); then, in one database transaction, record the event id
-in the inbox and run the handler — an id already there means the event was handled before, and
-nothing changes. The ack goes out after the commit. A handler that fails is retried with
-exponential backoff; after the last attempt the event is published to the service's dead-letter
-queue with the error (with publisher confirms) and only then acked.
+Order. A service's events arrive on N partition queues (shared/broker.py), a key's events all in
+one of them, each queue with a single active consumer. Every consumer process subscribes to
+every partition; the broker makes each process the active consumer of some and keeps the others
+waiting, and hands a partition over when its consumer goes. Within a partition deliveries are
+applied in the order they came.
+
+Trust. Before anything else, the producer: the broker-checked `user_id` must be one the
+catalogue allows for the type, and the routing key must be the type the body carries; anything
+else is dead-lettered ("unauthorized producer", "invalid event") and never acted on.
+
+Exactly once. Valid events are applied in one database transaction per batch (each with its
+inbox row; an id already there means it was handled before and nothing changes); if any handler
+fails, each is applied on its own. Acks go out after the commit. A handler that keeps failing is
+retried with backoff, then published to the dead-letter queue with its error (with confirms),
+and only then acked.
+
+Waiting. A handler that needs an event of another key first raises `NotYet`: its delivery and
+everything after it in its partition are held (other partitions go on) and tried again until it
+applies, at most `CS_CONSUMER_WAIT_S`, then dead-lettered saying what never came.
+
+Sharing. Every `CS_CONSUMER_REBALANCE_S` a process compares the partitions it received events
+from with its fair share (partitions / consumers of a queue) and hands the surplus over: it
+cancels its consumer there and subscribes again at the back of the queue's line.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
+import math
+import random
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass, field
 
 import pika
 import pika.exceptions
@@ -23,10 +43,16 @@ import psycopg
 from psycopg_pool import PoolTimeout
 
 from shared import clock, metrics
-from shared.broker import connect, dead_letter_queue, declare_service_queues, events_queue
+from shared.broker import (
+    connect,
+    dead_letter_queue,
+    declare_service_queues,
+    partition_queues,
+)
 from shared.config import Settings
 from shared.db import Database, Transaction
-from shared.events.catalogue import InvalidEvent
+from shared.errors import NotYet
+from shared.events.catalogue import CATALOGUE, InvalidEvent
 from shared.events.envelope import Event, parse_event
 from shared.logs import correlation_id, scrub
 from shared.service import Handler
@@ -37,6 +63,37 @@ _RETRYABLE_CONNECTION = (
     pika.exceptions.ChannelClosed,
     OSError,
 )
+# a replayed dead letter is republished by the service itself and names its first producer
+REPLAYED, PRODUCER = "x-replayed", "x-producer"
+
+
+class _Outcome(enum.Enum):
+    DONE = "done"
+    WAITING = "waiting"
+    STOPPED = "stopped"
+
+
+@dataclass
+class _Delivery:
+    tag: int
+    queue: str
+    routing_key: str
+    props: pika.BasicProperties
+    body: bytes
+    event: Event | None = None
+    handler: Handler | None = None
+
+
+@dataclass
+class _Partition:
+    queue: str
+    consumer_tag: str = ""
+    delivered: int = 0  # since the last rebalance: > 0 means this process is its active one
+    held: deque[_Delivery] = field(default_factory=deque)
+    waiting_for: str = ""
+    waiting_since: float = 0.0
+    next_try: float = 0.0
+    tries: int = 0
 
 
 class Consumer:
@@ -54,10 +111,13 @@ class Consumer:
         self.handlers = dict(handlers)
         self.db = db or Database(settings, service)
         self.stop = stop or threading.Event()
-        self.queue = events_queue(settings, service)
         self.dead_queue = dead_letter_queue(settings, service)
         self.ready = threading.Event()
         self._connection: pika.BlockingConnection | None = None
+        self._channel = None
+        self._dead_channel = None
+        self._partitions: dict[str, _Partition] = {}
+        self._arrived: list[_Delivery] = []
 
     def run(self) -> None:
         """Consumes until `stop` is set; reconnects to the broker with backoff."""
@@ -74,133 +134,211 @@ class Consumer:
                 delay = min(delay * 2, 5.0)
 
     def _consume(self) -> None:
-        conn = connect(self.settings, name=f"{self.service}-consumer")
+        conn = connect(self.settings, name=f"{self.service}-consumer", user=self.service)
         self._connection = conn
         try:
             channel = conn.channel()
             declare_service_queues(channel, self.settings, self.service, self.handlers)
             channel.basic_qos(prefetch_count=self.settings.consumer_prefetch)
-            dead_channel = conn.channel()
-            dead_channel.confirm_delivery()
+            self._dead_channel = conn.channel()
+            self._dead_channel.confirm_delivery()
+            self._channel = channel
+            self._partitions = {
+                q: _Partition(q) for q in partition_queues(self.settings, self.service)
+            }
+            # replicas that start together each come first in the line of different partitions
+            order = list(self._partitions.values())
+            random.shuffle(order)
+            for partition in order:
+                self._subscribe(partition)
             self.ready.set()
-            pending: list[tuple[Any, pika.BasicProperties, bytes]] = []
-            # a short idle timeout: what has arrived is handled as soon as the queue pauses
-            for method, props, body in channel.consume(self.queue, inactivity_timeout=0.01):
-                if self.stop.is_set():
-                    break
-                if method is not None:
-                    pending.append((method, props, body))
-                    if len(pending) < self.settings.consumer_batch:
-                        continue
-                if pending:
-                    done = self._handle_batch(channel, dead_channel, pending)
-                    pending = []
-                    if not done:
+            rebalance_at = time.monotonic() + self.settings.consumer_rebalance_s
+            while not self.stop.is_set():
+                before = len(self._arrived)
+                conn.process_data_events(time_limit=0 if self._arrived else 0.01)
+                full = len(self._arrived) >= self.settings.consumer_batch
+                if self._arrived and (full or len(self._arrived) == before):
+                    arrived, self._arrived = self._arrived, []
+                    if not self._handle(arrived):
                         break
+                if not self._retry_held():
+                    break
+                if not self._arrived and time.monotonic() >= rebalance_at:
+                    self._rebalance()
+                    rebalance_at = time.monotonic() + self.settings.consumer_rebalance_s
         finally:
             self.ready.clear()
-            self._connection = None
+            self._connection = self._channel = self._dead_channel = None
+            self._partitions, self._arrived = {}, []
             try:
                 if conn.is_open:
                     conn.close()
             except Exception:  # the connection may already be broken
                 pass
 
-    def _handle_batch(self, channel, dead_channel, pending) -> bool:  # type: ignore[no-untyped-def]
-        """Handles the messages that arrived together, then acks them.
+    def _subscribe(self, partition: _Partition) -> None:
+        def arrived(_ch, method, props, body, queue=partition.queue) -> None:  # type: ignore[no-untyped-def]
+            self._arrived.append(
+                _Delivery(method.delivery_tag, queue, method.routing_key, props, body)
+            )
 
-        The valid ones are applied in one transaction (each with its inbox row), which is what
-        makes a backlog drain fast; if any handler fails, that transaction is rolled back and
-        each event is applied on its own, with retries and dead-lettering as usual. Returns
-        False when the rest must stay unacknowledged (stopped while the database was away).
-        """
-        ready = []
-        for method, props, body in pending:
-            prepared = self._prepare(body, props, method.routing_key, dead_channel)
-            if prepared is not None:
-                ready.append((method, props, body, *prepared))
-        if len(ready) > 1 and self._apply_together([(e, h) for _, _, _, e, h in ready]):
-            ready = []
-        for method, props, body, event, handler in ready:
-            token = correlation_id.set(event.correlationid)
-            try:
-                if not self._apply_with_retries(
-                    event, handler, body, props, method.routing_key, dead_channel
-                ):
-                    return False
-            finally:
-                correlation_id.reset(token)
-        channel.basic_ack(pending[-1][0].delivery_tag, multiple=True)
+        partition.consumer_tag = self._channel.basic_consume(partition.queue, arrived)
+
+    # -- applying ------------------------------------------------------------------------
+
+    def _handle(self, arrived: list[_Delivery]) -> bool:
+        """Applies what arrived together, then acks it. False when the rest must stay
+        unacknowledged (stopped while the database was away)."""
+        ready: list[_Delivery] = []
+        for d in arrived:
+            partition = self._partitions[d.queue]
+            partition.delivered += 1
+            if partition.held:
+                partition.held.append(d)
+            elif self._prepare(d):
+                ready.append(d)
+            else:
+                self._ack(d)
+        if len(ready) > 1 and self._apply_together(ready):
+            self._ack_all(ready)
+            return True
+        for d in ready:
+            partition = self._partitions[d.queue]
+            if partition.held:
+                partition.held.append(d)
+                continue
+            outcome = self._apply_with_retries(d)
+            if outcome is _Outcome.STOPPED:
+                return False
+            if outcome is _Outcome.WAITING:
+                partition.held.append(d)
+            else:
+                self._ack(d)
         return True
 
-    def _prepare(
-        self, body: bytes, props: pika.BasicProperties, routing_key: str, dead_channel
-    ) -> tuple[Event, Handler] | None:  # type: ignore[no-untyped-def]
-        """The event and its handler, or None once an invalid or unhandled one is dead-lettered."""
-        try:
-            event = parse_event(body)
-        except InvalidEvent as e:
-            self._dead_letter(dead_channel, body, props, routing_key, "invalid event", str(e), 0)
-            return None
-        handler = self.handlers.get(event.type)
-        if handler is None:
-            self._dead_letter(dead_channel, body, props, routing_key, "no handler", event.type, 0)
-            return None
-        return event, handler
+    def _retry_held(self) -> bool:
+        """Tries again the heads of the partitions that wait, when their time comes."""
+        now = time.monotonic()
+        for partition in self._partitions.values():
+            while partition.held and now >= partition.next_try:
+                d = partition.held[0]
+                if d.event is None and not self._prepare(d):
+                    partition.held.popleft()
+                    self._ack(d)
+                    continue
+                waited = now - partition.waiting_since
+                if partition.waiting_for and waited > self.settings.consumer_wait_s:
+                    self._dead_letter(
+                        d, "waited too long", f"{waited:.0f} s for {partition.waiting_for}", 0
+                    )
+                else:
+                    outcome = self._apply_with_retries(d)
+                    if outcome is _Outcome.STOPPED:
+                        return False
+                    if outcome is _Outcome.WAITING:
+                        break
+                partition.held.popleft()
+                partition.waiting_for, partition.tries = "", 0
+                self._ack(d)
+        return True
 
-    def _apply_together(self, items: list[tuple[Event, Handler]]) -> bool:
-        """All in one transaction; False (nothing written) when any of them fails."""
+    def _prepare(self, d: _Delivery) -> bool:
+        """Checks the producer, then parses; False once a refused message is dead-lettered."""
+        kind = CATALOGUE.get(d.routing_key)
+        handler = self.handlers.get(d.routing_key)
+        if kind is None or handler is None:
+            self._dead_letter(d, "no handler", d.routing_key[:100], 0)
+            return False
+        producer = d.props.user_id
+        headers = d.props.headers or {}
+        if producer == self.service and headers.get(REPLAYED):
+            producer = headers.get(PRODUCER)
+        if producer not in kind.producers or producer == self.service:
+            who = f"{producer!r}" if producer else "no user_id"
+            self._dead_letter(d, "unauthorized producer", f"{who} may not publish {kind.name}", 0)
+            return False
+        try:
+            event = parse_event(d.body)
+        except InvalidEvent as e:
+            self._dead_letter(d, "invalid event", str(e), 0)
+            return False
+        if event.type != d.routing_key:
+            detail = f"routing key {d.routing_key} carries a {event.type[:100]}"
+            self._dead_letter(d, "invalid event", detail, 0)
+            return False
+        d.event, d.handler = event, handler
+        return True
+
+    def _apply_together(self, items: list[_Delivery]) -> bool:
+        """All in one transaction; False (nothing written) when any of them fails or waits."""
         try:
             with self.db.transaction() as tx:
-                for event, handler in items:
-                    token = correlation_id.set(event.correlationid)
+                for d in items:
+                    token = correlation_id.set(d.event.correlationid)
                     try:
-                        self._apply_in(tx, event, handler)
+                        self._apply_in(tx, d.event, d.handler)
                     finally:
                         correlation_id.reset(token)
         except Exception:  # one by one now: the failing event retries and dead-letters alone
             log.info("a batch of %d failed; applying its events one by one", len(items))
             return False
-        for event, _ in items:
-            metrics.CONSUMED.labels(self.service, event.type).inc()
+        for d in items:
+            metrics.CONSUMED.labels(self.service, d.routing_key).inc()
         return True
 
-    def _apply_with_retries(self, event, handler, body, props, routing_key, dead_channel) -> bool:  # type: ignore[no-untyped-def]
-        """Applies the event; False when stopped during a database outage (leave it unacked)."""
+    def _apply_with_retries(self, d: _Delivery) -> _Outcome:
+        """Applies one event: done (applied, or dead-lettered after its last attempt), waiting
+        for a predecessor, or stopped during a database outage (leave it unacked)."""
         attempts = max(1, self.settings.consumer_max_attempts)
         attempt, outage_delay = 0, 0.2
-        while True:
-            try:
-                self.apply(event, handler)
-                metrics.CONSUMED.labels(self.service, event.type).inc()
-                return True
-            except Exception as e:
-                if _database_unavailable(e):
-                    # not the event's fault: wait for the database without spending an attempt
+        token = correlation_id.set(d.event.correlationid)
+        try:
+            while True:
+                try:
+                    self.apply(d.event, d.handler)
+                    metrics.CONSUMED.labels(self.service, d.routing_key).inc()
+                    return _Outcome.DONE
+                except NotYet as e:
+                    self._wait(self._partitions[d.queue], str(e))
+                    return _Outcome.WAITING
+                except Exception as e:
+                    if _database_unavailable(e):
+                        # not the event's fault: wait for the database without spending an attempt
+                        log.warning(
+                            "database unavailable (%s); waiting %.1fs",
+                            type(e).__name__,
+                            outage_delay,
+                        )
+                        if self._pause(outage_delay):
+                            return _Outcome.STOPPED
+                        outage_delay = min(outage_delay * 2, 5.0)
+                        continue
+                    attempt += 1
+                    metrics.FAILED.labels(self.service, d.routing_key).inc()
                     log.warning(
-                        "database unavailable (%s); waiting %.1fs", type(e).__name__, outage_delay
+                        "handler for %s failed (attempt %d/%d): %s",
+                        d.routing_key,
+                        attempt,
+                        attempts,
+                        type(e).__name__,
+                        extra={"event_id": d.event.id, "event_type": d.routing_key},
                     )
-                    if self._pause(outage_delay):
-                        return False
-                    outage_delay = min(outage_delay * 2, 5.0)
-                    continue
-                attempt += 1
-                metrics.FAILED.labels(self.service, event.type).inc()
-                log.warning(
-                    "handler for %s failed (attempt %d/%d): %s",
-                    event.type,
-                    attempt,
-                    attempts,
-                    type(e).__name__,
-                    extra={"event_id": event.id, "event_type": event.type},
-                )
-                if attempt >= attempts:
-                    reason = f"{type(e).__name__}: {e}"
-                    self._dead_letter(
-                        dead_channel, body, props, routing_key, "handler failed", reason, attempt
-                    )
-                    return True
-                self._pause(self.settings.consumer_retry_base_s * 2 ** (attempt - 1))
+                    if attempt >= attempts:
+                        reason = f"{type(e).__name__}: {e}"
+                        self._dead_letter(d, "handler failed", reason, attempt)
+                        return _Outcome.DONE
+                    self._pause(self.settings.consumer_retry_base_s * 2 ** (attempt - 1))
+        finally:
+            correlation_id.reset(token)
+
+    def _wait(self, partition: _Partition, waiting_for: str) -> None:
+        now = time.monotonic()
+        if not partition.waiting_for:
+            partition.waiting_since = now
+            log.info("a %s event waits for %s", self.service, scrub(waiting_for)[:200])
+        partition.waiting_for = waiting_for
+        partition.tries += 1
+        partition.next_try = now + min(0.02 * 2**partition.tries, 1.0)
 
     def _pause(self, seconds: float) -> bool:
         """Waits, keeping the broker connection's heartbeats going; True when asked to stop."""
@@ -227,41 +365,64 @@ class Consumer:
             handler(tx, event)
         return bool(fresh)
 
-    def _dead_letter(
-        self,
-        channel,  # type: ignore[no-untyped-def]
-        body: bytes,
-        props: pika.BasicProperties,
-        routing_key: str,
-        why: str,
-        detail: str,
-        attempts: int,
-    ) -> None:
+    # -- acknowledging, dead-lettering, sharing -----------------------------------------
+
+    def _ack(self, d: _Delivery) -> None:
+        self._channel.basic_ack(d.tag)
+
+    def _ack_all(self, items: list[_Delivery]) -> None:
+        """One ack for all when nothing earlier is held, else one each."""
+        if any(p.held for p in self._partitions.values()):
+            for d in items:
+                self._ack(d)
+        else:
+            self._channel.basic_ack(max(d.tag for d in items), multiple=True)
+
+    def _dead_letter(self, d: _Delivery, why: str, detail: str, attempts: int) -> None:
         detail = scrub(detail)[:2000]
-        headers = dict(props.headers or {})
+        headers = dict(d.props.headers or {})
         headers.update(
             {
                 "x-error": f"{why}: {detail}",
                 "x-failed-at": clock.now().isoformat(),
                 "x-attempts": attempts,
-                "x-original-routing-key": routing_key,
+                "x-original-routing-key": d.routing_key[:255],
                 "x-service": self.service,
             }
         )
-        channel.basic_publish(
+        if not headers.get(REPLAYED):
+            headers[PRODUCER] = d.props.user_id
+        self._dead_channel.basic_publish(
             "",
             self.dead_queue,
-            body,
+            d.body,
             pika.BasicProperties(
-                content_type=props.content_type,
+                content_type=d.props.content_type,
                 delivery_mode=pika.DeliveryMode.Persistent,
-                message_id=props.message_id,
-                type=props.type or routing_key,
+                message_id=d.props.message_id,
+                type=d.routing_key[:255],
                 headers=headers,
             ),
         )
-        metrics.DEAD_LETTERED.labels(self.service, props.type or routing_key).inc()
-        log.error("dead-lettered a %s message: %s", routing_key, why)
+        kind = d.routing_key if d.routing_key in CATALOGUE else "unknown"
+        metrics.DEAD_LETTERED.labels(self.service, kind).inc()
+        log.error("dead-lettered a %s message: %s", kind, why)
+
+    def _rebalance(self) -> None:
+        """Hands over the partitions beyond this process's fair share (see the module doc)."""
+        partitions = list(self._partitions.values())
+        active = [p for p in partitions if p.delivered and not p.held]
+        for p in partitions:
+            p.delivered = 0
+        if len(active) <= 1:
+            return
+        ok = self._channel.queue_declare(partitions[0].queue, passive=True)
+        consumers = max(1, ok.method.consumer_count)
+        surplus = len(active) - math.ceil(len(partitions) / consumers)
+        for partition in active[: max(0, surplus)]:
+            self._channel.basic_cancel(partition.consumer_tag)  # pending deliveries go back
+            self._subscribe(partition)
+            log.info("handed %s over to another consumer", partition.queue)
 
 
 def _database_unavailable(error: Exception) -> bool:

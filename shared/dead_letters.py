@@ -1,7 +1,8 @@
 """Operators' view of a service's dead-letter queue: list what is there, replay it.
 
-Replaying sends a message back to the service's own queue only (through the default exchange),
-never to `cs.events`, so other services do not see it twice.
+Replaying sends a message back to the service's own partitions only (its partition exchange),
+never to `cs.events`, so other services do not see it twice. The service republishes it as
+itself and names the first producer in `x-producer`, which its consumer checks as before.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from typing import Any
 
 import pika
 
-from shared.broker import connect, dead_letter_queue, events_queue
+from shared.broker import PARTITION_KEY, connect, dead_letter_queue, partition_exchange
 from shared.config import Settings
+from shared.consumer import PRODUCER, REPLAYED
 
 _DROP_ON_REPLAY = (
     "x-error",
@@ -25,6 +27,7 @@ _DROP_ON_REPLAY = (
     "x-last-death-exchange",
     "x-last-death-queue",
     "x-last-death-reason",
+    "x-delivery-count",
 )
 
 
@@ -56,7 +59,7 @@ def _describe(props: pika.BasicProperties) -> DeadLetter:
 
 def list_dead_letters(settings: Settings, service: str, limit: int = 1000) -> list[DeadLetter]:
     """Reads without removing: the messages return to the queue when the channel closes."""
-    conn = connect(settings, name=f"{service}-dead-letters")
+    conn = connect(settings, name=f"{service}-dead-letters", user=service)
     try:
         channel = conn.channel()
         found = []
@@ -74,7 +77,7 @@ def replay_dead_letters(
     settings: Settings, service: str, message_id: str | None = None, limit: int = 100000
 ) -> int:
     """Moves dead letters (all, or the one with `message_id`) back to the service's queue."""
-    conn = connect(settings, name=f"{service}-dead-letters")
+    conn = connect(settings, name=f"{service}-dead-letters", user=service)
     replayed = 0
     try:
         channel = conn.channel()
@@ -86,16 +89,19 @@ def replay_dead_letters(
             if message_id and props.message_id != message_id:
                 continue  # left unacked: back in the queue when the channel closes
             headers = {k: v for k, v in (props.headers or {}).items() if k not in _DROP_ON_REPLAY}
-            headers["x-replayed"] = True
+            headers[REPLAYED] = True
+            headers.setdefault(PRODUCER, props.user_id)  # dead-lettered by the broker itself
+            headers.setdefault(PARTITION_KEY, props.message_id)
             channel.basic_publish(
-                "",
-                events_queue(settings, service),
+                partition_exchange(settings, service),
+                props.type or "",
                 body,
                 pika.BasicProperties(
                     content_type=props.content_type,
                     delivery_mode=pika.DeliveryMode.Persistent,
                     message_id=props.message_id,
                     type=props.type,
+                    user_id=service,
                     headers=headers,
                 ),
             )

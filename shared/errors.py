@@ -22,3 +22,9 @@ class Invalid(ValueError):
     def __init__(self, field: str | dict[str, list[str]], message: str = "") -> None:
         self.errors = dict(field) if isinstance(field, dict) else {field: [message]}
         super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in self.errors.items()))
+
+
+class NotYet(Exception):
+    """An event arrived before one it depends on (another key's, so another partition's): the
+    consumer holds it, and the rest of its partition, and tries again until that one is applied
+    (bounded by CS_CONSUMER_WAIT_S). Say what it waits for: `NotYet("case.opened of C-1")`."""

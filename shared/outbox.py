@@ -20,6 +20,7 @@ class OutboxRow:
     seq: int
     event_id: str
     type: str
+    subject: str
     body: bytes
 
 
@@ -42,11 +43,11 @@ def insert_events(conn: Connection, events: Sequence[Event]) -> None:
 def claim_unpublished(conn: Connection, limit: int) -> list[OutboxRow]:
     """The oldest unpublished rows, in write order (the caller holds the relay lock)."""
     rows = conn.execute(
-        "SELECT seq, event_id::text, type, body FROM outbox"
+        "SELECT seq, event_id::text, type, subject, body FROM outbox"
         " WHERE published_at IS NULL ORDER BY seq LIMIT %s",
         (limit,),
     ).fetchall()
-    return [OutboxRow(seq, event_id, type_, body.encode()) for seq, event_id, type_, body in rows]
+    return [OutboxRow(*row[:4], row[4].encode()) for row in rows]
 
 
 def mark_published(conn: Connection, seqs: Sequence[int]) -> None:

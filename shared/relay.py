@@ -20,13 +20,12 @@ import pika.exceptions
 import psycopg
 
 from shared import metrics
-from shared.broker import connect, declare_exchanges, exchange_for
+from shared.broker import connect, declare_exchanges, exchange_for, publish_properties
 from shared.config import Settings
 from shared.db import Database
 from shared.outbox import backlog, claim_unpublished, mark_published, notify_channel
 
 log = logging.getLogger(__name__)
-_PROPS_CONTENT_TYPE = "application/cloudevents+json"
 _BROKER_ERRORS = (pika.exceptions.AMQPError, OSError)
 
 
@@ -100,12 +99,7 @@ class Relay:
                 exchange_for(self.settings, row.type),
                 row.type,
                 row.body,
-                pika.BasicProperties(
-                    content_type=_PROPS_CONTENT_TYPE,
-                    delivery_mode=pika.DeliveryMode.Persistent,
-                    message_id=row.event_id,
-                    type=row.type,
-                ),
+                publish_properties(row.event_id, row.type, row.subject, self.service),
             )
         channel.tx_commit()
         mark_published(conn, [r.seq for r in rows])
@@ -116,7 +110,7 @@ class Relay:
     def _broker_channel(self):  # type: ignore[no-untyped-def]
         if self._channel is None or self._channel.is_closed:
             self._close_broker()
-            self._amqp = connect(self.settings, name=f"{self.service}-relay")
+            self._amqp = connect(self.settings, name=f"{self.service}-relay", user=self.service)
             self._channel = self._amqp.channel()
             declare_exchanges(self._channel, self.settings)
             self._channel.tx_select()

@@ -160,7 +160,7 @@ def create_api(
         },
     )
     _install_hooks(app, name, settings)
-    _install_health(app, settings, db)
+    _install_health(app, name, settings, db)
     apidocs.install(app)  # /docs (Swagger UI served locally), /asyncapi.json, /asyncapi.html
     return app, api
 
@@ -264,8 +264,8 @@ def _has_nul(req: Request) -> bool:
     return False
 
 
-def _install_health(app: Flask, settings: Settings, db: Database) -> None:
-    broker_ok = _BrokerCheck(settings)
+def _install_health(app: Flask, service: str, settings: Settings, db: Database) -> None:
+    broker_ok = _BrokerCheck(settings, service)
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -294,8 +294,9 @@ def _install_health(app: Flask, settings: Settings, db: Database) -> None:
 class _BrokerCheck:
     """Connects to the broker at most every few seconds per process and remembers the answer."""
 
-    def __init__(self, settings: Settings, ttl: float = 5.0) -> None:
+    def __init__(self, settings: Settings, service: str, ttl: float = 5.0) -> None:
         self.settings = settings
+        self.service = service
         self.ttl = ttl
         self._checked = 0.0
         self._answer = "unknown"
@@ -304,7 +305,7 @@ class _BrokerCheck:
         now = time.monotonic()
         if now - self._checked > self.ttl or self._answer != "ok":
             try:
-                conn = connect(self.settings, name="readyz")
+                conn = connect(self.settings, name=f"{self.service}-readyz", user=self.service)
                 conn.close()
                 self._answer = "ok"
             except (pika.exceptions.AMQPError, OSError) as e:

@@ -19,6 +19,7 @@ from services.routing.domain.deadlines import (
     working_hours_deadline,
 )
 from shared.db import Transaction
+from shared.errors import NotYet
 from shared.events import new_event
 
 SOURCE = "/routing"
@@ -277,7 +278,7 @@ def restart_customer_clock(tx: Transaction, *, case_id: str, at: datetime) -> di
     previous = _current(tx, case_id, "customer")
     facts = tx.one("SELECT kind, priority FROM case_facts WHERE case_id = %s", (case_id,))
     if previous is None or facts is None:
-        raise LookupError(f"case {case_id} has no clock to restart (case.opened not seen yet)")
+        raise NotYet(f"case.opened of {case_id}")
     return start_customer_clock(
         tx,
         case_id=case_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.routing import clocks, directory, work_items
 from shared.db import Transaction
+from shared.errors import NotYet
 from shared.events import Event
 from shared.service import Handler
 
@@ -23,7 +24,15 @@ def on_case_opened(tx: Transaction, event: Event) -> None:
     )
 
 
+def _known(tx: Transaction, case_id: str) -> None:
+    """A case's later events wait for its `case.opened`: a clock stopped before it started
+    would start afterwards and run on, resolved."""
+    if not tx.execute("SELECT 1 FROM case_facts WHERE case_id = %s", (case_id,)).fetchone():
+        raise NotYet(f"case.opened of {case_id}")
+
+
 def on_case_resolved(tx: Transaction, event: Event) -> None:
+    _known(tx, event.data["case_id"])
     # work items first: item rows are locked before clock rows everywhere (no deadlocks)
     work_items.close_case_items(tx, case_id=event.data["case_id"], at=event.data["resolved_at"])
     clocks.stop_case_clocks(tx, case_id=event.data["case_id"], at=event.data["resolved_at"])
@@ -34,11 +43,12 @@ def on_case_reopened(tx: Transaction, event: Event) -> None:
 
 
 def on_case_closed(tx: Transaction, event: Event) -> None:
+    _known(tx, event.data["case_id"])
     clocks.stop_case_clocks(tx, case_id=event.data["case_id"], at=event.data["closed_at"])
 
 
 def on_case_transferred(tx: Transaction, event: Event) -> None:
-    """To a department by the rules, to its least-loaded member; retried until case.opened."""
+    """To a department by the rules, to its least-loaded member; waits for case.opened."""
     d = event.data
     work_items.route_case(
         tx,

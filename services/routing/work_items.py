@@ -23,7 +23,7 @@ from services.routing.domain.assignment import ASSIGNABLE_ROLES, Candidate, choo
 from services.routing.domain.deadlines import SHANGHAI
 from services.routing.domain.rules import CaseAttributes
 from shared.db import Transaction
-from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from shared.errors import Conflict, Forbidden, Invalid, NotFound, NotYet
 from shared.events import new_event
 from shared.steps import Step
 
@@ -49,8 +49,8 @@ class IllegalMove(Conflict):
         )
 
 
-class CaseFactsMissing(LookupError):
-    """case.transferred came before case.opened: the consumer retries, then dead-letters."""
+class CaseFactsMissing(NotYet):
+    """case.transferred came before case.opened: the consumer holds it until that arrives."""
 
 
 class NoDepartment(LookupError):
@@ -190,12 +190,12 @@ def route_case(
     """A transferred case: department by the rules, member by load, clock started, all at the
     time of the transfer (`at`, default now): routing follows the transfer at once.
 
-    Raises CaseFactsMissing when `case.opened` has not arrived yet (the consumer retries) and
+    Raises CaseFactsMissing when `case.opened` has not arrived yet (the consumer waits) and
     NoDepartment when the rules give no department.
     """
     facts = _facts(tx, case_id)
     if facts is None:
-        raise CaseFactsMissing(f"case {case_id} is not known yet (case.opened not seen)")
+        raise CaseFactsMissing(f"case.opened of {case_id}")
     now = at or tx.now
     decision = rules.decide(
         tx,

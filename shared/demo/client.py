@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import pika
-
 from shared.auth import mint_token
 from shared.config import Settings
 
@@ -141,12 +139,12 @@ class Portal:
 
         self._settings = settings
         self._source = source
-        self._conn = connect(settings, name="cs-demo-portal")
+        self._conn = connect(settings, name="cs-demo-portal", user="portal")
         self._channel = self._conn.channel()
         self._channel.confirm_delivery()
 
     def request_case(self, external_ref: str, data: dict[str, Any]) -> str:
-        from shared.broker import exchange_for
+        from shared.broker import exchange_for, publish_properties
         from shared.events import new_event
 
         event = new_event(
@@ -159,12 +157,7 @@ class Portal:
             exchange_for(self._settings, event.type),
             event.type,
             event.to_json(),
-            pika.BasicProperties(
-                delivery_mode=pika.DeliveryMode.Persistent,
-                message_id=event.id,
-                type=event.type,
-                content_type="application/cloudevents+json",
-            ),
+            publish_properties(event.id, event.type, event.subject, "portal"),
         )
         return event.id
 

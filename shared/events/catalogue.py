@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import orjson
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from shared.config import OUTSIDE_SYSTEMS
+
 EVENTS_EXCHANGE = "cs.events"
 INBOUND_EXCHANGE = "cs.inbound"
 
@@ -217,17 +219,36 @@ class AwardGrantedV1(EventData):
     granted_at = _when(required=True)
 
 
+def exchange_of(producer: str) -> str:
+    """Services publish on `cs.events`; outside systems only on `cs.inbound`."""
+    return INBOUND_EXCHANGE if producer in OUTSIDE_SYSTEMS else EVENTS_EXCHANGE
+
+
 @dataclass(frozen=True)
 class EventType:
-    """One event type of the catalogue: its schemas by version and the exchange it travels on."""
+    """One event type of the catalogue: its schemas by version and who may produce it.
+
+    `producers` are broker users (a service, or an outside system of `OUTSIDE_SYSTEMS`); a
+    consumer acts only on an event whose broker-stamped `user_id` is one of them.
+    """
 
     name: str
     versions: dict[int, type[EventData]]
-    exchange: str = EVENTS_EXCHANGE
+    producers: tuple[str, ...]
 
     @property
     def current(self) -> int:
         return max(self.versions)
+
+    @property
+    def exchanges(self) -> tuple[str, ...]:
+        """The exchanges it travels on: one per kind of producer."""
+        return tuple(dict.fromkeys(exchange_of(p) for p in self.producers))
+
+    @property
+    def exchange(self) -> str:
+        """Where the services' own copies travel (`cs.inbound` for a type only outsiders send)."""
+        return self.exchanges[0] if len(self.exchanges) == 1 else EVENTS_EXCHANGE
 
     def schema_id(self, version: int | None = None) -> str:
         return f"urn:cs:schema:{self.name}:v{version or self.current}"
@@ -282,29 +303,35 @@ def _instance(cls: type[EventData]) -> EventData:
 CATALOGUE: dict[str, EventType] = {
     t.name: t
     for t in (
-        EventType("case.requested", {1: CaseRequestedV1}, exchange=INBOUND_EXCHANGE),
-        EventType("case.opened", {1: CaseOpenedV1}),
-        EventType("case.transferred", {1: CaseTransferredV1}),
-        EventType("case.routed", {1: CaseRoutedV1}),
-        EventType("case.progressed", {1: CaseProgressedV1}),
-        EventType("case.handled", {1: CaseHandledV1}),
-        EventType("case.resolved", {1: CaseResolvedV1}),
-        EventType("case.reopened", {1: CaseReopenedV1}),
-        EventType("case.closed", {1: CaseClosedV1}),
-        EventType("case.acknowledged", {1: CaseAcknowledgedV1}),
-        EventType("sla.started", {1: SlaStartedV1}),
-        EventType("sla.warning", {1: SlaWarningV1}),
-        EventType("sla.breached", {1: SlaBreachedV1}),
-        EventType("sla.met", {1: SlaMetV1}),
-        EventType("followup.completed", {1: FollowupCompletedV1}),
-        EventType("feedback.received", {1: FeedbackReceivedV1}),
-        EventType("improvement.created", {1: ImprovementV1}),
-        EventType("improvement.closed", {1: ImprovementV1}),
-        EventType("staff.upserted", {1: StaffUpsertedV1}),
-        EventType("training.completed", {1: TrainingCompletedV1}),
-        EventType("award.granted", {1: AwardGrantedV1}),
+        EventType("case.requested", {1: CaseRequestedV1}, ("portal",)),
+        EventType("case.opened", {1: CaseOpenedV1}, ("intake",)),
+        EventType("case.transferred", {1: CaseTransferredV1}, ("intake",)),
+        EventType("case.routed", {1: CaseRoutedV1}, ("routing",)),
+        EventType("case.progressed", {1: CaseProgressedV1}, ("routing",)),
+        EventType("case.handled", {1: CaseHandledV1}, ("routing",)),
+        EventType("case.resolved", {1: CaseResolvedV1}, ("intake",)),
+        EventType("case.reopened", {1: CaseReopenedV1}, ("intake",)),
+        EventType("case.closed", {1: CaseClosedV1}, ("intake",)),
+        EventType("case.acknowledged", {1: CaseAcknowledgedV1}, ("intake",)),
+        EventType("sla.started", {1: SlaStartedV1}, ("routing",)),
+        EventType("sla.warning", {1: SlaWarningV1}, ("routing",)),
+        EventType("sla.breached", {1: SlaBreachedV1}, ("routing",)),
+        EventType("sla.met", {1: SlaMetV1}, ("routing",)),
+        EventType("followup.completed", {1: FollowupCompletedV1}, ("followup",)),
+        EventType("feedback.received", {1: FeedbackReceivedV1}, ("followup",)),
+        EventType("improvement.created", {1: ImprovementV1}, ("followup",)),
+        EventType("improvement.closed", {1: ImprovementV1}, ("followup",)),
+        # HR sends its changes to routing, which owns the directory and announces them
+        EventType("staff.upserted", {1: StaffUpsertedV1}, ("routing", "hr")),
+        EventType("training.completed", {1: TrainingCompletedV1}, ("training",)),
+        EventType("award.granted", {1: AwardGrantedV1}, ("training",)),
     )
 }
+
+
+def produced_by(producer: str) -> tuple[str, ...]:
+    """The types a broker user may publish (its topic permissions)."""
+    return tuple(t.name for t in CATALOGUE.values() if producer in t.producers)
 
 
 def event_type(name: str) -> EventType:

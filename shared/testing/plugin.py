@@ -1,8 +1,9 @@
 """pytest plugin: real PostgreSQL and RabbitMQ for every test session, isolated from everything.
 
-The servers come from DATABASE_URL and AMQP_URL when set (the local ones, on CI), else from
-testcontainers. Each session creates its own database and uses its own broker name prefix, and
-removes both at the end, so a running local system is never touched.
+The servers come from DATABASE_URL and AMQP_URL when set, else the local ones on their default
+ports, else testcontainers. Each test system (the session's, and each `own_system`) has its own
+database and its own broker virtual host, with the platform's broker users, and removes both at
+the end, so a running local system is never touched.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -25,6 +26,7 @@ from psycopg.conninfo import make_conninfo
 
 from shared import clock
 from shared.auth import mint_token
+from shared.broker_admin import BrokerAdmin, ensure_users, vhost_of
 from shared.config import SERVICES, Settings
 from shared.consumer import Consumer
 from shared.db import Database
@@ -75,9 +77,15 @@ def _servers(request: pytest.FixtureRequest) -> tuple[str, str]:
     if not amqp_url:
         from testcontainers.community.rabbitmq import RabbitMqContainer
 
-        mq = RabbitMqContainer("rabbitmq:3.13").start()
+        mq = RabbitMqContainer("rabbitmq:3.13-management").with_exposed_ports(5672, 15672)
+        mq.start()
         request.addfinalizer(mq.stop)
-        amqp_url = f"amqp://guest:guest@{mq.get_container_host_ip()}:{mq.get_exposed_port(5672)}/"
+        mq.exec("rabbitmq-plugins enable rabbitmq_consistent_hash_exchange")
+        host = mq.get_container_host_ip()
+        amqp_url = f"amqp://guest:guest@{host}:{mq.get_exposed_port(5672)}/"
+        os.environ["CS_BROKER_ADMIN_URL"] = (
+            f"http://guest:guest@{host}:{mq.get_exposed_port(15672)}"
+        )
     return database_url, amqp_url
 
 
@@ -193,7 +201,7 @@ class System:
         finally:
             for db in self._dbs.values():
                 db.close()
-            _remove_broker_names(self.settings)
+            BrokerAdmin(self.settings).delete_vhost(vhost_of(self.settings))
             with psycopg.connect(self.admin_url, autocommit=True) as conn:
                 conn.execute(
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
@@ -218,11 +226,14 @@ class _Servers:
     def admin_url(self) -> str:
         return make_conninfo(self.database_url, dbname="postgres")
 
-    def settings(self, dbname: str, prefix: str) -> Settings:
+    def settings(self, dbname: str) -> Settings:
+        """A system's settings: its database and a broker virtual host of the same name."""
         return Settings.from_env().with_(
             database_url=_url_with_database(self.database_url, dbname),
-            amqp_url=self.amqp_url,
-            broker_prefix=prefix,
+            amqp_url=",".join(
+                _url_with_database(u.strip(), dbname) for u in self.amqp_url.split(",")
+            ),
+            broker_prefix="",
             consumer_max_attempts=3,
             consumer_retry_base_s=0.01,
             relay_poll_s=0.2,
@@ -242,9 +253,7 @@ def _cs_servers(request: pytest.FixtureRequest) -> _Servers:
 def cs_system(_cs_servers: _Servers) -> Iterator[System]:
     """The session's system, shared by the tests that only look at what they made."""
     dbname = f"cs_test_{_cs_servers.run}"
-    system = System(
-        _cs_servers.settings(dbname, f"test-{_cs_servers.run}."), _cs_servers.admin_url, dbname
-    )
+    system = System(_cs_servers.settings(dbname), _cs_servers.admin_url, dbname)
     _migrate_all(system.settings)
     yield system
     system.close()
@@ -253,12 +262,12 @@ def cs_system(_cs_servers: _Servers) -> Iterator[System]:
 @pytest.fixture
 def own_system(_cs_servers: _Servers) -> Iterator[System]:
     """A system of the test's own, for tests that sweep (schedulers, draws, samples, reports):
-    a fresh database copied from a migrated template, and broker names of its own."""
+    a fresh database copied from a migrated template, and a broker virtual host of its own."""
     servers = _cs_servers
     if servers.template is None:
         servers.template = f"cs_test_{servers.run}_template"
-        _migrate_all(servers.settings(servers.template, f"test-{servers.run}-template."))
-        _remove_broker_names(servers.settings(servers.template, f"test-{servers.run}-template."))
+        template = servers.settings(servers.template)
+        _migrate_all(template, queues=False)
     servers.copies += 1
     dbname = f"cs_test_{servers.run}_{servers.copies}"
     with psycopg.connect(servers.admin_url, autocommit=True) as conn:
@@ -267,9 +276,8 @@ def own_system(_cs_servers: _Servers) -> Iterator[System]:
                 sql.Identifier(dbname), sql.Identifier(servers.template)
             )
         )
-    system = System(
-        servers.settings(dbname, f"test-{servers.run}-{servers.copies}."), servers.admin_url, dbname
-    )
+    system = System(servers.settings(dbname), servers.admin_url, dbname)
+    _prepare_broker(system.settings)
     _declare_queues(system.settings)
     yield system
     system.close()
@@ -296,40 +304,35 @@ def _url_with_database(url: str, dbname: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{dbname}", parts.query, ""))
 
 
-def _migrate_all(settings: Settings) -> None:
+def _migrate_all(settings: Settings, *, queues: bool = True) -> None:
     from shared.migrate import migrate
 
     for name in SERVICES:
         migrate(settings, load_service(name))
-    _declare_queues(settings)
+    if queues:
+        _prepare_broker(settings)
+        _declare_queues(settings)
+
+
+def _prepare_broker(settings: Settings) -> None:
+    """The system's virtual host, the platform's broker users on it, and full rights for the
+    tests' own user (AMQP_URL's: publishing as a stranger, purging)."""
+    admin = BrokerAdmin(settings)
+    vhost = vhost_of(settings)
+    admin.ensure_vhost(vhost)
+    admin.grant_all(vhost, unquote(urlsplit(settings.amqp_url.split(",")[0]).username or "guest"))
+    ensure_users(settings)
 
 
 def _declare_queues(settings: Settings) -> None:
     from shared.broker import connect, declare_service_queues
 
-    conn = connect(settings, name="test-migrate")
-    try:
-        channel = conn.channel()
-        for name in SERVICES:
-            declare_service_queues(channel, settings, name, load_service(name).handlers)
-    finally:
-        conn.close()
-
-
-def _remove_broker_names(settings: Settings) -> None:
-    from shared.broker import connect, dead_letter_queue, events_queue
-    from shared.events.catalogue import EVENTS_EXCHANGE, INBOUND_EXCHANGE
-
-    conn = connect(settings, name="test-cleanup")
-    try:
-        channel = conn.channel()
-        for name in SERVICES:
-            channel.queue_delete(events_queue(settings, name))
-            channel.queue_delete(dead_letter_queue(settings, name))
-        for exchange in (EVENTS_EXCHANGE, INBOUND_EXCHANGE):
-            channel.exchange_delete(settings.exchange(exchange))
-    finally:
-        conn.close()
+    for name in SERVICES:
+        conn = connect(settings, name=f"{name}-test-migrate", user=name)
+        try:
+            declare_service_queues(conn.channel(), settings, name, load_service(name).handlers)
+        finally:
+            conn.close()
 
 
 @pytest.fixture(scope="session")
@@ -384,12 +387,12 @@ def run_service(cs_system: System) -> Iterator[Callable[..., RunningService]]:
 
 
 def _purge(settings: Settings, service: str) -> None:
-    from shared.broker import connect, dead_letter_queue, events_queue
+    from shared.broker import connect, dead_letter_queue, partition_queues
 
     conn = connect(settings, name="test-purge")
     try:
         channel = conn.channel()
-        for queue in (events_queue(settings, service), dead_letter_queue(settings, service)):
+        for queue in (*partition_queues(settings, service), dead_letter_queue(settings, service)):
             with contextlib.suppress(Exception):
                 channel.queue_purge(queue)
     finally:

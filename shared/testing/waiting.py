@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import unquote, urlsplit
 
-import pika
-
-from shared.broker import connect, exchange_for
-from shared.config import Settings
+from shared.broker import connect, partition_queues, publish_properties
+from shared.config import SERVICES, Settings
 from shared.db import Database
 from shared.events import Event
+from shared.events.catalogue import CATALOGUE, exchange_of
 
 T = TypeVar("T")
 
@@ -52,26 +52,56 @@ def wait_handled(db: Database, event_id: str, timeout: float = 10.0) -> None:
     wait_until(lambda: handled(db, event_id), timeout, f"{db.service} to handle event {event_id}")
 
 
-def publish(settings: Settings, *events: Event, body: bytes | None = None) -> None:
-    """Publishes events as another system would (with confirms), to their exchange."""
-    conn = connect(settings, name="test-publisher")
+def queued(settings: Settings, service: str) -> int:
+    """Messages waiting in the service's partition queues."""
+    conn = connect(settings, name="test-queued")
     try:
         channel = conn.channel()
-        channel.confirm_delivery()
-        for event in events:
-            channel.basic_publish(
-                exchange_for(settings, event.type),
-                event.type,
-                body if body is not None else event.to_json(),
-                pika.BasicProperties(
-                    delivery_mode=pika.DeliveryMode.Persistent,
-                    message_id=event.id,
-                    type=event.type,
-                    content_type="application/cloudevents+json",
-                ),
-            )
+        return sum(
+            channel.queue_declare(q, passive=True).method.message_count
+            for q in partition_queues(settings, service)
+        )
     finally:
         conn.close()
+
+
+def producer_of(event: Event) -> str:
+    """The broker user an event's source stands for: the service it names, else the outside
+    system that sends that type."""
+    producers = CATALOGUE[event.type].producers
+    name = event.source.strip("/")
+    if name in producers:
+        return name
+    outside = [p for p in producers if p not in SERVICES]
+    return outside[0] if outside else producers[0]
+
+
+def publish(
+    settings: Settings, *events: Event, body: bytes | None = None, as_user: str | None = None
+) -> None:
+    """Publishes events as their producers would (each as its own broker user, to its
+    exchange, with confirms); `as_user` publishes them as someone else (a forger: AMQP_URL's
+    own user when `as_user=""`)."""
+    by_user: dict[str, list[Event]] = {}
+    for event in events:
+        by_user.setdefault(producer_of(event) if as_user is None else as_user, []).append(event)
+    for user, mine in by_user.items():
+        conn = connect(settings, name="test-publisher", user=user or None)
+        try:
+            channel = conn.channel()
+            channel.confirm_delivery()
+            stamp = user or unquote(urlsplit(settings.amqp_url.split(",")[0]).username or "")
+            for event in mine:
+                channel.basic_publish(
+                    settings.exchange(
+                        exchange_of(user) if user else CATALOGUE[event.type].exchange
+                    ),
+                    event.type,
+                    body if body is not None else event.to_json(),
+                    publish_properties(event.id, event.type, event.subject, stamp),
+                )
+        finally:
+            conn.close()
 
 
 def publish_and_wait(settings: Settings, db: Database, event: Event, timeout: float = 10.0) -> None:

@@ -380,9 +380,9 @@ def test_the_case_requested_example_opens_a_case(
     auth: Callable[..., dict[str, str]],
 ) -> None:
     (example,) = [b for b in PYTHON if '"case.requested"' in b.text and "basic_publish" in b.text]
-    local = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    local = "amqp://portal:portal-local@127.0.0.1:5672/%2F"
     assert f'"{local}"' in example.text and 'exchange="cs.inbound"' in example.text
-    code = example.text.replace(f'"{local}"', repr(cs_settings.amqp_url)).replace(
+    code = example.text.replace(f'"{local}"', repr(cs_settings.broker_url("portal"))).replace(
         'exchange="cs.inbound"', f"exchange={cs_settings.exchange('cs.inbound')!r}"
     )
     run_service("intake", relay=False)

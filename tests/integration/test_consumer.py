@@ -9,7 +9,7 @@ from services.routing.handlers import EVENT_HANDLERS as ROUTING_HANDLERS
 from shared.dead_letters import list_dead_letters, replay_dead_letters
 from shared.testing.factories import case_opened
 from shared.testing.proxy import TcpProxy
-from shared.testing.waiting import publish, wait_handled, wait_until
+from shared.testing.waiting import publish, queued, wait_handled, wait_until
 
 
 def clocks_of(db, case_id: str) -> int:
@@ -41,14 +41,7 @@ def test_a_redelivered_event_is_applied_once(cs_settings, service_db, run_servic
 
 
 def _queue_empty(settings) -> bool:
-    from shared.broker import connect, events_queue
-
-    conn = connect(settings)
-    try:
-        q = conn.channel().queue_declare(events_queue(settings, "routing"), passive=True)
-        return q.method.message_count == 0
-    finally:
-        conn.close()
+    return queued(settings, "routing") == 0
 
 
 def test_a_poison_event_is_retried_then_dead_lettered_with_its_error_and_can_be_replayed(

@@ -7,7 +7,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from shared.config import DEV_JWT_SECRET, DEV_PII_KEY, SERVICES, Settings, db_role
+from shared.config import DEV_JWT_SECRET, DEV_PII_KEY, OUTSIDE_SYSTEMS, SERVICES, Settings, db_role
 
 VARIABLES = (
     "DATABASE_URL",
@@ -26,6 +26,7 @@ VARIABLES = (
     "CS_CLOSE_OF_BUSINESS",
     "CS_LOG_LEVEL",
     *(f"CS_{s.upper()}_DB_PASSWORD" for s in SERVICES),
+    *(f"CS_{u.upper()}_BROKER_PASSWORD" for u in (*SERVICES, *OUTSIDE_SYSTEMS)),
 )
 
 DEFAULTS = Settings(
@@ -49,6 +50,7 @@ DEFAULTS = Settings(
         "followup": "followup-local",
         "training": "training-local",
     },
+    broker_passwords={u: f"{u}-local" for u in (*SERVICES, *OUTSIDE_SYSTEMS)},
 )
 
 
