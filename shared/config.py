@@ -30,8 +30,9 @@ def _float(name: str, default: float) -> float:
     return float(_env(name, str(default)))
 
 
-def _time(name: str, default: str) -> time:
-    hh, mm = _env(name, default).split(":")
+def _time(text: str) -> time:
+    """`HH:MM`."""
+    hh, mm = text.split(":")
     return time(int(hh), int(mm))
 
 
@@ -79,8 +80,8 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        opening_time = _time("CS_OPENING_TIME", "08:30")
-        close_of_business = _time("CS_CLOSE_OF_BUSINESS", "17:30")
+        opening_time = _time(_env("CS_OPENING_TIME", "08:30"))
+        close_of_business = _time(_env("CS_CLOSE_OF_BUSINESS", "17:30"))
         if not opening_time < close_of_business:
             raise ValueError(
                 f"CS_OPENING_TIME {opening_time:%H:%M} must come before"
