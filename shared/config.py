@@ -32,6 +32,12 @@ def _float(name: str, default: float) -> float:
     return float(_env(name, str(default)))
 
 
+def _time(text: str) -> time:
+    """`HH:MM`."""
+    hh, mm = text.split(":")
+    return time(int(hh), int(mm))
+
+
 @dataclass(frozen=True)
 class Settings:
     """What a process needs to know about its surroundings."""
@@ -69,9 +75,13 @@ class Settings:
     # after a wake-up or a part-full batch, how long the relay lets more commits gather before
     # the next batch: fewer, larger AMQP transactions under load for a few ms of latency
     relay_coalesce_s: float = 0.01
+    # business hours (Asia/Shanghai) of a working day: deadlines end at close of business;
+    # warnings and escalations fall between opening and close of business
+    opening_time: time = time(8, 30)
     close_of_business: time = time(17, 30)
     scheduler_interval_s: float = 5.0
-    # a breach not yet handled goes from the department head to the supervision group after this
+    # a breach not yet handled goes from the department head to the supervision group after
+    # this many working hours
     escalation_after_h: float = 4.0
     # follow-up calls: due this many working days after resolution; unreachable after N failures
     followup_due_working_days: int = 1
@@ -82,7 +92,13 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        hh, mm = _env("CS_CLOSE_OF_BUSINESS", "17:30").split(":")
+        opening_time = _time(_env("CS_OPENING_TIME", "08:30"))
+        close_of_business = _time(_env("CS_CLOSE_OF_BUSINESS", "17:30"))
+        if not opening_time < close_of_business:
+            raise ValueError(
+                f"CS_OPENING_TIME {opening_time:%H:%M} must come before"
+                f" CS_CLOSE_OF_BUSINESS {close_of_business:%H:%M}"
+            )
         return cls(
             database_url=_env("DATABASE_URL", cls.database_url),
             amqp_url=_env("AMQP_URL", cls.amqp_url),
@@ -105,7 +121,8 @@ class Settings:
             relay_batch=_int("CS_RELAY_BATCH", cls.relay_batch),
             relay_poll_s=_float("CS_RELAY_POLL_S", cls.relay_poll_s),
             relay_coalesce_s=_float("CS_RELAY_COALESCE_S", cls.relay_coalesce_s),
-            close_of_business=time(int(hh), int(mm)),
+            opening_time=opening_time,
+            close_of_business=close_of_business,
             scheduler_interval_s=_float("CS_SCHEDULER_INTERVAL_S", cls.scheduler_interval_s),
             escalation_after_h=_float("CS_ESCALATION_AFTER_H", cls.escalation_after_h),
             followup_due_working_days=_int(

@@ -3,7 +3,7 @@ exceptions, and the open clocks whose deadlines they move."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from services.routing import clocks, repository
@@ -55,42 +55,63 @@ def set_exception(tx: Transaction, day: date, working: bool, reason: str) -> dic
 
 
 def recompute_open_clocks(tx: Transaction, which: str, day: date | None = None) -> int:
-    """Re-computes open customer clocks ('provisional' ones, or those 'spanning' `day`);
-    announces every deadline that moved and returns how many moved."""
+    """Re-computes the deadlines and warnings of open clocks ('provisional' ones, or those
+    whose working time can include `day`); announces every deadline that moved and returns how
+    many clocks changed."""
     if which == "provisional":
         condition, params = "provisional", []
     else:
         condition = (
-            "(received_at AT TIME ZONE 'Asia/Shanghai')::date < %s"
+            "(started_at AT TIME ZONE 'Asia/Shanghai')::date <= %s"
             " AND %s <= (due_at AT TIME ZONE 'Asia/Shanghai')::date + 7"
         )
         params = [day, day]
     open_clocks = tx.all(
-        "SELECT * FROM sla_clocks WHERE clock = 'customer' AND stopped_at IS NULL AND "
+        "SELECT * FROM sla_clocks WHERE stopped_at IS NULL AND "
         + condition
         + " ORDER BY id FOR UPDATE",
         params,
     )
+    # customer clocks first: a department's deadline never passes its customer's
+    open_clocks.sort(key=lambda c: c["clock"] == "department")
     changed = 0
     for clock in open_clocks:
-        received_on = clock["received_at"].astimezone(SHANGHAI).date()
-        calendar = repository.calendar_from(tx, received_on)
-        deadline = working_day_deadline(
-            clock["received_at"], clock["working_days"], calendar, tx.settings.close_of_business
-        )
-        due = deadline.due_at + timedelta(seconds=clock["paused_seconds"])
-        if due == clock["due_at"] and deadline.provisional == clock["provisional"]:
+        due, provisional = _deadline(tx, clock)
+        warning_at = clock["warning_at"]
+        if clock["warned_at"] is None:
+            warning_at = clocks.place_warning(tx, clock, due)
+        if (due, provisional, warning_at) == (
+            clock["due_at"],
+            clock["provisional"],
+            clock["warning_at"],
+        ):
             continue
-        ratio = float(clock["warning_ratio"])
         tx.execute(
             "UPDATE sla_clocks SET due_at = %s, provisional = %s, warning_at = %s WHERE id = %s",
-            (
-                due,
-                deadline.provisional,
-                clock["started_at"] + (due - clock["started_at"]) * ratio,
-                clock["id"],
-            ),
+            (due, provisional, warning_at, clock["id"]),
         )
-        clocks.announce(tx, dict(clock, due_at=due, provisional=deadline.provisional))
+        if (due, provisional) != (clock["due_at"], clock["provisional"]):
+            clocks.announce(tx, dict(clock, due_at=due, provisional=provisional))
         changed += 1
     return changed
+
+
+def _deadline(tx: Transaction, clock: dict[str, Any]) -> tuple[datetime, bool]:
+    """The clock's deadline on today's calendar (a customer clock's moved by its pauses)."""
+    if clock["clock"] == "department":
+        customer = tx.one(
+            "SELECT * FROM sla_clocks WHERE case_id = %s AND clock = 'customer'"
+            " AND generation = %s",
+            (clock["case_id"], clock["generation"]),
+        )
+        return clocks.department_deadline(
+            tx, customer=customer, ola_hours=clock["ola_hours"], routed_at=clock["started_at"]
+        )
+    received_on = clock["received_at"].astimezone(SHANGHAI).date()
+    deadline = working_day_deadline(
+        clock["received_at"],
+        clock["working_days"],
+        repository.calendar_from(tx, received_on),
+        tx.settings.close_of_business,
+    )
+    return deadline.due_at + timedelta(seconds=clock["paused_seconds"]), deadline.provisional

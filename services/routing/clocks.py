@@ -5,16 +5,26 @@ complaint handled within 2) and, once a department has it, a department clock (t
 department's own, shorter target in working hours). A reopened case gets a new generation of
 clocks; the old ones stay for reporting. The scheduler (services/routing/scheduler.py) turns
 running clocks into warnings, breaches and escalations.
+
+Each clock stores when it is warned (`warning_at`: the policy's share of its working time,
+domain/deadlines.py) and, once breached, when it goes on to the supervision group
+(`next_escalation_at`: CS_ESCALATION_AFTER_H working hours later), so the scheduler only
+compares stored times with now. Whatever moves a deadline (a resume, a calendar change)
+places the warning again.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from services.routing import repository
 from services.routing.domain.deadlines import (
     SHANGHAI,
+    BusinessHours,
+    Interval,
+    escalation_time,
+    warning_time,
     working_day_deadline,
     working_hours_deadline,
 )
@@ -50,8 +60,38 @@ def announce(tx: Transaction, clock: dict[str, Any]) -> None:
     )
 
 
-def _warning_at(started: datetime, due: datetime, ratio: float) -> datetime:
-    return started + (due - started) * ratio
+def business_hours(
+    tx: Transaction, start: datetime, until: datetime | None = None
+) -> BusinessHours:
+    """Working time from `start`'s date on (as far as `until`): the calendar and the opening
+    and close of business of the settings."""
+    calendar = repository.calendar_from(
+        tx, start.astimezone(SHANGHAI).date(), until and until.astimezone(SHANGHAI).date()
+    )
+    return BusinessHours(calendar, tx.settings.opening_time, tx.settings.close_of_business)
+
+
+def pauses_of(tx: Transaction, clock_id: int) -> list[Interval]:
+    """The clock's pauses that have ended, in order."""
+    rows = tx.execute(
+        "SELECT paused_at, resumed_at FROM sla_pauses WHERE clock_id = %s"
+        " AND resumed_at IS NOT NULL ORDER BY paused_at",
+        (clock_id,),
+    ).fetchall()
+    return [(paused_at, resumed_at) for paused_at, resumed_at in rows]
+
+
+def place_warning(tx: Transaction, clock: dict[str, Any], due_at: datetime) -> datetime:
+    """Where the warning of `clock` falls with the deadline `due_at`: the policy's share of its
+    working time, the time it stood paused not counted."""
+    pauses = pauses_of(tx, clock["id"]) if clock["paused_seconds"] else []
+    return warning_time(
+        clock["started_at"],
+        due_at,
+        float(clock["warning_ratio"]),
+        business_hours(tx, clock["started_at"], due_at),
+        pauses,
+    )
 
 
 _INSERT_CLOCK = """
@@ -93,9 +133,9 @@ def start_customer_clock(
     policy = repository.sla_policy(tx, kind, priority, received_at)
     if policy is None:
         raise LookupError(f"no SLA policy for kind {kind!r}")
-    calendar = repository.calendar_from(tx, received_at.astimezone(SHANGHAI).date())
+    hours = business_hours(tx, received_at)
     deadline = working_day_deadline(
-        received_at, policy["working_days"], calendar, close_of_business
+        received_at, policy["working_days"], hours.calendar, close_of_business
     )
     ratio = float(policy["warning_ratio"])
     clock = tx.one(
@@ -113,7 +153,7 @@ def start_customer_clock(
             "due_at": deadline.due_at,
             "provisional": deadline.provisional,
             "warning_ratio": ratio,
-            "warning_at": _warning_at(received_at, deadline.due_at, ratio),
+            "warning_at": warning_time(received_at, deadline.due_at, ratio, hours),
             "department": None,
             "assignee_id": None,
             "ola_hours": None,
@@ -133,6 +173,35 @@ def _current(tx: Transaction, case_id: str, clock: str, lock: bool = True) -> di
     )
 
 
+def department_deadline(
+    tx: Transaction,
+    *,
+    customer: dict[str, Any] | None,
+    ola_hours: float | None,
+    routed_at: datetime,
+) -> tuple[datetime, bool]:
+    """The department clock's due time and whether it is provisional.
+
+    The department's target (`ola_hours`, working hours) never reaches past the customer
+    deadline; without a target the customer deadline is the department's too.
+    """
+    customer_due = customer["due_at"] if customer else None
+    provisional = bool(customer and customer["provisional"])
+    hours = business_hours(tx, routed_at)
+    if ola_hours:
+        deadline = working_hours_deadline(
+            routed_at, float(ola_hours), hours.calendar, hours.opening, hours.close_of_business
+        )
+        due, provisional = deadline.due_at, provisional or deadline.provisional
+        if customer_due is not None and customer_due < due:
+            due = customer_due
+        return due, provisional
+    if customer_due is not None:
+        return customer_due, provisional
+    deadline = working_day_deadline(routed_at, 2, hours.calendar, hours.close_of_business)
+    return deadline.due_at, deadline.provisional
+
+
 def start_department_clock(
     tx: Transaction,
     *,
@@ -142,41 +211,28 @@ def start_department_clock(
     ola_hours: float | None,
     routed_at: datetime,
 ) -> datetime:
-    """Starts the department's clock; returns its due time (the work item's due_at).
-
-    The department's target (`ola_hours`, working hours) never reaches past the customer
-    deadline; without a target the customer deadline is the department's too.
-    """
+    """Starts the department's clock; returns its due time (the work item's due_at)."""
     customer = _current(tx, case_id, "customer")
-    customer_due = customer["due_at"] if customer else None
     generation = customer["generation"] if customer else 1
-    calendar = repository.calendar_from(tx, routed_at.astimezone(SHANGHAI).date())
-    provisional = bool(customer and customer["provisional"])
-    if ola_hours:
-        deadline = working_hours_deadline(routed_at, float(ola_hours), calendar)
-        due, provisional = deadline.due_at, provisional or deadline.provisional
-        if customer_due is not None and customer_due < due:
-            due = customer_due
-    elif customer_due is not None:
-        due = customer_due
-    else:
-        deadline = working_day_deadline(routed_at, 2, calendar, tx.settings.close_of_business)
-        due, provisional = deadline.due_at, deadline.provisional
+    due, provisional = department_deadline(
+        tx, customer=customer, ola_hours=ola_hours, routed_at=routed_at
+    )
     ratio = float(customer["warning_ratio"]) if customer else 0.75
+    warning_at = warning_time(routed_at, due, ratio, business_hours(tx, routed_at, due))
     # a case routed again (another department) starts the department clock anew
     existing = _current(tx, case_id, "department")
     if existing is not None and existing["generation"] == generation:
         tx.execute(
             "UPDATE sla_clocks SET department = %s, assignee_id = %s, started_at = %s,"
             " due_at = %s, warning_at = %s, provisional = %s, ola_hours = %s, state = 'running',"
-            " warned_at = NULL, breached_at = NULL, escalation_level = 0, stopped_at = NULL"
-            " WHERE id = %s",
+            " warned_at = NULL, breached_at = NULL, escalation_level = 0,"
+            " next_escalation_at = NULL, stopped_at = NULL WHERE id = %s",
             (
                 department,
                 assignee_id,
                 routed_at,
                 due,
-                _warning_at(routed_at, due, ratio),
+                warning_at,
                 provisional,
                 ola_hours,
                 existing["id"],
@@ -199,7 +255,7 @@ def start_department_clock(
                 "due_at": due,
                 "provisional": provisional,
                 "warning_ratio": ratio,
-                "warning_at": _warning_at(routed_at, due, ratio),
+                "warning_at": warning_at,
                 "department": department,
                 "assignee_id": assignee_id,
                 "ola_hours": ola_hours,
@@ -308,20 +364,26 @@ def pause(tx: Transaction, *, case_id: str, reason: str, by: str, at: datetime) 
 
 
 def _close_pause(tx: Transaction, clock: dict[str, Any], at: datetime) -> float:
-    """Ends the clock's pause; the deadline moves by the time it stood still."""
+    """Ends the clock's pause; the deadline moves by the time it stood still, and the warning
+    is placed again in working time (unless it has been given already)."""
     paused = max(0.0, (at - clock["paused_at"]).total_seconds())
-    tx.execute(
-        "UPDATE sla_clocks SET state = 'running', paused_at = NULL,"
-        " paused_seconds = paused_seconds + %(s)s,"
-        " due_at = due_at + make_interval(secs => %(s)s),"
-        " warning_at = warning_at + make_interval(secs => %(s)s) WHERE id = %(id)s",
-        {"s": paused, "id": clock["id"]},
-    )
     tx.execute(
         "UPDATE sla_pauses SET resumed_at = %s WHERE clock_id = %s AND resumed_at IS NULL",
         (at, clock["id"]),
     )
-    clock["due_at"] = clock["due_at"] + (at - clock["paused_at"])
+    clock.update(
+        state="running",
+        paused_at=None,
+        paused_seconds=clock["paused_seconds"] + paused,
+        due_at=clock["due_at"] + timedelta(seconds=paused),
+    )
+    if clock["warned_at"] is None:
+        clock["warning_at"] = place_warning(tx, clock, clock["due_at"])
+    tx.execute(
+        "UPDATE sla_clocks SET state = 'running', paused_at = NULL, paused_seconds = %s,"
+        " due_at = %s, warning_at = %s WHERE id = %s",
+        (clock["paused_seconds"], clock["due_at"], clock["warning_at"], clock["id"]),
+    )
     return paused
 
 
@@ -364,10 +426,15 @@ def breach(tx: Transaction, clock: dict[str, Any], now: datetime) -> None:
 
 
 def escalate(tx: Transaction, clock: dict[str, Any], level: int, now: datetime) -> None:
-    """Level 2: the department head; level 3, after a further while: the supervision group."""
+    """Level 2: the department head; level 3, CS_ESCALATION_AFTER_H working hours after the
+    head was told: the supervision group."""
+    next_at = None
+    if level in ESCALATION and level + 1 in ESCALATION:
+        next_at = escalation_time(now, tx.settings.escalation_after_h, business_hours(tx, now))
     tx.execute(
-        "UPDATE sla_clocks SET escalation_level = %s, escalated_at = %s WHERE id = %s",
-        (level, now, clock["id"]),
+        "UPDATE sla_clocks SET escalation_level = %s, escalated_at = %s, next_escalation_at = %s"
+        " WHERE id = %s",
+        (level, now, next_at, clock["id"]),
     )
     tx.execute(
         "INSERT INTO sla_escalations (clock_id, level, notify, at) VALUES (%s, %s, %s, %s)"

@@ -9,7 +9,8 @@ from shared.db import Database
 
 _CLOCK_COLUMNS = """c.case_id, c.clock, c.generation, c.kind, c.priority, c.working_days,
 c.policy_version, c.received_at, c.started_at, c.due_at, c.warning_at, c.provisional, c.state,
-c.stopped_at, c.department, c.assignee_id, c.breached_at, c.escalation_level, c.paused_seconds"""
+c.stopped_at, c.department, c.assignee_id, c.breached_at, c.escalation_level,
+c.next_escalation_at, c.paused_seconds"""
 
 
 def case_clocks(db: Database, case_id: str) -> list[dict[str, Any]]:

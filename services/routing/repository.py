@@ -24,7 +24,7 @@ _MAX_ENTRIES = 2048
 @dataclass
 class _Reference:
     version: int
-    calendars: dict[date, WorkingCalendar] = field(default_factory=dict)
+    calendars: dict[tuple[date, int], WorkingCalendar] = field(default_factory=dict)
     policies: dict[tuple[str, str, date], dict | None] = field(default_factory=dict)
 
 
@@ -52,19 +52,22 @@ def reference_changed(tx: Transaction) -> None:
     tx.memo.pop("routing.reference_version", None)
 
 
-def calendar_from(tx: Transaction, start: date) -> WorkingCalendar:
-    """The calendar from `start` onwards, as far as a time limit can reach."""
+def calendar_from(tx: Transaction, start: date, until: date | None = None) -> WorkingCalendar:
+    """The calendar from `start` (included) onwards, as far as a time limit can reach past
+    `until` (a clock's due date, when a long pause moved it far from its start)."""
     reference = _cached(tx)
-    calendar = reference.calendars.get(start)
+    windows = 1 + max(0, ((until or start) - start).days) // _CALENDAR_WINDOW.days
+    calendar = reference.calendars.get((start, windows))
     if calendar is None:
-        calendar = reference.calendars[start] = _load_calendar(tx, start)
+        calendar = _load_calendar(tx, start, start + windows * _CALENDAR_WINDOW)
+        reference.calendars[(start, windows)] = calendar
     return calendar
 
 
-def _load_calendar(tx: Transaction, start: date) -> WorkingCalendar:
+def _load_calendar(tx: Transaction, start: date, end: date) -> WorkingCalendar:
     rows = tx.execute(
-        "SELECT day, working, reason FROM calendar_days WHERE day > %s AND day <= %s",
-        (start, start + _CALENDAR_WINDOW),
+        "SELECT day, working, reason FROM calendar_days WHERE day >= %s AND day <= %s",
+        (start, end),
     ).fetchall()
     years = [r[0] for r in tx.execute("SELECT year FROM calendar_years").fetchall()]
     return WorkingCalendar({day: (working, reason) for day, working, reason in rows}, years)

@@ -2,15 +2,19 @@
 escalation level, even when no other event arrives (run by `cs schedule routing`).
 
 Each clock's `warned_at`, `breached_at` and escalation level change in the same transaction
-as the event that announces them, so each event leaves exactly once, restarts included.
+as the event that announces them, so each event leaves exactly once, restarts included. When
+each is due is stored on the clock, computed in working time when the clock starts, resumes,
+breaches or its calendar changes (`warning_at`, `due_at`, `next_escalation_at`); a tick only
+compares them with now, through partial indexes.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from services.routing import clocks
+from services.routing.domain.deadlines import share_used
 from shared.db import Database, Transaction
 from shared.events import new_event
 from shared.scheduler import BATCH
@@ -24,11 +28,11 @@ def _due(tx: Transaction, condition: str, now: datetime) -> list[dict[str, Any]]
     )
 
 
-def elapsed_ratio(clock: dict[str, Any], now: datetime) -> float:
-    """Share of the clock's time used, paused time not counted."""
-    total = (clock["due_at"] - clock["started_at"]).total_seconds() - clock["paused_seconds"]
-    used = (now - clock["started_at"]).total_seconds() - clock["paused_seconds"]
-    return round(min(max(used / total, 0.0), 1.0), 3) if total > 0 else 1.0
+def elapsed_ratio(tx: Transaction, clock: dict[str, Any], now: datetime) -> float:
+    """Share of the clock's working time used at `now`, paused time not counted."""
+    pauses = clocks.pauses_of(tx, clock["id"]) if clock["paused_seconds"] else []
+    hours = clocks.business_hours(tx, clock["started_at"], clock["due_at"])
+    return round(share_used(clock["started_at"], clock["due_at"], now, hours, pauses), 3)
 
 
 def _warn(tx: Transaction, clock: dict[str, Any], now: datetime) -> None:
@@ -42,7 +46,7 @@ def _warn(tx: Transaction, clock: dict[str, Any], now: datetime) -> None:
                 "case_id": clock["case_id"],
                 "clock": clock["clock"],
                 "due_at": clock["due_at"],
-                "elapsed_ratio": elapsed_ratio(clock, now),
+                "elapsed_ratio": elapsed_ratio(tx, clock, now),
             },
             source=clocks.SOURCE,
         )
@@ -60,9 +64,8 @@ def tick(db: Database, now: datetime) -> int:
             if clock["warned_at"] is None:
                 _warn(tx, clock, now)  # a warning always comes before its breach
             clocks.breach(tx, clock, now)
-        later = now - timedelta(hours=tx.settings.escalation_after_h)
         escalations = _due(
-            tx, "state = 'breached' AND escalation_level = 2 AND escalated_at <= %s", later
+            tx, "state = 'breached' AND escalation_level = 2 AND next_escalation_at <= %s", now
         )
         for clock in escalations:
             clocks.escalate(tx, clock, 3, now)

@@ -150,7 +150,13 @@ class SlaWarningV1(EventData):
     case_id = _id()
     clock = _one_of(CLOCKS, required=True)
     due_at = _when(required=True)
-    elapsed_ratio = fields.Float(required=True)
+    elapsed_ratio = fields.Float(
+        required=True,
+        metadata={
+            "description": "share of the clock's working time used (business hours of working"
+            " days, paused time not counted), 0 to 1"
+        },
+    )
 
 
 class SlaBreachedV1(EventData):

@@ -1,11 +1,16 @@
-"""SLA clocks in routing: scheduler warnings and breaches exactly once, pauses, reopening,
-department clocks, loading an official year, policy versions, compliance."""
+"""SLA clocks in routing: scheduler warnings and breaches exactly once, warnings and escalations
+in working time, pauses, reopening, department clocks, loading an official year, policy
+versions, compliance.
+
+A test that sweeps every clock (the scheduler's `tick`, a calendar change, a policy revision)
+has a system of its own (`own_system`); "now" comes from the business clock."""
 
 from __future__ import annotations
 
 import threading
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +18,7 @@ import pytest
 from services.routing import clocks
 from services.routing.scheduler import tick
 from shared import clock as business_clock
+from shared.db import Database
 from shared.events import new_event, parse_event
 from shared.scheduler import Scheduler
 from shared.testing.factories import case_opened
@@ -21,9 +27,26 @@ from shared.testing.waiting import publish_and_wait, wait_until
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+def at(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0) -> datetime:
+    return datetime(y, m, d, hh, mm, ss, tzinfo=SHANGHAI)
+
+
 @pytest.fixture
 def routing(run_service):
     return run_service("routing", relay=False)
+
+
+@pytest.fixture
+def own_routing(own_system) -> Iterator[tuple]:
+    """routing's consumer on a system of the test's own, escalating after 4 working hours:
+    (settings, database, HTTP client)."""
+    settings = own_system.settings.with_(escalation_after_h=4.0)
+    own_system.run("routing", relay=False)
+    db = Database(settings, "routing")
+    try:
+        yield settings, db, own_system.client("routing")
+    finally:
+        db.close()
 
 
 def open_case(cs_settings, db, received_at: datetime, kind: str = "complaint") -> str:
@@ -48,13 +71,12 @@ def clock_rows(db, case_id: str) -> list[dict]:
         )
 
 
-def test_the_scheduler_warns_and_breaches_exactly_once_across_a_restart(own_system):
+def test_the_scheduler_warns_and_breaches_exactly_once_across_a_restart(own_routing):
     """The scheduler sweeps every clock: the test has a system of its own."""
-    cs_settings = own_system.settings
-    own_system.run("routing", relay=False)
-    db = own_system.db("routing")
-    # received nine days ago: its 1-working-day limit has passed its warning and its deadline
-    case_id = open_case(cs_settings, db, business_clock.now() - timedelta(days=9), "consultation")
+    cs_settings, db, _ = own_routing
+    # a consultation received Mon 10:00 is due Tue 17:30; on Wednesday morning it is overdue
+    case_id = open_case(cs_settings, db, at(2026, 11, 23, 10), "consultation")
+    business_clock.freeze(at(2026, 11, 25, 9, 0))
     stop = threading.Event()
     first = Scheduler(cs_settings, "routing", tick, stop=stop, interval_s=0.05)
     t = threading.Thread(target=first.run, daemon=True)
@@ -74,22 +96,59 @@ def test_the_scheduler_warns_and_breaches_exactly_once_across_a_restart(own_syst
     assert len(breached) == 1
     clock = clock_rows(db, case_id)[0]
     assert clock["state"] == "breached" and clock["escalation_level"] == 2
-    assert breached[0].data["breached_at"] == clock["due_at"]
-    # a further while later the breach goes to the supervision group, once
-    later = business_clock.now() + timedelta(hours=cs_settings.escalation_after_h + 1)
-    tick(db, later)
-    tick(db, later)
+    assert breached[0].data["breached_at"] == clock["due_at"] == at(2026, 11, 24, 17, 30)
+    # the department head was told Wed 09:00; four working hours later the supervision group
+    assert clock["next_escalation_at"] == at(2026, 11, 25, 13, 0)
+    tick(db, at(2026, 11, 25, 12, 59, 59))
+    assert clock_rows(db, case_id)[0]["escalation_level"] == 2
+    tick(db, at(2026, 11, 25, 13, 0))
+    tick(db, at(2026, 11, 25, 13, 0))
     with db.transaction() as tx:
         levels = tx.execute(
-            "SELECT level, notify FROM sla_escalations WHERE clock_id = %s ORDER BY level",
+            "SELECT level, notify, at FROM sla_escalations WHERE clock_id = %s ORDER BY level",
             (clock["id"],),
         ).fetchall()
-    assert levels == [(2, "department_head"), (3, "supervision_group")]
+    assert levels == [
+        (2, "department_head", at(2026, 11, 25, 9, 0)),
+        (3, "supervision_group", at(2026, 11, 25, 13, 0)),
+    ]
+    assert clock_rows(db, case_id)[0]["next_escalation_at"] is None
 
 
-def test_a_clock_finished_in_time_is_met_and_never_warns(cs_settings, service_db, routing):
-    db = service_db("routing")
-    case_id = open_case(cs_settings, db, datetime.now(UTC))
+def test_warning_and_escalation_come_in_working_time(own_routing, auth):
+    """Received Thu 01:50, due Fri 17:30: warned when 75 % of its 18 working hours are used
+    (Fri 13:00, not Fri 07:35 as 75 % of the wall-clock time would say); breached at Friday's
+    close of business, it goes to the supervision group four working hours later, on Monday."""
+    cs_settings, db, client = own_routing
+    case_id = open_case(cs_settings, db, at(2026, 11, 26, 1, 50), "consultation")
+    clock = clock_rows(db, case_id)[0]
+    assert (clock["due_at"], clock["warning_at"]) == (
+        at(2026, 11, 27, 17, 30),
+        at(2026, 11, 27, 13, 0),
+    )
+    sla = client.get(f"/cases/{case_id}/sla", headers=auth("agent")).json
+    assert sla["warning_at"] == "2026-11-27T13:00:00+08:00"
+    assert sla["next_escalation_at"] is None
+    assert tick(db, at(2026, 11, 27, 12, 59, 59)) == 0
+    assert tick(db, at(2026, 11, 27, 13, 0)) == 1
+    (warning,) = events(db, case_id, "sla.warning")
+    assert warning.data["elapsed_ratio"] == 0.75  # of the working time
+    assert tick(db, at(2026, 11, 27, 17, 29, 59)) == 0
+    assert tick(db, at(2026, 11, 27, 17, 30)) == 1
+    breached = clock_rows(db, case_id)[0]
+    assert (breached["state"], breached["escalation_level"]) == ("breached", 2)
+    assert breached["next_escalation_at"] == at(2026, 11, 30, 12, 30)
+    # Friday night and the weekend do not count
+    assert tick(db, at(2026, 11, 27, 21, 30)) == 0
+    assert tick(db, at(2026, 11, 30, 12, 29, 59)) == 0
+    assert tick(db, at(2026, 11, 30, 12, 30)) == 1
+    assert clock_rows(db, case_id)[0]["escalation_level"] == 3
+
+
+def test_a_clock_finished_in_time_is_met_and_never_warns(own_routing):
+    cs_settings, db, _ = own_routing
+    now = business_clock.now()
+    case_id = open_case(cs_settings, db, now)
     resolved = new_event(
         "case.resolved",
         case_id,
@@ -100,23 +159,25 @@ def test_a_clock_finished_in_time_is_met_and_never_warns(cs_settings, service_db
             "department": None,
             "resolved_by": "agent-1",
             "first_contact": True,
-            "opened_at": datetime.now(UTC),
-            "resolved_at": datetime.now(UTC),
+            "opened_at": now,
+            "resolved_at": now,
         },
         source="/intake",
     )
     publish_and_wait(cs_settings, db, resolved)
-    tick(db, datetime.now(UTC) + timedelta(days=30))
+    tick(db, now + timedelta(days=30))
     assert [e.type for e in events(db, case_id, "sla.met")] == ["sla.met"]
     assert events(db, case_id, "sla.warning") == [] and events(db, case_id, "sla.breached") == []
     assert clock_rows(db, case_id)[0]["state"] == "met"
 
 
-def test_pausing_excludes_the_paused_time(cs_settings, service_db, routing):
-    db = service_db("routing")
-    case_id = open_case(cs_settings, db, datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI))
+def test_pausing_excludes_the_paused_time(own_routing):
+    cs_settings, db, _ = own_routing
+    # a complaint received Mon 10:00 is due Wed 17:30
+    case_id = open_case(cs_settings, db, at(2026, 11, 23, 10, 0))
     due = clock_rows(db, case_id)[0]["due_at"]
-    paused_at = datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI)
+    assert due == at(2026, 11, 25, 17, 30)
+    paused_at = at(2026, 11, 24, 9, 0)
     with db.transaction() as tx:
         clocks.pause(
             tx,
@@ -134,13 +195,23 @@ def test_pausing_excludes_the_paused_time(cs_settings, service_db, routing):
         clocks.resume(tx, case_id=case_id, at=paused_at + timedelta(hours=5, minutes=30))
     clock = clock_rows(db, case_id)[0]
     assert clock["state"] == "running"
-    assert clock["due_at"] == due + timedelta(hours=5, minutes=30)
     assert clock["paused_seconds"] == 5.5 * 3600
+    # the deadline moves by the time paused, into Wednesday night
+    assert clock["due_at"] == due + timedelta(hours=5, minutes=30) == at(2026, 11, 25, 23, 0)
+    # the warning stays in working time: the clock ran 8 working hours before the pause
+    # (Mon 10:00-17:30, Tue 08:30-09:00) and has 12 after it (Tue 14:30-17:30, Wed); 75 % of
+    # 20 h is 15 h: the last 7 of them end Wed 12:30
+    assert clock["warning_at"] == at(2026, 11, 25, 12, 30)
+    tick(db, at(2026, 11, 25, 12, 29))
+    assert events(db, case_id, "sla.warning") == []
+    tick(db, at(2026, 11, 25, 12, 30))
+    (warning,) = events(db, case_id, "sla.warning")
+    assert warning.data["elapsed_ratio"] == 0.75
 
 
 def test_pause_and_resume_over_http(cs_settings, service_db, routing, client, auth):
     db = service_db("routing")
-    case_id = open_case(cs_settings, db, datetime.now(UTC))
+    case_id = open_case(cs_settings, db, business_clock.now())
     c = client("routing")
     assert c.post(f"/cases/{case_id}/sla/pause", json={}, headers=auth("agent")).status_code == 422
     r = c.post(
@@ -149,6 +220,10 @@ def test_pause_and_resume_over_http(cs_settings, service_db, routing, client, au
     assert r.status_code == 200 and r.json["state"] == "paused"
     r = c.post(f"/cases/{case_id}/sla/resume", headers=auth("agent"))
     assert r.status_code == 200 and r.json["state"] == "running"
+    # the warning is placed again, in business hours and before the deadline
+    warning_at = datetime.fromisoformat(r.json["warning_at"]).astimezone(SHANGHAI)
+    assert "08:30" <= f"{warning_at:%H:%M}" <= "17:30", r.json
+    assert warning_at <= datetime.fromisoformat(r.json["due_at"])
     assert c.post(f"/cases/{case_id}/sla/resume", headers=auth("agent")).status_code == 409
     assert c.post("/cases/nope/sla/resume", headers=auth("agent")).status_code == 404
 
@@ -187,7 +262,9 @@ def test_a_reopened_case_gets_a_new_clock_and_keeps_the_old(cs_settings, service
     assert (first["generation"], first["state"]) == (1, "met")
     assert (second["generation"], second["state"]) == (2, "running")
     # reopened Fri 11-27: two working days are Mon 11-30 and Tue 12-01
-    assert second["due_at"] == datetime(2026, 12, 1, 17, 30, tzinfo=SHANGHAI)
+    assert second["due_at"] == at(2026, 12, 1, 17, 30)
+    # 1.5 + 9 + 9 working hours from the reopening; 75 % is reached Tue 12:37:30
+    assert second["warning_at"] == at(2026, 12, 1, 12, 37, 30)
     assert len(events(db, case_id, "sla.started")) == 2
 
 
@@ -204,7 +281,9 @@ def test_a_department_clock_follows_its_target_in_working_hours(cs_settings, ser
             ola_hours=4,
             routed_at=routed,
         )
-    assert due == datetime(2026, 11, 30, 12, 0, tzinfo=SHANGHAI)
+    assert due == at(2026, 11, 30, 12, 0)
+    # warned after 3 of its 4 working hours: 30 min on Friday, 2.5 h on Monday
+    assert clock_rows(db, case_id)[1]["warning_at"] == at(2026, 11, 30, 11, 0)
     with db.transaction() as tx:
         capped = clocks.start_department_clock(
             tx,
@@ -214,7 +293,10 @@ def test_a_department_clock_follows_its_target_in_working_hours(cs_settings, ser
             ola_hours=40,
             routed_at=routed,
         )
-    assert capped == clock_rows(db, case_id)[0]["due_at"]  # never past the customer deadline
+    customer, department = clock_rows(db, case_id)
+    assert capped == customer["due_at"] == at(2026, 11, 30, 17, 30)  # never past the customer's
+    # 9.5 working hours from Friday 17:00 to Monday's close; 75 % is Monday 15:07:30
+    assert department["warning_at"] == at(2026, 11, 30, 15, 7, 30)
     with db.transaction() as tx:
         clocks.stop_department_clock(tx, case_id=case_id, at=routed + timedelta(hours=1))
     department = [c for c in clock_rows(db, case_id) if c["clock"] == "department"]
@@ -222,31 +304,28 @@ def test_a_department_clock_follows_its_target_in_working_hours(cs_settings, ser
     assert department[0]["assignee_id"] == "S-1"
 
 
-def test_loading_an_official_year_recomputes_provisional_clocks(
-    cs_settings, service_db, routing, client, auth
-):
-    db = service_db("routing")
-    case_id = open_case(
-        cs_settings, db, datetime(2026, 12, 31, 11, 0, tzinfo=SHANGHAI), "consultation"
-    )
+def test_loading_an_official_year_recomputes_provisional_clocks(own_routing, auth):
+    """An import recomputes every provisional clock: the test has a system of its own."""
+    cs_settings, db, c = own_routing
+    case_id = open_case(cs_settings, db, at(2026, 12, 31, 11, 0), "consultation")
     before = clock_rows(db, case_id)[0]
-    assert before["provisional"] and before["due_at"] == datetime(
-        2027, 1, 4, 17, 30, tzinfo=SHANGHAI
-    )
+    assert before["provisional"] and before["due_at"] == at(2027, 1, 4, 17, 30)
+    # 6.5 working hours on Thursday, 9 on Monday (Fri 01-01 is New Year's Day)
+    assert before["warning_at"] == at(2027, 1, 4, 13, 37, 30)
     schedule = (
         "date,working,reason\n2027-01-01,false,New Year's Day\n"
         "2027-01-04,false,company-wide test holiday\n"
     )
-    c = client("routing")
     bad = c.post("/calendar/import", data="date;working\nnope", headers=auth("admin"))
     assert bad.status_code == 400 and "header" in bad.json["message"]
     assert c.post("/calendar/import", data=schedule, headers=auth("agent")).status_code == 403
     r = c.post("/calendar/import", data=schedule, headers=auth("admin"))
     assert r.status_code == 200, r.json
-    assert r.json["days"] == 2 and r.json["clocks_recomputed"] >= 1
+    assert r.json["days"] == 2 and r.json["clocks_recomputed"] == 1
     after = clock_rows(db, case_id)[0]
     assert not after["provisional"]
-    assert after["due_at"] == datetime(2027, 1, 5, 17, 30, tzinfo=SHANGHAI)
+    assert after["due_at"] == at(2027, 1, 5, 17, 30)
+    assert after["warning_at"] == at(2027, 1, 5, 13, 37, 30)
     year = c.get("/calendar?year=2027", headers=auth("agent")).json
     assert year["official"] and [d["day"] for d in year["exceptions"]] == [
         "2027-01-01",
@@ -260,23 +339,63 @@ def test_loading_an_official_year_recomputes_provisional_clocks(
     assert len(events(db, case_id, "sla.started")) == 2
 
 
-def test_a_company_exception_moves_the_clocks_that_count_across_it(
-    cs_settings, service_db, routing, client, auth
-):
-    db = service_db("routing")
-    case_id = open_case(cs_settings, db, datetime(2026, 3, 9, 10, 0, tzinfo=SHANGHAI))
-    assert clock_rows(db, case_id)[0]["due_at"] == datetime(2026, 3, 11, 17, 30, tzinfo=SHANGHAI)
-    r = client("routing").put(
+def test_a_company_exception_moves_the_clocks_that_count_across_it(own_routing, auth):
+    """An exception recomputes every clock across it: the test has a system of its own."""
+    cs_settings, db, c = own_routing
+    # a complaint received Mon 03-09 10:00: 7.5 + 9 + 9 working hours to Wed 17:30
+    case_id = open_case(cs_settings, db, at(2026, 3, 9, 10, 0))
+    with db.transaction() as tx:
+        department_due = clocks.start_department_clock(
+            tx,
+            case_id=case_id,
+            department="NETOPS",
+            assignee_id=None,
+            ola_hours=8,
+            routed_at=at(2026, 3, 9, 16, 30),
+        )
+    assert department_due == at(2026, 3, 10, 15, 30)
+    customer, department = clock_rows(db, case_id)
+    assert (customer["due_at"], customer["warning_at"]) == (
+        at(2026, 3, 11, 17, 30),
+        at(2026, 3, 11, 11, 7, 30),
+    )
+    # warned after 6 of its 8 working hours: 1 h on Monday, 5 on Tuesday
+    assert department["warning_at"] == at(2026, 3, 10, 13, 30)
+    r = c.put(
         "/calendar/2026-03-10",
         json={"working": False, "reason": "network migration day"},
         headers=auth("admin"),
     )
-    assert r.status_code == 200 and r.json["clocks_recomputed"] >= 1
-    assert clock_rows(db, case_id)[0]["due_at"] == datetime(2026, 3, 12, 17, 30, tzinfo=SHANGHAI)
+    assert r.status_code == 200 and r.json["clocks_recomputed"] == 2
+    customer, department = clock_rows(db, case_id)
+    assert (customer["due_at"], customer["warning_at"]) == (
+        at(2026, 3, 12, 17, 30),
+        at(2026, 3, 12, 11, 7, 30),
+    )
+    # the department's 8 working hours: 1 h on Monday, 7 on Wednesday
+    assert (department["due_at"], department["warning_at"]) == (
+        at(2026, 3, 11, 15, 30),
+        at(2026, 3, 11, 13, 30),
+    )
+    assert len(events(db, case_id, "sla.started")) == 4
+    # a day off on the day of receipt leaves the deadline where it was but not the warning:
+    # only Wednesday and Thursday count now, 75 % of 18 h is Thursday 13:00
+    r = c.put(
+        "/calendar/2026-03-09",
+        json={"working": False, "reason": "power cut"},
+        headers=auth("admin"),
+    )
+    assert r.status_code == 200
+    customer = clock_rows(db, case_id)[0]
+    assert (customer["due_at"], customer["warning_at"]) == (
+        at(2026, 3, 12, 17, 30),
+        at(2026, 3, 12, 13, 0),
+    )
 
 
-def test_policy_versions_apply_from_their_date(cs_settings, service_db, routing, client, auth):
-    c = client("routing")
+def test_policy_versions_apply_from_their_date(own_routing, auth):
+    """A revision applies to every clock started after its date: a system of the test's own."""
+    cs_settings, db, c = own_routing
     priority = "high"
     r = c.post(
         "/sla-policies",
@@ -301,8 +420,7 @@ def test_policy_versions_apply_from_their_date(cs_settings, service_db, routing,
         )
 
     assert (days(before), days(after)) == (2, 1)
-    db = service_db("routing")
-    event = case_opened(priority=priority, opened_at=datetime(2026, 6, 2, 10, tzinfo=SHANGHAI))
+    event = case_opened(priority=priority, opened_at=at(2026, 6, 2, 10))
     publish_and_wait(cs_settings, db, event)
     clock = clock_rows(db, event.data["case_id"])[0]
     assert clock["working_days"] == 1 and clock["policy_version"] == r.json["version"]

@@ -38,12 +38,27 @@ class ClockOut(Schema):
     received_at = fields.DateTime()
     started_at = fields.DateTime()
     due_at = fields.DateTime()
-    warning_at = fields.DateTime(allow_none=True)
+    warning_at = fields.DateTime(
+        allow_none=True,
+        metadata={
+            "description": "when the clock is warned: the policy's share (warning ratio) of its"
+            " working time, business hours of working days only, paused time not counted"
+        },
+    )
     provisional = fields.Bool()
     state = fields.Str(metadata={"description": "running, paused, met or breached"})
     stopped_at = fields.DateTime(allow_none=True)
     breached_at = fields.DateTime(allow_none=True)
-    escalation_level = fields.Int()
+    escalation_level = fields.Int(
+        metadata={"description": "0; 2 once breached (department head); 3 (supervision group)"}
+    )
+    next_escalation_at = fields.DateTime(
+        allow_none=True,
+        metadata={
+            "description": "when a breach goes on to the supervision group:"
+            " CS_ESCALATION_AFTER_H working hours after the department head was told"
+        },
+    )
     paused_seconds = fields.Float()
 
 
@@ -114,7 +129,15 @@ def _clock(row: dict[str, Any]) -> dict[str, Any]:
         "working_days": row["working_days"],
         "version": row["policy_version"],
     }
-    for key in ("received_at", "started_at", "due_at", "warning_at", "stopped_at", "breached_at"):
+    for key in (
+        "received_at",
+        "started_at",
+        "due_at",
+        "warning_at",
+        "stopped_at",
+        "breached_at",
+        "next_escalation_at",
+    ):
         out[key] = _local(row[key])
     return out
 

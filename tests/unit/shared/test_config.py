@@ -23,6 +23,7 @@ VARIABLES = (
     "CS_RELAY_BATCH",
     "CS_RELAY_POLL_S",
     "CS_RELAY_COALESCE_S",
+    "CS_OPENING_TIME",
     "CS_CLOSE_OF_BUSINESS",
     "CS_LOG_LEVEL",
     *(f"CS_{s.upper()}_DB_PASSWORD" for s in SERVICES),
@@ -42,6 +43,7 @@ DEFAULTS = Settings(
     consumer_retry_base_s=0.2,
     relay_batch=500,
     relay_poll_s=1.0,
+    opening_time=time(8, 30),
     close_of_business=time(17, 30),
     log_level="INFO",
     db_passwords={
@@ -76,6 +78,7 @@ def test_from_env(env: pytest.MonkeyPatch) -> None:
     env.setenv("DATABASE_URL", "postgresql://ops:pw@db.internal:6543/cs_prod")
     env.setenv("AMQP_URL", " amqp://cs:pw@mq.internal:5673/cs ")
     env.setenv("CS_BROKER_PREFIX", "test-1.")
+    env.setenv("CS_OPENING_TIME", "09:00")
     env.setenv("CS_CLOSE_OF_BUSINESS", "18:00")
     env.setenv("CS_CONSUMER_MAX_ATTEMPTS", "5")
     env.setenv("CS_CONSUMER_RETRY_BASE_S", "0.05")
@@ -87,6 +90,7 @@ def test_from_env(env: pytest.MonkeyPatch) -> None:
         database_url="postgresql://ops:pw@db.internal:6543/cs_prod",
         amqp_url="amqp://cs:pw@mq.internal:5673/cs",
         broker_prefix="test-1.",
+        opening_time=time(9, 0),
         close_of_business=time(18, 0),
         consumer_max_attempts=5,
         consumer_retry_base_s=0.05,
@@ -102,7 +106,13 @@ def test_close_of_business_with_minutes(env: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("CS_CONSUMER_MAX_ATTEMPTS", "three"), ("CS_CLOSE_OF_BUSINESS", "18")]
+    ("name", "value"),
+    [
+        ("CS_CONSUMER_MAX_ATTEMPTS", "three"),
+        ("CS_CLOSE_OF_BUSINESS", "18"),
+        ("CS_OPENING_TIME", "8h30"),
+        ("CS_OPENING_TIME", "18:00"),  # after close of business
+    ],
 )
 def test_malformed_values_raise(env: pytest.MonkeyPatch, name: str, value: str) -> None:
     env.setenv(name, value)
