@@ -245,6 +245,9 @@ class _Servers:
 def _cs_servers(request: pytest.FixtureRequest) -> _Servers:
     database_url, amqp_url = _servers(request)
     servers = _Servers(database_url, amqp_url, uuid.uuid4().hex[:8])
+    problem = _broker_problem(servers.settings("postgres"))
+    if problem:
+        pytest.exit(problem, returncode=3)
     request.addfinalizer(lambda: _drop_template(servers))
     return servers
 
@@ -281,6 +284,23 @@ def own_system(_cs_servers: _Servers) -> Iterator[System]:
     _declare_queues(system.settings)
     yield system
     system.close()
+
+
+def _broker_problem(settings: Settings) -> str | None:
+    """One line saying what the broker lacks for the tests, or None."""
+    from shared.broker_admin import BrokerAdminError
+
+    try:
+        overview = BrokerAdmin(settings).call("GET", "/overview")
+        types = {t["name"] for t in overview["exchange_types"]}
+    except BrokerAdminError as e:
+        return str(e)
+    if "x-consistent-hash" not in types:
+        return (
+            "RabbitMQ lacks the consistent-hash exchange the partitions use: run"
+            " `rabbitmq-plugins enable rabbitmq_consistent_hash_exchange`"
+        )
+    return None
 
 
 def _drop_template(servers: _Servers) -> None:

@@ -80,8 +80,8 @@ def publish(
     settings: Settings, *events: Event, body: bytes | None = None, as_user: str | None = None
 ) -> None:
     """Publishes events as their producers would (each as its own broker user, to its
-    exchange, with confirms); `as_user` publishes them as someone else (a forger: AMQP_URL's
-    own user when `as_user=""`)."""
+    exchange, with confirms); `as_user` publishes them the same way as someone else (a forger;
+    `as_user=""`: AMQP_URL's own user)."""
     by_user: dict[str, list[Event]] = {}
     for event in events:
         by_user.setdefault(producer_of(event) if as_user is None else as_user, []).append(event)
@@ -93,9 +93,7 @@ def publish(
             stamp = user or unquote(urlsplit(settings.amqp_url.split(",")[0]).username or "")
             for event in mine:
                 channel.basic_publish(
-                    settings.exchange(
-                        exchange_of(user) if user else CATALOGUE[event.type].exchange
-                    ),
+                    settings.exchange(exchange_of(producer_of(event))),
                     event.type,
                     body if body is not None else event.to_json(),
                     publish_properties(event.id, event.type, event.subject, stamp),

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shared.config import PORTS, SERVICES
+from shared.config import OUTSIDE_SYSTEMS, PORTS, SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = {"postgres", "rabbitmq", "rabbitmq-2", "rabbitmq-3", "migrate"}
@@ -107,7 +107,7 @@ def _env_names_read_by_shared() -> set[str]:
         for prefix, suffix in re.findall(
             r"""\b_env\(\s*f["']([A-Z0-9_]*)\{\w+\.upper\(\)\}([A-Z0-9_]*)["']""", text
         ):
-            names |= {f"{prefix}{s.upper()}{suffix}" for s in SERVICES}
+            names |= {f"{prefix}{s.upper()}{suffix}" for s in (*SERVICES, *OUTSIDE_SYSTEMS)}
     return names
 
 
