@@ -7,6 +7,9 @@ in the inbox and run the handler — an id already there means the event was han
 nothing changes. The ack goes out after the commit. A handler that fails is retried with
 exponential backoff; after the last attempt the event is published to the service's dead-letter
 queue with the error (with publisher confirms) and only then acked.
+
+Between two reads of its queue the consumer keeps its heartbeat fresh (shared/heartbeat.py):
+alive, connected to the broker, and able to write to its database.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from shared.config import Settings
 from shared.db import Database, Transaction
 from shared.events.catalogue import InvalidEvent
 from shared.events.envelope import Event, parse_event
+from shared.heartbeat import Heartbeat
 from shared.logs import correlation_id, scrub
 from shared.service import Handler
 
@@ -57,6 +61,7 @@ class Consumer:
         self.queue = events_queue(settings, service)
         self.dead_queue = dead_letter_queue(settings, service)
         self.ready = threading.Event()
+        self.heartbeat = Heartbeat("consumer")
         self._connection: pika.BlockingConnection | None = None
 
     def run(self) -> None:
@@ -72,6 +77,7 @@ class Consumer:
                 )
                 self.stop.wait(delay)
                 delay = min(delay * 2, 5.0)
+        self.heartbeat.forget(self.db)
 
     def _consume(self) -> None:
         conn = connect(self.settings, name=f"{self.service}-consumer")
@@ -88,6 +94,7 @@ class Consumer:
             for method, props, body in channel.consume(self.queue, inactivity_timeout=0.01):
                 if self.stop.is_set():
                     break
+                self._beat()
                 if method is not None:
                     pending.append((method, props, body))
                     if len(pending) < self.settings.consumer_batch:
@@ -106,6 +113,16 @@ class Consumer:
             except Exception:  # the connection may already be broken
                 pass
 
+    def _beat(self) -> None:
+        """The heartbeat, when due; a database that does not answer just leaves it stale."""
+        if not self.heartbeat.due("consuming"):
+            return
+        try:
+            with self.db.transaction() as tx:
+                self.heartbeat.beat(tx.conn, "consuming")
+        except (psycopg.Error, PoolTimeout) as e:
+            log.warning("cannot write the heartbeat: %s", type(e).__name__)
+
     def _handle_batch(self, channel, dead_channel, pending) -> bool:  # type: ignore[no-untyped-def]
         """Handles the messages that arrived together, then acks them.
 
@@ -114,6 +131,7 @@ class Consumer:
         each event is applied on its own, with retries and dead-lettering as usual. Returns
         False when the rest must stay unacknowledged (stopped while the database was away).
         """
+        metrics.CONSUMER_BATCH.labels(self.service).observe(len(pending))
         ready = []
         for method, props, body in pending:
             prepared = self._prepare(body, props, method.routing_key, dead_channel)
@@ -150,20 +168,29 @@ class Consumer:
 
     def _apply_together(self, items: list[tuple[Event, Handler]]) -> bool:
         """All in one transaction; False (nothing written) when any of them fails."""
+        fresh = []
         try:
             with self.db.transaction() as tx:
                 for event, handler in items:
                     token = correlation_id.set(event.correlationid)
                     try:
-                        self._apply_in(tx, event, handler)
+                        fresh.append(self._apply_in(tx, event, handler))
                     finally:
                         correlation_id.reset(token)
         except Exception:  # one by one now: the failing event retries and dead-letters alone
             log.info("a batch of %d failed; applying its events one by one", len(items))
             return False
-        for event, _ in items:
-            metrics.CONSUMED.labels(self.service, event.type).inc()
+        for (event, _), was_fresh in zip(items, fresh, strict=True):
+            self._count_applied(event, was_fresh)
         return True
+
+    def _count_applied(self, event: Event, fresh: bool) -> None:
+        kind = metrics.type_label(event.type)
+        metrics.CONSUMED.labels(self.service, kind).inc()
+        if not fresh:
+            metrics.DUPLICATES.labels(self.service, kind).inc()
+        lag = (clock.now() - event.time).total_seconds()
+        metrics.CONSUMER_LAG.labels(self.service).observe(max(lag, 0.0))
 
     def _apply_with_retries(self, event, handler, body, props, routing_key, dead_channel) -> bool:  # type: ignore[no-untyped-def]
         """Applies the event; False when stopped during a database outage (leave it unacked)."""
@@ -171,8 +198,7 @@ class Consumer:
         attempt, outage_delay = 0, 0.2
         while True:
             try:
-                self.apply(event, handler)
-                metrics.CONSUMED.labels(self.service, event.type).inc()
+                self._count_applied(event, self.apply(event, handler))
                 return True
             except Exception as e:
                 if _database_unavailable(e):
@@ -185,7 +211,7 @@ class Consumer:
                     outage_delay = min(outage_delay * 2, 5.0)
                     continue
                 attempt += 1
-                metrics.FAILED.labels(self.service, event.type).inc()
+                metrics.FAILED.labels(self.service, metrics.type_label(event.type)).inc()
                 log.warning(
                     "handler for %s failed (attempt %d/%d): %s",
                     event.type,
@@ -260,7 +286,9 @@ class Consumer:
                 headers=headers,
             ),
         )
-        metrics.DEAD_LETTERED.labels(self.service, props.type or routing_key).inc()
+        metrics.DEAD_LETTERED.labels(
+            self.service, metrics.type_label(props.type or routing_key), metrics.reason_label(why)
+        ).inc()
         log.error("dead-lettered a %s message: %s", routing_key, why)
 
 
