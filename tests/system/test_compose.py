@@ -216,3 +216,20 @@ def test_the_cluster_profile_adds_two_rabbitmq_nodes_that_join_the_first(compose
         assert peer["environment"]["RABBITMQ_ERLANG_COOKIE"] == cookie
         assert any("join-cluster.sh" in v for v in peer["volumes"])
     assert (ROOT / "deploy" / "rabbitmq" / "join-cluster.sh").exists()
+
+
+def test_every_long_running_process_has_a_health_check(app_services: dict) -> None:
+    """Web processes answer /healthz; relays, consumers and schedulers ask `cs health` about
+    their own heartbeat (this container's: --here)."""
+    from shared.service import load_service
+
+    for name, svc in app_services.items():
+        check = svc.get("healthcheck")
+        assert check and check.get("test"), f"{name} has no health check"
+        if name.endswith("-web"):
+            continue
+        service, _, process = name.partition("-")
+        assert process in load_service(service).processes, name
+        assert check["test"] == ["CMD", "cs", "health", "--here", name], name
+        # it must not call the process dead while it still migrates at start
+        assert check.get("start_period", "0s") not in {"0s", "0"}, name
