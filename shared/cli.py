@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import sys
+import tempfile
 import threading
 from datetime import timedelta
 
@@ -33,15 +34,30 @@ def _stop_on_signals() -> threading.Event:
 
 
 def _process(service: str, role: str) -> Settings:
-    """Common start of a service process: metrics directory, logs, schema and topology."""
-    from shared import metrics
+    """Common start of a service process: metrics directory, logs, schema and topology.
+
+    Runs before the process imports anything that imports prometheus_client (the relay, the
+    consumer, the service's code): that library chooses, once, at import, whether metrics go
+    to the shared directory or stay in this process where nothing exports them.
+    """
+    _use_metrics_directory(service)
     from shared.logs import configure_logging
 
-    metrics.prepare_multiprocess_dir(service)
     settings = Settings.from_env()
     configure_logging(f"{service}-{role}", settings.log_level)
     _migrate(settings, [service])
     return settings
+
+
+def _use_metrics_directory(service: str) -> None:
+    """Points this process (and its children) at `$CS_METRICS_DIR/<service>`, the directory
+    its web process's /metrics adds up (shared/metrics.py)."""
+    if "prometheus_client" in sys.modules:
+        raise RuntimeError("prometheus_client was imported before the metrics directory was set")
+    base = os.environ.get("CS_METRICS_DIR") or os.path.join(tempfile.gettempdir(), "cs-metrics")
+    path = os.path.join(base, service)
+    os.makedirs(path, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
 
 
 def _migrate(settings: Settings, services: list[str]) -> None:
@@ -120,34 +136,85 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_relay(args: argparse.Namespace) -> int:
+    settings = _process(args.service, "relay")
     from shared.relay import Relay
 
-    settings = _process(args.service, "relay")
     Relay(settings, args.service, stop=_stop_on_signals()).run()
     return 0
 
 
 def cmd_consume(args: argparse.Namespace) -> int:
+    settings = _process(args.service, "consumer")
     from shared.consumer import Consumer
     from shared.service import load_service
 
-    settings = _process(args.service, "consumer")
     spec = load_service(args.service)
     Consumer(settings, args.service, spec.handlers, stop=_stop_on_signals()).run()
     return 0
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
+    settings = _process(args.service, "scheduler")
     from shared.scheduler import Scheduler
     from shared.service import load_service
 
-    settings = _process(args.service, "scheduler")
     spec = load_service(args.service)
     if spec.scheduled is None:
         print(f"cs: {args.service} has no scheduled work", file=sys.stderr)
         return 2
     Scheduler(settings, args.service, spec.scheduled, stop=_stop_on_signals()).run()
     return 0
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    """Whether the named processes (every relay, consumer and scheduler when none is named) have
+    a fresh heartbeat in their service's schema; `--here`: a process on this host (compose's
+    health checks). Exit code 1 when one of them has none."""
+    import socket
+
+    import psycopg
+
+    from shared.db import Database
+    from shared.heartbeat import STALE_S, beats
+    from shared.service import load_service
+
+    settings = Settings.from_env()
+    wanted: dict[str, list[str]] = {}
+    for name in args.process or [f"{s}-{p}" for s in SERVICES for p in load_service(s).processes]:
+        service, _, process = name.partition("-")
+        if process not in load_service(service).processes:
+            print(f"cs: {service} runs no {process}", file=sys.stderr)
+            return 2
+        wanted.setdefault(service, []).append(process)
+    host = socket.gethostname() if args.here else None
+    failing = 0
+    for service, processes in wanted.items():
+        db = Database(settings, service, max_size=1)
+        try:
+            with db.connect(connect_timeout=3) as conn:
+                rows = beats(conn)
+        except psycopg.Error as e:
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            print(f"{service}: cannot read its heartbeats: {reason}")
+            failing += len(processes)
+            continue
+        for process in processes:
+            mine = [b for b in rows if b.process == process and host in (None, b.host)]
+            alive = [b for b in mine if b.alive]
+            for b in alive:
+                print(
+                    f"{service}-{process}\tok\t{b.state}\t{b.host} pid {b.pid}"
+                    f"\tbeat {b.age_s:.0f} s ago, up {b.up_s:.0f} s"
+                )
+            if not alive:
+                failing += 1
+                last = f"last beat {mine[0].age_s:.0f} s ago" if mine else "no heartbeat"
+                where = f" on {host}" if host else ""
+                print(
+                    f"{service}-{process}\tNOT ALIVE{where}\t{last}"
+                    f" (alive means a beat in the last {STALE_S:.0f} s)"
+                )
+    return 1 if failing else 0
 
 
 def cmd_calendar(args: argparse.Namespace) -> int:
@@ -330,6 +397,16 @@ def build_parser() -> argparse.ArgumentParser:
         c = sub.add_parser(name, help=text)
         c.add_argument("service", choices=SERVICES)
         c.set_defaults(func=func)
+
+    h = sub.add_parser("health", help="whether relays, consumers and schedulers are alive")
+    h.add_argument(
+        "process",
+        nargs="*",
+        help="SERVICE-relay, -consumer or -scheduler, e.g. intake-relay (default: every one"
+        " the Procfile runs)",
+    )
+    h.add_argument("--here", action="store_true", help="only a process on this host")
+    h.set_defaults(func=cmd_health)
 
     cal = sub.add_parser("calendar", help="routing's working-day calendar")
     cal.add_argument("action", choices=("import", "show"))

@@ -23,6 +23,9 @@ applies, at most `CS_CONSUMER_WAIT_S`, then dead-lettered saying what never came
 Sharing. Every `CS_CONSUMER_REBALANCE_S` a process compares the partitions it received events
 from with its fair share (partitions / consumers of a queue) and hands the surplus over: it
 cancels its consumer there and subscribes again at the back of the queue's line.
+
+Between two reads of its queues the consumer keeps its heartbeat fresh (shared/heartbeat.py):
+alive, connected to the broker, and able to write to its database.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from shared.db import Database, Transaction
 from shared.errors import NotYet
 from shared.events.catalogue import CATALOGUE, InvalidEvent
 from shared.events.envelope import Event, parse_event
+from shared.heartbeat import Heartbeat
 from shared.logs import correlation_id, scrub
 from shared.service import Handler
 
@@ -113,6 +117,7 @@ class Consumer:
         self.stop = stop or threading.Event()
         self.dead_queue = dead_letter_queue(settings, service)
         self.ready = threading.Event()
+        self.heartbeat = Heartbeat("consumer")
         self._connection: pika.BlockingConnection | None = None
         self._channel = None
         self._dead_channel = None
@@ -132,6 +137,7 @@ class Consumer:
                 )
                 self.stop.wait(delay)
                 delay = min(delay * 2, 5.0)
+        self.heartbeat.forget(self.db)
 
     def _consume(self) -> None:
         conn = connect(self.settings, name=f"{self.service}-consumer", user=self.service)
@@ -154,6 +160,7 @@ class Consumer:
             self.ready.set()
             rebalance_at = time.monotonic() + self.settings.consumer_rebalance_s
             while not self.stop.is_set():
+                self._beat()
                 before = len(self._arrived)
                 conn.process_data_events(time_limit=0 if self._arrived else 0.01)
                 full = len(self._arrived) >= self.settings.consumer_batch
@@ -176,6 +183,16 @@ class Consumer:
             except Exception:  # the connection may already be broken
                 pass
 
+    def _beat(self) -> None:
+        """The heartbeat, when due; a database that does not answer just leaves it stale."""
+        if not self.heartbeat.due("consuming"):
+            return
+        try:
+            with self.db.transaction() as tx:
+                self.heartbeat.beat(tx.conn, "consuming")
+        except (psycopg.Error, PoolTimeout) as e:
+            log.warning("cannot write the heartbeat: %s", type(e).__name__)
+
     def _subscribe(self, partition: _Partition) -> None:
         def arrived(_ch, method, props, body, queue=partition.queue) -> None:  # type: ignore[no-untyped-def]
             self._arrived.append(
@@ -189,6 +206,7 @@ class Consumer:
     def _handle(self, arrived: list[_Delivery]) -> bool:
         """Applies what arrived together, then acks it. False when the rest must stay
         unacknowledged (stopped while the database was away)."""
+        metrics.CONSUMER_BATCH.labels(self.service).observe(len(arrived))
         ready: list[_Delivery] = []
         for d in arrived:
             partition = self._partitions[d.queue]
@@ -246,8 +264,11 @@ class Consumer:
         """Checks the producer, then parses; False once a refused message is dead-lettered."""
         kind = CATALOGUE.get(d.routing_key)
         handler = self.handlers.get(d.routing_key)
-        if kind is None or handler is None:
-            self._dead_letter(d, "no handler", d.routing_key[:100], 0)
+        if kind is None:
+            self._dead_letter(d, "invalid event", f"unknown type {d.routing_key[:100]!r}", 0)
+            return False
+        if handler is None:
+            self._dead_letter(d, "no handler", d.routing_key, 0)
             return False
         producer = d.props.user_id
         headers = d.props.headers or {}
@@ -271,20 +292,29 @@ class Consumer:
 
     def _apply_together(self, items: list[_Delivery]) -> bool:
         """All in one transaction; False (nothing written) when any of them fails or waits."""
+        fresh = []
         try:
             with self.db.transaction() as tx:
                 for d in items:
                     token = correlation_id.set(d.event.correlationid)
                     try:
-                        self._apply_in(tx, d.event, d.handler)
+                        fresh.append(self._apply_in(tx, d.event, d.handler))
                     finally:
                         correlation_id.reset(token)
         except Exception:  # one by one now: the failing event retries and dead-letters alone
             log.info("a batch of %d failed; applying its events one by one", len(items))
             return False
-        for d in items:
-            metrics.CONSUMED.labels(self.service, d.routing_key).inc()
+        for d, was_fresh in zip(items, fresh, strict=True):
+            self._count_applied(d.event, was_fresh)
         return True
+
+    def _count_applied(self, event: Event, fresh: bool) -> None:
+        kind = metrics.type_label(event.type)
+        metrics.CONSUMED.labels(self.service, kind).inc()
+        if not fresh:
+            metrics.DUPLICATES.labels(self.service, kind).inc()
+        lag = (clock.now() - event.time).total_seconds()
+        metrics.CONSUMER_LAG.labels(self.service).observe(max(lag, 0.0))
 
     def _apply_with_retries(self, d: _Delivery) -> _Outcome:
         """Applies one event: done (applied, or dead-lettered after its last attempt), waiting
@@ -295,8 +325,7 @@ class Consumer:
         try:
             while True:
                 try:
-                    self.apply(d.event, d.handler)
-                    metrics.CONSUMED.labels(self.service, d.routing_key).inc()
+                    self._count_applied(d.event, self.apply(d.event, d.handler))
                     return _Outcome.DONE
                 except NotYet as e:
                     self._wait(self._partitions[d.queue], str(e))
@@ -314,7 +343,7 @@ class Consumer:
                         outage_delay = min(outage_delay * 2, 5.0)
                         continue
                     attempt += 1
-                    metrics.FAILED.labels(self.service, d.routing_key).inc()
+                    metrics.FAILED.labels(self.service, metrics.type_label(d.routing_key)).inc()
                     log.warning(
                         "handler for %s failed (attempt %d/%d): %s",
                         d.routing_key,
@@ -404,8 +433,8 @@ class Consumer:
                 headers=headers,
             ),
         )
-        kind = d.routing_key if d.routing_key in CATALOGUE else "unknown"
-        metrics.DEAD_LETTERED.labels(self.service, kind).inc()
+        kind = metrics.type_label(d.routing_key)
+        metrics.DEAD_LETTERED.labels(self.service, kind, metrics.reason_label(why)).inc()
         log.error("dead-lettered a %s message: %s", kind, why)
 
     def _rebalance(self) -> None:

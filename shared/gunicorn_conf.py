@@ -1,9 +1,14 @@
 """gunicorn settings for every service's web process (`cs serve NAME` points gunicorn here)."""
 
 import os
+from datetime import timedelta
+
+from gunicorn.glogging import Logger
 
 from shared import metrics
+from shared.logs import configure_logging, json_handler
 
+SERVICE = os.environ["CS_SERVICE"]
 bind = f"{os.environ.get('CS_BIND_HOST', '127.0.0.1')}:{os.environ['CS_PORT']}"
 workers = int(os.environ.get("CS_WEB_WORKERS", "2"))
 worker_class = "gthread"
@@ -14,16 +19,50 @@ timeout = 30
 # four masters on one machine would fight over gunicorn's one default control socket
 control_socket_disable = True
 graceful_timeout = 10
-accesslog = None
 errorlog = "-"
+accesslog = "-"
 loglevel = os.environ.get("CS_LOG_LEVEL", "info").lower()
 
 
-def post_worker_init(_worker) -> None:  # type: ignore[no-untyped-def]
-    """JSON logs, scrubbed of personal data, in every worker (gunicorn replaces the CLI's)."""
-    from shared.logs import configure_logging
+class JsonLogger(Logger):
+    """gunicorn's own lines (start, stop, workers, errors) and one access line per request, as
+    JSON through shared/logs.py like every other line of ours: masked, with the correlation id.
+    The access line has the method, the path without its query string (where search terms and
+    tokens go), the status, the duration in ms and the request's correlation id."""
 
-    configure_logging(f"{os.environ['CS_SERVICE']}-web", os.environ.get("CS_LOG_LEVEL", "INFO"))
+    def setup(self, cfg) -> None:  # type: ignore[no-untyped-def]
+        super().setup(cfg)
+        handler = json_handler(f"{SERVICE}-web")
+        handler._gunicorn = True  # type: ignore[attr-defined]  # a reload replaces it
+        for log in (self.error_log, self.access_log):
+            log.handlers[:] = [handler]
+
+    def access(self, resp, req, environ, request_time: timedelta) -> None:  # type: ignore[no-untyped-def]
+        status = getattr(resp, "status_code", None) or int(str(resp.status).split()[0])
+        method, path = environ.get("REQUEST_METHOD", "-"), environ.get("PATH_INFO", "")
+        headers = dict((k.lower(), v) for k, v in resp.headers)
+        self.access_log.info(
+            "%s %s %s",
+            method,
+            path,
+            status,
+            extra={
+                "method": method,
+                "path": path,
+                "status": status,
+                "ms": round(request_time.total_seconds() * 1000, 1),
+                "correlation_id": headers.get("x-correlation-id")
+                or environ.get("HTTP_X_CORRELATION_ID"),
+            },
+        )
+
+
+logger_class = JsonLogger
+
+
+def post_worker_init(_worker) -> None:  # type: ignore[no-untyped-def]
+    """JSON logs, scrubbed of personal data, for what the application logs in every worker."""
+    configure_logging(f"{SERVICE}-web", os.environ.get("CS_LOG_LEVEL", "INFO"))
 
 
 def child_exit(_server, worker) -> None:  # type: ignore[no-untyped-def]

@@ -41,6 +41,10 @@ def new_correlation_id() -> str:
     return str(uuid.uuid4())
 
 
+# what a record may carry besides its message (`extra=`), copied into the line when present
+_FIELDS = ("event_id", "event_type", "case_id", "method", "path", "status", "ms")
+
+
 class JsonFormatter(logging.Formatter):
     def __init__(self, service: str) -> None:
         super().__init__()
@@ -54,23 +58,29 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": scrub(record.getMessage()),
         }
-        cid = correlation_id.get()
+        # an access line names its request's id itself: the request's context is over by then
+        cid = getattr(record, "correlation_id", None) or correlation_id.get()
         if cid:
             entry["correlation_id"] = cid
-        for key in ("event_id", "event_type", "case_id", "path", "status", "ms"):
+        for key in _FIELDS:
             value = getattr(record, key, None)
             if value is not None:
-                entry[key] = value
+                entry[key] = scrub(value) if isinstance(value, str) else value
         if record.exc_info:
             entry["error"] = scrub(self.formatException(record.exc_info))
         return orjson.dumps(entry, default=str).decode()
 
 
+def json_handler(service: str) -> logging.Handler:
+    """A handler writing one JSON line per record to stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter(service))
+    return handler
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     """One JSON line per record on stderr; idempotent."""
     root = logging.getLogger()
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter(service))
-    root.handlers[:] = [handler]
+    root.handlers[:] = [json_handler(service)]
     root.setLevel(level)
     logging.getLogger("pika").setLevel(logging.WARNING)

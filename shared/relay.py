@@ -5,6 +5,8 @@ events leave in `seq` order. It publishes each claimed batch inside one AMQP tra
 marks the rows published only after the broker committed it: a crash in between publishes the
 batch again (at least once; consumers are idempotent), never loses it. It sleeps on
 LISTEN/NOTIFY, polls as a fallback, and reconnects to the broker and the database with backoff.
+An active relay opens its broker channel at once, so a heartbeat (shared/heartbeat.py) means
+"holding the lock and connected to both"; a standby beats as `standby`.
 Woken, it waits `CS_RELAY_COALESCE_S` (10 ms) so that commits arriving together leave in one
 AMQP transaction rather than one each.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
+from collections import Counter
 
 import pika
 import pika.exceptions
@@ -23,7 +25,8 @@ from shared import metrics
 from shared.broker import connect, declare_exchanges, exchange_for, publish_properties
 from shared.config import Settings
 from shared.db import Database
-from shared.outbox import backlog, claim_unpublished, mark_published, notify_channel
+from shared.heartbeat import Heartbeat
+from shared.outbox import claim_unpublished, mark_published, notify_channel
 
 log = logging.getLogger(__name__)
 _BROKER_ERRORS = (pika.exceptions.AMQPError, OSError)
@@ -40,7 +43,7 @@ class Relay:
         self.published = 0
         self._amqp: pika.BlockingConnection | None = None
         self._channel = None
-        self._last_gauge = 0.0
+        self.heartbeat = Heartbeat("relay")
 
     def run(self) -> None:
         """Runs until `stop` is set, surviving broker and database outages."""
@@ -57,19 +60,21 @@ class Relay:
                 self.stop.wait(delay)
                 delay = min(delay * 2, 5.0)
         self._close_broker()
+        self.heartbeat.forget(self.db)
 
     def _run_connected(self) -> None:
         with self.db.connect(autocommit=True) as conn:
             if not self._become_active(conn):
                 return
             conn.execute(f"LISTEN {notify_channel(self.db.schema)}")
+            self._broker_channel()
             log.info("relay for %s is active", self.service)
             while not self.stop.is_set():
+                self.heartbeat.beat(conn, "active")
                 published = self.drain_once(conn)
                 if published >= self.settings.relay_batch:
                     continue  # a backlog: the next full batch at once
                 if published == 0:
-                    self._update_gauges(conn)
                     for _ in conn.notifies(timeout=self.settings.relay_poll_s, stop_after=1):
                         pass
                     if self._amqp is not None:
@@ -84,6 +89,7 @@ class Relay:
             got = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()[0]
             if got:
                 return True
+            self.heartbeat.beat(conn, "standby")
             self.stop.wait(self.settings.relay_poll_s)
         return False
 
@@ -104,7 +110,8 @@ class Relay:
         channel.tx_commit()
         mark_published(conn, [r.seq for r in rows])
         self.published += len(rows)
-        metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
+        for type_, n in Counter(r.type for r in rows).items():
+            metrics.OUTBOX_PUBLISHED.labels(self.service, metrics.type_label(type_)).inc(n)
         return len(rows)
 
     def _broker_channel(self):  # type: ignore[no-untyped-def]
@@ -125,12 +132,3 @@ class Relay:
                 pass
         self._amqp = None
         self._channel = None
-
-    def _update_gauges(self, conn: psycopg.Connection) -> None:
-        now = time.monotonic()
-        if now - self._last_gauge < 5:
-            return
-        self._last_gauge = now
-        count, age = backlog(conn)
-        metrics.OUTBOX_BACKLOG.labels(self.service).set(count)
-        metrics.OUTBOX_LAG.labels(self.service).set(age)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from shared.config import Settings
     from shared.db import Database, Transaction
     from shared.events.envelope import Event
+    from shared.metrics import FactsReader
 
 Handler = Callable[["Transaction", "Event"], None]
 
@@ -35,10 +36,23 @@ class ServiceSpec:
     after_migrate: Callable[[Database, Settings], Any] | None = None
     # periodic work for `cs schedule`: one batch per call, returns how much it did
     scheduled: Callable[[Database, datetime], int] | None = None
+    # gauges read from its schema when /metrics is scraped (shared/metrics.py), besides the
+    # outbox and heartbeat ones every service has
+    facts: FactsReader | None = None
 
     @property
     def source(self) -> str:
         return f"/{self.name}"
+
+    @property
+    def processes(self) -> tuple[str, ...]:
+        """Its long-running processes besides the web: the relay, a consumer if it handles
+        events, a scheduler if it has scheduled work (the Procfile runs the same)."""
+        return (
+            "relay",
+            *(("consumer",) if self.handlers else ()),
+            *(("scheduler",) if self.scheduled is not None else ()),
+        )
 
 
 def load_service(name: str) -> ServiceSpec:

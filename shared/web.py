@@ -285,9 +285,13 @@ def _install_health(app: Flask, service: str, settings: Settings, db: Database) 
         response.status_code = 200 if ready else 503
         return response
 
+    facts = app.extensions["cs"]["facts"] = metrics.ServiceFacts(
+        app.extensions["cs"]["service"], db
+    )
+
     @app.get("/metrics")
     def metrics_view() -> Response:
-        body, content_type = metrics.exposition()
+        body, content_type = metrics.exposition(facts)
         return Response(body, content_type=content_type)
 
 

@@ -1,11 +1,18 @@
-"""Read-only SQL behind routing's GET endpoints (clocks, calendar, policies, compliance)."""
+"""Read-only SQL behind routing's GET endpoints (clocks, calendar, policies, compliance) and its
+gauges on /metrics."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from shared.db import Database
+from shared.db import Database, Transaction
+from shared.events.catalogue import CLOCKS
+from shared.metrics import Fact
+
+# the states of an open clock on /metrics: `at_risk` is a running clock past its warning point
+SLA_GAUGE_STATES = ("running", "at_risk", "paused", "breached")
+NO_DEPARTMENT = "(none)"  # no department code can look like this
 
 _CLOCK_COLUMNS = """c.case_id, c.clock, c.generation, c.kind, c.priority, c.working_days,
 c.policy_version, c.received_at, c.started_at, c.due_at, c.warning_at, c.provisional, c.state,
@@ -87,3 +94,25 @@ def compliance(db: Database, start: date, end: date, by: str) -> list[dict[str, 
             f" GROUP BY {group} ORDER BY 1",
             (start, end),
         )
+
+
+def sla_clock_gauges(tx: Transaction) -> list[Fact]:
+    """Open clocks by department, clock and state (`cs_sla_clocks`), zeros included for every
+    active department, so a count that falls to nothing reads 0 rather than vanishing."""
+    rows = tx.execute(
+        "SELECT coalesce(department, %s), clock,"
+        " CASE WHEN state = 'running' AND warning_at <= %s THEN 'at_risk' ELSE state END,"
+        " count(*) FROM sla_clocks WHERE stopped_at IS NULL GROUP BY 1, 2, 3",
+        (NO_DEPARTMENT, tx.now),
+    ).fetchall()
+    departments = {r[0] for r in tx.execute("SELECT code FROM departments WHERE active")}
+    departments |= {NO_DEPARTMENT} | {r[0] for r in rows}
+    gauge = Fact(
+        "cs_sla_clocks",
+        "Open SLA clocks: running, at_risk (past the warning point), paused, breached",
+        ("department", "clock", "state"),
+        {(d, c, s): 0.0 for d in departments for c in CLOCKS for s in SLA_GAUGE_STATES},
+    )
+    for department, clock, state, n in rows:
+        gauge.values[(department, clock, state)] = float(n)
+    return [gauge]

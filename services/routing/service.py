@@ -3,6 +3,7 @@ from pathlib import Path
 from services.routing.app import create_app
 from services.routing.calendar_seed import seed_official_years
 from services.routing.handlers import EVENT_HANDLERS
+from services.routing.queries import sla_clock_gauges
 from services.routing.scheduler import tick
 from shared.config import PORTS
 from shared.service import ServiceSpec
@@ -15,4 +16,5 @@ SPEC = ServiceSpec(
     handlers=EVENT_HANDLERS,
     after_migrate=seed_official_years,
     scheduled=tick,
+    facts=sla_clock_gauges,
 )

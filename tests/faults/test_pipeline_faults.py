@@ -42,10 +42,11 @@ def test_broker_connections_force_closed_during_the_stream(
 
 @pytest.mark.slow
 def test_a_consumer_killed_with_sigkill_mid_batch_then_restarted(
-    cs_settings, service_db, run_service, open_cases
+    cs_settings, service_db, run_service, open_cases, monkeypatch
 ):
     run_service("intake", consumer=False)
     ids = open_cases(300, region())
+    monkeypatch.setenv("CS_CONSUMER_BATCH", "5")  # many small commits: it dies mid-stream
     consumer = cs_process(cs_settings, "consume", "routing")
     db = service_db("routing")
 

@@ -180,14 +180,16 @@ def test_each_service_shares_one_metrics_volume(compose: dict, app_services: dic
     named_volumes = set(compose.get("volumes") or {})
     for service in SERVICES:
         web = app_services[f"{service}-web"]
-        for role in ROLES:
-            svc = app_services[f"{service}-{role}"]
+        processes = [n for n in app_services if n.partition("-")[0] == service]
+        assert len(processes) >= len(ROLES), service
+        for name in processes:  # web, relay, consumer and any scheduler
+            svc = app_services[name]
             metrics_dir = _env(svc).get("CS_METRICS_DIR")
-            assert metrics_dir, f"{service}-{role}: CS_METRICS_DIR unset"
-            assert (f"{service}-metrics", metrics_dir) in _volume_mounts(svc), f"{service}-{role}"
-            if role != "web":
+            assert metrics_dir, f"{name}: CS_METRICS_DIR unset"
+            assert (f"{service}-metrics", metrics_dir) in _volume_mounts(svc), name
+            if name != f"{service}-web":
                 # multiprocess files are named by pid: one PID namespace keeps them apart
-                assert svc.get("pid") == f"service:{service}-web", f"{service}-{role}"
+                assert svc.get("pid") == f"service:{service}-web", name
         assert f"{service}-metrics" in named_volumes
         assert _env(web)["CS_METRICS_DIR"] == metrics_dir
 
@@ -216,3 +218,20 @@ def test_the_cluster_profile_adds_two_rabbitmq_nodes_that_join_the_first(compose
         assert peer["environment"]["RABBITMQ_ERLANG_COOKIE"] == cookie
         assert any("join-cluster.sh" in v for v in peer["volumes"])
     assert (ROOT / "deploy" / "rabbitmq" / "join-cluster.sh").exists()
+
+
+def test_every_long_running_process_has_a_health_check(app_services: dict) -> None:
+    """Web processes answer /healthz; relays, consumers and schedulers ask `cs health` about
+    their own heartbeat (this container's: --here)."""
+    from shared.service import load_service
+
+    for name, svc in app_services.items():
+        check = svc.get("healthcheck")
+        assert check and check.get("test"), f"{name} has no health check"
+        if name.endswith("-web"):
+            continue
+        service, _, process = name.partition("-")
+        assert process in load_service(service).processes, name
+        assert check["test"] == ["CMD", "cs", "health", "--here", name], name
+        # it must not call the process dead while it still migrates at start
+        assert check.get("start_period", "0s") not in {"0s", "0"}, name

@@ -180,3 +180,18 @@ def test_formatter_scrubs_exception_text(cid: str) -> None:
     assert entry["error"].endswith(
         "ValueError: bad customer 138****8000 <***@***> 110101********123X"
     )
+
+
+def test_an_access_line_names_its_own_correlation_id_and_its_path_is_masked(cid: str) -> None:
+    extra = {
+        "method": "GET",
+        "path": "/customers/by-phone/13800138000",
+        "status": 404,
+        "ms": 3.2,
+        "correlation_id": "cid-of-the-request",
+    }
+    entry = formatted(record("%s %s %s", "GET", extra["path"], 404, extra=extra))
+    assert entry["correlation_id"] == "cid-of-the-request"  # not the context's cid-42
+    assert entry["path"] == "/customers/by-phone/138****8000"
+    assert entry["msg"] == "GET /customers/by-phone/138****8000 404"
+    assert (entry["method"], entry["status"], entry["ms"]) == ("GET", 404, 3.2)
