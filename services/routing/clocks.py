@@ -225,13 +225,21 @@ def set_assignee(
 
 
 def _stop(tx: Transaction, clock: dict[str, Any], at: datetime) -> None:
-    """Stops one clock: `sla.met` when it finished in time; a breached one stays breached."""
+    """Stops one clock at `at`, the time of the step that stopped it: `sla.met` when that was
+    in time, else a breach (announced now if the scheduler has not announced it yet).
+
+    A step another system reports later with its own time (shared/steps.py) may stop a clock
+    in time after the scheduler, which could not know, announced its breach: the clock is met
+    after all, and its `sla.met` (same case, clock and due_at) is the last word on it for every
+    consumer. The escalation that went out stays on record.
+    """
     if clock["state"] == "paused":
         _close_pause(tx, clock, at)
-    met = clock["breached_at"] is None and at <= clock["due_at"]
+    met = at <= clock["due_at"]
     tx.execute(
-        "UPDATE sla_clocks SET stopped_at = %s, state = %s WHERE id = %s",
-        (at, "met" if met else "breached", clock["id"]),
+        "UPDATE sla_clocks SET stopped_at = %s, state = %s,"
+        " breached_at = CASE WHEN %s THEN NULL ELSE breached_at END WHERE id = %s",
+        (at, "met" if met else "breached", met, clock["id"]),
     )
     if met:
         tx.emit(

@@ -473,3 +473,45 @@ def test_the_html_report_draws_its_charts_offline_in_chromium(seeded, client, au
     # the bars in their colours: satisfied (green), dissatisfied (red), the blue series
     for colour in ("2f855a", "c53030", "2b6cb0", "a0aec0"):
         assert colours[bytes.fromhex(colour)] > 300, colour
+
+
+def test_a_clock_met_after_its_breach_was_announced_counts_as_met(own_system, auth):
+    """Routing announces `sla.met` after `sla.breached` of the same clock (case, clock, due_at)
+    when a step reported late stopped it in time: the report counts it once, as met, and the
+    case is no longer a breached one; the same two events the other way round agree."""
+    own_system.run("followup", relay=False)
+    db, api = own_system.db("followup"), own_system.client("followup")
+    due = datetime(2025, 8, 12, 17, 30, tzinfo=SHANGHAI)
+    first, second, missed = (str(uuid.uuid4()) for _ in range(3))
+
+    def clock(case_id: str, met: bool) -> Any:
+        data = {
+            "case_id": case_id,
+            "clock": "customer",
+            "department": None,
+            "assignee_id": "agent-7",
+            "due_at": due,
+        }
+        if met:
+            done = dict(data, completed_at=due - timedelta(hours=5))
+            return new_event("sla.met", case_id, done, source="/routing")
+        return new_event("sla.breached", case_id, dict(data, breached_at=due), source="/routing")
+
+    events = [case_opened(case_id=c, opened_at=due - timedelta(days=1)) for c in (first, second)]
+    events += [case_opened(case_id=missed, opened_at=due - timedelta(days=1))]
+    events += [clock(first, False), clock(first, True), clock(second, True), clock(second, False)]
+    events += [clock(missed, False)]
+    for e in events:
+        publish(own_system.settings, e)
+        wait_handled(db, e.id)
+    report = api.get(f"/reports/quarterly/{QUARTER}", headers=auth("supervisor")).json
+    kept = report["time_limits"]
+    assert (kept["met"], kept["breached"], kept["compliance_percent"]) == (2, 1, 66.7)
+    with db.transaction() as tx:
+        breached = dict(
+            tx.execute(
+                "SELECT case_id, breached FROM cases WHERE case_id = ANY(%s)",
+                ([first, second, missed],),
+            ).fetchall()
+        )
+    assert breached == {first: False, second: False, missed: True}
