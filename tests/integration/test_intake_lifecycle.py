@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from shared import clock
 from shared.events import new_event, parse_event
 from shared.testing.waiting import publish_and_wait
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 CASE = {
     "kind": "complaint",
     "channel": "hotline",
@@ -269,3 +273,42 @@ def test_a_case_requested_event_opens_a_case(cs_settings, service_db, run_servic
     r = intake.get("/cases?region=Chaoyang&channel=online", headers=agent)
     assert r.json["total"] >= 1
     assert any(c["content"] == "Which package has HBO?" for c in r.json["items"])
+
+
+def test_a_request_delivered_late_is_recorded_when_the_portal_recorded_it(
+    cs_settings, service_db, run_service, intake, agent
+):
+    """The envelope's time is when the portal recorded the request: a request delivered late
+    keeps it (case number of that day); one dated in the future is recorded now."""
+    run_service("intake", relay=False)
+    submitted = (clock.now() - timedelta(days=20)).replace(microsecond=0)
+    region = f"Late-{uuid.uuid4().hex[:8]}"
+
+    def request(content: str, at: datetime) -> object:
+        event = new_event(
+            "case.requested",
+            f"portal-{uuid.uuid4().hex[:8]}",
+            {
+                "channel": "online",
+                "kind": "complaint",
+                "category": "broadband",
+                "region": region,
+                "customer_ref": "ACC-LATE",
+                "content": content,
+                "received_at": submitted,
+            },
+            source="/portal",
+        )
+        return replace(event, time=at)
+
+    late = request("Broadband drops every evening", submitted + timedelta(seconds=40))
+    skewed = request("The set-top box reboots", clock.now() + timedelta(days=2))
+    for event in (late, skewed):
+        publish_and_wait(cs_settings, service_db("intake"), event)
+    found = intake.get("/cases", query_string={"region": region}, headers=agent).json
+    mine = {c["content"]: c for c in found["items"]}
+    first = mine["Broadband drops every evening"]
+    assert datetime.fromisoformat(first["opened_at"]) == submitted + timedelta(seconds=40)
+    assert first["case_no"][2:10] == submitted.astimezone(SHANGHAI).strftime("%Y%m%d")
+    second = datetime.fromisoformat(mine["The set-top box reboots"]["opened_at"])
+    assert abs(second - clock.now()) < timedelta(minutes=1)
