@@ -391,6 +391,23 @@ def test_the_report_is_for_supervisors_and_names_a_quarter(client, auth):
     assert empty["satisfaction"]["mean"] is None and empty["complaints"]["volume"] == 0
 
 
+def test_a_browser_opens_the_report_page_with_its_token_in_the_address(client, make_token, caplog):
+    api = client("followup")
+    head, agent = make_token("department_head", subject="head-rep"), make_token("agent")
+    r = api.get(f"/reports/quarterly/{QUARTER}.html?token={head}")
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    assert f"Quarterly evaluation {QUARTER}" in r.get_data(as_text=True)
+    assert r.headers["Cache-Control"] == "no-store"
+    assert r.headers["Referrer-Policy"] == "no-referrer"
+    assert "Set-Cookie" not in r.headers
+    assert api.get(f"/reports/quarterly/{QUARTER}.html?token={agent}").status_code == 403
+    assert api.get(f"/reports/quarterly/{QUARTER}.html?token={head[:-3]}xyz").status_code == 401
+    assert api.get(f"/reports/quarterly/{QUARTER}.html").status_code == 401
+    # the JSON and the CSV take the header only
+    assert api.get(f"/reports/quarterly/{QUARTER}?token={head}").status_code == 401
+    assert head not in caplog.text and agent not in caplog.text
+
+
 def _chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if not found:
