@@ -94,7 +94,9 @@ def on_case_handled(tx: Transaction, event: Event) -> None:
 def on_sla_started(tx: Transaction, event: Event) -> None:
     d = event.data
     if d["clock"] == "customer":
-        commands.start_deadline(tx, d["case_id"], d["due_at"], d["provisional"])
+        commands.start_deadline(
+            tx, d["case_id"], d["due_at"], d["provisional"], d.get("started_at")
+        )
 
 
 def on_followup_completed(tx: Transaction, event: Event) -> None:

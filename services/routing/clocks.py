@@ -43,6 +43,7 @@ def announce(tx: Transaction, clock: dict[str, Any]) -> None:
                 "policy_version": clock["policy_version"],
                 "due_at": clock["due_at"],
                 "provisional": clock["provisional"],
+                "started_at": clock["started_at"],
             },
             source=SOURCE,
         )
@@ -61,7 +62,7 @@ VALUES (%(case_id)s, %(clock)s, %(generation)s, %(kind)s, %(priority)s, %(workin
         %(policy_version)s, %(received_at)s, %(started_at)s, %(due_at)s, %(provisional)s,
         %(warning_ratio)s, %(warning_at)s, %(department)s, %(assignee_id)s, %(ola_hours)s)
 ON CONFLICT (case_id, clock, generation) DO NOTHING
-RETURNING id, case_id, clock, generation, due_at, provisional, policy_version
+RETURNING id, case_id, clock, generation, due_at, provisional, policy_version, started_at
 """
 
 
@@ -181,7 +182,7 @@ def start_department_clock(
                 existing["id"],
             ),
         )
-        clock = dict(existing, due_at=due, provisional=provisional)
+        clock = dict(existing, due_at=due, provisional=provisional, started_at=routed_at)
     else:
         clock = tx.one(
             _INSERT_CLOCK,

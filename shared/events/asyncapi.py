@@ -241,6 +241,7 @@ EXAMPLES: dict[str, Example] = {
             "policy_version": 3,
             "due_at": "2026-02-17T10:00:00+00:00",
             "provisional": False,
+            "started_at": "2026-02-13T02:00:00+00:00",
         },
     ),
     "sla.warning": Example(

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from services.intake.domain.acknowledgements import format_due
 from shared import clock
 from shared.events import new_event, parse_event
 from shared.testing.waiting import publish_and_wait
@@ -185,8 +186,8 @@ def test_routing_events_move_the_case_and_the_deadline_shows(
     case = open_case(intake, agent)
     case_id = case["id"]
     intake.post(f"/cases/{case_id}/transfer", json={"reason": "needs NOC"}, headers=agent)
-    due = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
-    now = datetime.now(UTC)
+    now = clock.now()
+    due = (now + timedelta(days=5)).replace(hour=9, minute=30, second=0, microsecond=0)
 
     def ev(type_, **data):
         return new_event(type_, case_id, dict(case_id=case_id, **data), source="/routing")
@@ -218,7 +219,8 @@ def test_routing_events_move_the_case_and_the_deadline_shows(
     assert datetime.fromisoformat(got["due_at"]) == due and got["resolved_by"] == "s-1"
     ack = intake.get(f"/cases/{case_id}/acknowledgement", headers=agent).json
     assert ack["template"] == "ack.complaint.hotline"
-    assert case["case_no"] in ack["text"] and "2026年12月1日17:30" in ack["text"]
+    assert case["case_no"] in ack["text"] and format_due(due) in ack["text"]
+    assert format_due(due).endswith("17:30")  # 09:30 UTC
     assert types_of(service_db, case_id) == [
         "case.opened",
         "case.transferred",
@@ -252,6 +254,47 @@ def test_routing_events_move_the_case_and_the_deadline_shows(
     intake.post(f"/cases/{case_id}/resolve", json={"resolution": "fixed"}, headers=agent)
     publish_and_wait(cs_settings, db, late)
     assert types_of(service_db, case_id).count("case.resolved") == 2
+
+
+def test_a_case_recorded_late_keeps_its_place_in_time_and_is_not_acknowledged_now(
+    cs_settings, service_db, run_service, intake, auth
+):
+    """The call-centre system reports a complaint recorded ten days ago: routing's deadline
+    shows on the timeline when the case was recorded, and, its time limit long past, the
+    customer is not told about it now (no acknowledgement, no case.acknowledged)."""
+    run_service("intake", relay=False)
+    cti = auth("system", subject="cti")
+    received = (clock.now() - timedelta(days=10)).replace(microsecond=0)
+    recorded = received + timedelta(minutes=3)
+    body = dict(
+        CASE, received_at=received.isoformat(), occurred_at=recorded.isoformat(), actor_id="a-7"
+    )
+    r = intake.post("/cases", json=body, headers=cti)
+    assert r.status_code == 201, r.json
+    case_id = r.json["id"]
+    due = received + timedelta(days=3)
+    started = new_event(
+        "sla.started",
+        case_id,
+        {
+            "case_id": case_id,
+            "clock": "customer",
+            "policy_version": 1,
+            "due_at": due,
+            "provisional": False,
+            "started_at": received,
+        },
+        source="/routing",
+    )
+    publish_and_wait(cs_settings, service_db("intake"), started)
+    entries = intake.get(f"/cases/{case_id}/timeline", headers=cti).json["items"]
+    at = {e["type"]: datetime.fromisoformat(e["at"]) for e in entries}
+    assert at["opened"] == recorded and at["deadline_set"] == recorded
+    assert "acknowledged" not in at
+    assert intake.get(f"/cases/{case_id}/acknowledgement", headers=cti).status_code == 404
+    assert "case.acknowledged" not in types_of(service_db, case_id)
+    got = intake.get(f"/cases/{case_id}", headers=cti).json
+    assert datetime.fromisoformat(got["due_at"]) == due and got["agent_id"] == "a-7"
 
 
 def test_a_case_requested_event_opens_a_case(cs_settings, service_db, run_service, intake, agent):

@@ -338,6 +338,10 @@ def test_a_departments_system_reports_the_work_with_its_own_times(
     transfer(service_db, case_id, requested=dept, at=routed_at)
     item = item_of(routing, boss, case_id)
     assert item["state"] == "queued" and datetime.fromisoformat(item["created_at"]) == routed_at
+    started = {
+        e.data["clock"]: e.data["started_at"] for e in events_of(service_db, case_id, "sla.started")
+    }
+    assert started == {"customer": received, "department": routed_at}
     system = auth("system", subject="dept-system")
     path = f"/work-items/{item['id']}"
 
