@@ -9,6 +9,7 @@ service reads another's tables and one page shows all of it.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
@@ -94,7 +95,8 @@ def _bearer_from_browser(environ: dict[str, Any], path: str, *, cookie: bool) ->
 
 
 def _cookie_seconds(token: str) -> int:
-    """Until the token expires (it is verified by now), at most COOKIE_MAX_AGE."""
+    """Until the token expires (it is verified by now), at most COOKIE_MAX_AGE. A token's
+    lifetime is not business time: it runs on the system clock, as shared.auth checks it."""
     limit = int(COOKIE_MAX_AGE.total_seconds())
     try:
         exp = jwt.decode(token, options={"verify_signature": False}).get("exp")
@@ -102,7 +104,7 @@ def _cookie_seconds(token: str) -> int:
         return 0
     if not isinstance(exp, int | float):
         return limit
-    return max(0, min(limit, int(exp - clock.now().timestamp())))
+    return max(0, min(limit, int(exp - time.time())))
 
 
 TOKEN_PARAMETER = {
