@@ -231,16 +231,18 @@ def _stop(tx: Transaction, clock: dict[str, Any], at: datetime) -> None:
 
     A step another system reports later with its own time (shared/steps.py) may stop a clock
     in time after the scheduler, which could not know, announced its breach: the clock is met
-    after all, and its `sla.met` (same case, clock and due_at) is the last word on it for every
-    consumer. The escalation that went out stays on record.
+    after all (not breached, not escalated), and its `sla.met` (same case, clock and due_at) is
+    the last word on it for every consumer. The escalation that went out stays on record in
+    `sla_escalations`.
     """
     if clock["state"] == "paused":
         _close_pause(tx, clock, at)
     met = at <= clock["due_at"]
     tx.execute(
-        "UPDATE sla_clocks SET stopped_at = %s, state = %s,"
-        " breached_at = CASE WHEN %s THEN NULL ELSE breached_at END WHERE id = %s",
-        (at, "met" if met else "breached", met, clock["id"]),
+        "UPDATE sla_clocks SET stopped_at = %(at)s, state = %(state)s,"
+        " breached_at = CASE WHEN %(met)s THEN NULL ELSE breached_at END,"
+        " escalation_level = CASE WHEN %(met)s THEN 0 ELSE escalation_level END WHERE id = %(id)s",
+        {"at": at, "state": "met" if met else "breached", "met": met, "id": clock["id"]},
     )
     if met:
         tx.emit(

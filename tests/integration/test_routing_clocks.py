@@ -369,7 +369,7 @@ def test_a_step_reported_late_that_was_in_time_withdraws_the_breach(own_system):
     publish_and_wait(cs_settings, db, _resolved(late, due + timedelta(hours=3)))
 
     (kept,) = clock_rows(db, in_time)
-    assert (kept["state"], kept["breached_at"]) == ("met", None)
+    assert (kept["state"], kept["breached_at"], kept["escalation_level"]) == ("met", None, 0)
     assert kept["stopped_at"] == due - timedelta(hours=3)
     (met,) = events(db, in_time, "sla.met")
     assert met.data["due_at"] == due and met.data["completed_at"] == due - timedelta(hours=3)
