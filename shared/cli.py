@@ -337,7 +337,7 @@ def cmd_check(_args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Loads a realistic demo quarter through the services' public APIs (shared/demo)."""
+    """Loads a realistic history through the services' public APIs (shared/demo)."""
     from shared.demo.run import run
 
     return run(args)
@@ -432,17 +432,18 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_asyncapi)
 
     demo = sub.add_parser(
-        "demo", help="load a realistic demo quarter through the public APIs (system running)"
+        "demo",
+        help="load a realistic history (the quarter before and this one up to now) through the"
+        " public APIs (system running)",
     )
-    demo.add_argument("--quarter", help="e.g. 2026-Q4 (default: the current quarter)")
-    demo.add_argument("--cases", type=int, default=3000, help="how many cases (default 3000)")
+    demo.add_argument(
+        "--quarter", help="e.g. 2026-Q4 (default: the current one); the one before comes too"
+    )
+    demo.add_argument(
+        "--cases", type=int, default=1500, help="how many cases over both quarters (default 1500)"
+    )
     demo.add_argument("--seed", type=int, default=1, help="same seed, same data (default 1)")
     demo.add_argument("--again", action="store_true", help="load another set if this one is there")
-    demo.add_argument(
-        "--spread",
-        action="store_true",
-        help="receipts over the whole quarter (what the demo handles then counts as late)",
-    )
     demo.add_argument("--workers", type=int, default=8, help="parallel requests (default 8)")
     demo.add_argument(
         "--patience", type=float, default=90.0, help="seconds to wait for a service to react"

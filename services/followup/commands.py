@@ -104,16 +104,27 @@ def record_case_closed(tx: Transaction, d: dict[str, Any]) -> None:
 
 
 def record_sla_result(tx: Transaction, d: dict[str, Any], met: bool) -> None:
+    """One clock's result (a clock is one case, clock and due_at). A met is the last word:
+    routing announces `sla.met` after `sla.breached` only when a step reported late stopped
+    the clock in time (routing/clocks.py), so a met replaces a breach, never the reverse."""
     at = d["completed_at"] if met else d["breached_at"]
-    tx.execute(
+    replaced = tx.execute(
         "INSERT INTO sla_results (case_id, clock, due_at, met, department, assignee_id, at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (case_id, clock, due_at) DO UPDATE"
+        " SET met = true, at = excluded.at, department = excluded.department,"
+        " assignee_id = excluded.assignee_id WHERE excluded.met AND NOT sla_results.met",
         (d["case_id"], d["clock"], d["due_at"], met, d["department"], d["assignee_id"], at),
-    )
-    if not met:
+    ).rowcount
+    if not met and replaced:
         tx.execute(
             "INSERT INTO cases (case_id, state, breached) VALUES (%s, 'open', true)"
             " ON CONFLICT (case_id) DO UPDATE SET breached = true",
+            (d["case_id"],),
+        )
+    elif met and replaced:
+        tx.execute(
+            "UPDATE cases SET breached = EXISTS (SELECT 1 FROM sla_results r"
+            " WHERE r.case_id = cases.case_id AND NOT r.met) WHERE case_id = %s AND breached",
             (d["case_id"],),
         )
 

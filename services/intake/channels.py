@@ -93,6 +93,7 @@ def receive_email(
 ) -> tuple[dict[str, Any], bool]:
     """Opens a case for a new message, or adds it to the case its subject names.
 
+    `now` is when the gateway took the message in (default: now); the case is recorded then.
     Returns (the answer, whether anything was written). A Message-ID seen before changes
     nothing and answers with the case it went to then: mail gateways retry.
     """
@@ -134,6 +135,7 @@ def receive_email(
             },
             agent_id=None,
             customer_id=customer_id,
+            opened_at=now,
         )
     email_id = uuid.uuid4()
     attachments = [a.as_dict() for a in email.attachments]

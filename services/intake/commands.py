@@ -361,10 +361,20 @@ def record_progress(
 
 
 def start_deadline(
-    tx: Transaction, case_id: str, due_at: datetime, provisional: bool
+    tx: Transaction,
+    case_id: str,
+    due_at: datetime,
+    provisional: bool,
+    started_at: datetime | None = None,
 ) -> dict[str, Any] | None:
-    """Routing started the customer clock: show the deadline and acknowledge the case."""
+    """Routing started the customer clock: show the deadline and acknowledge the case.
+
+    The deadline is known from the time the clock started (`started_at`: the receipt, or the
+    reopening), but never before the case was recorded nor after now: a case reported late
+    keeps its place in time on the timeline.
+    """
     case = _lock(tx, case_id)
+    at = tx.now if started_at is None else min(max(started_at, case["opened_at"]), tx.now)
     tx.execute(
         "UPDATE cases SET due_at = %s, due_provisional = %s, updated_at = %s WHERE id = %s",
         (due_at, provisional, tx.now, case_id),
@@ -375,8 +385,9 @@ def start_deadline(
         "deadline_set",
         "routing",
         {"due_at": due_at.isoformat(), "provisional": provisional},
+        at,
     )
-    if not acknowledgements.needs_acknowledgement(case["kind"], case["state"]):
+    if not acknowledgements.needs_acknowledgement(case["kind"], case["state"], due_at, tx.now):
         return None
     template = acknowledgements.template_code(case["kind"], case["channel"])
     text = acknowledgements.render(case["kind"], case["channel"], case["case_no"], due_at)

@@ -15,7 +15,7 @@ from shared.config import Settings
 from shared.db import Transaction
 from shared.events import Event
 from shared.service import Handler
-from shared.steps import Step
+from shared.steps import Step, time_problem
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +42,24 @@ def _skip_if_past(event: Event, error: IllegalTransition) -> None:
 
 
 def on_case_requested(tx: Transaction, event: Event) -> None:
-    """An online, app or WeChat request published by another system opens a case."""
+    """An online, app or WeChat request published by another system opens a case.
+
+    The case is recorded when that system recorded the request (the envelope's `time`), so
+    requests delivered late (a portal's queue after an outage, a legacy system's history) keep
+    their place in time; a time that cannot be one (in the future, a typo'd year) gives way to
+    now, and one before the receipt to the receipt.
+    """
     d = event.data
+    recorded = tx.now if time_problem(event.time, tx.now) else event.time
+    received = d.get("received_at")
+    if received is not None and recorded < received <= tx.now:
+        recorded = received
     commands.open_case(
         tx,
         dict(d, identity_verified=False, identity_method=None),
         agent_id=None,
         account_index=_vault(tx.settings).blind_index("account", d["customer_ref"]),
+        opened_at=recorded,
     )
 
 
@@ -83,7 +94,9 @@ def on_case_handled(tx: Transaction, event: Event) -> None:
 def on_sla_started(tx: Transaction, event: Event) -> None:
     d = event.data
     if d["clock"] == "customer":
-        commands.start_deadline(tx, d["case_id"], d["due_at"], d["provisional"])
+        commands.start_deadline(
+            tx, d["case_id"], d["due_at"], d["provisional"], d.get("started_at")
+        )
 
 
 def on_followup_completed(tx: Transaction, event: Event) -> None:

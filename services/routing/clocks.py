@@ -54,6 +54,7 @@ def announce(tx: Transaction, clock: dict[str, Any]) -> None:
                 "policy_version": clock["policy_version"],
                 "due_at": clock["due_at"],
                 "provisional": clock["provisional"],
+                "started_at": clock["started_at"],
             },
             source=SOURCE,
         )
@@ -102,7 +103,7 @@ VALUES (%(case_id)s, %(clock)s, %(generation)s, %(kind)s, %(priority)s, %(workin
         %(policy_version)s, %(received_at)s, %(started_at)s, %(due_at)s, %(provisional)s,
         %(warning_ratio)s, %(warning_at)s, %(department)s, %(assignee_id)s, %(ola_hours)s)
 ON CONFLICT (case_id, clock, generation) DO NOTHING
-RETURNING id, case_id, clock, generation, due_at, provisional, policy_version
+RETURNING id, case_id, clock, generation, due_at, provisional, policy_version, started_at
 """
 
 
@@ -238,7 +239,7 @@ def start_department_clock(
                 existing["id"],
             ),
         )
-        clock = dict(existing, due_at=due, provisional=provisional)
+        clock = dict(existing, due_at=due, provisional=provisional, started_at=routed_at)
     else:
         clock = tx.one(
             _INSERT_CLOCK,
@@ -282,13 +283,23 @@ def set_assignee(
 
 
 def _stop(tx: Transaction, clock: dict[str, Any], at: datetime) -> None:
-    """Stops one clock: `sla.met` when it finished in time; a breached one stays breached."""
+    """Stops one clock at `at`, the time of the step that stopped it: `sla.met` when that was
+    in time, else a breach (announced now if the scheduler has not announced it yet).
+
+    A step another system reports later with its own time (shared/steps.py) may stop a clock
+    in time after the scheduler, which could not know, announced its breach: the clock is met
+    after all (not breached, not escalated), and its `sla.met` (same case, clock and due_at) is
+    the last word on it for every consumer. The escalation that went out stays on record in
+    `sla_escalations`.
+    """
     if clock["state"] == "paused":
         _close_pause(tx, clock, at)
-    met = clock["breached_at"] is None and at <= clock["due_at"]
+    met = at <= clock["due_at"]
     tx.execute(
-        "UPDATE sla_clocks SET stopped_at = %s, state = %s WHERE id = %s",
-        (at, "met" if met else "breached", clock["id"]),
+        "UPDATE sla_clocks SET stopped_at = %(at)s, state = %(state)s,"
+        " breached_at = CASE WHEN %(met)s THEN NULL ELSE breached_at END,"
+        " escalation_level = CASE WHEN %(met)s THEN 0 ELSE escalation_level END WHERE id = %(id)s",
+        {"at": at, "state": "met" if met else "breached", "met": met, "id": clock["id"]},
     )
     if met:
         tx.emit(

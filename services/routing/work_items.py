@@ -153,10 +153,16 @@ def _announce_routed(tx: Transaction, item: dict[str, Any], at: datetime) -> Non
 
 
 def _set_assignee(
-    tx: Transaction, item: dict[str, Any], staff_id: str | None, why: str, by: str
+    tx: Transaction,
+    item: dict[str, Any],
+    staff_id: str | None,
+    why: str,
+    by: str,
+    at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Gives a locked item to `staff_id` (None: back to the queue), told to clock and intake."""
-    now = tx.now
+    """Gives a locked item to `staff_id` (None: back to the queue), told to clock and intake,
+    at `at` (default now)."""
+    now = at or tx.now
     if staff_id is None:
         state = "queued" if item["state"] == "queued" else "handed_back"
     else:
@@ -291,20 +297,22 @@ def _assignable_member(tx: Transaction, staff_id: str, department: str) -> bool:
     )
 
 
-def accept(tx: Transaction, item_id: int, actor: Actor) -> dict[str, Any]:
-    """The assignee takes the item on; an unassigned one is taken by the member accepting it."""
+def accept(tx: Transaction, item_id: int, actor: Actor, step: Step | None = None) -> dict[str, Any]:
+    """The assignee takes the item on; an unassigned one is taken by the member accepting it
+    (for a reporting system: the person it names)."""
     item = _load(tx, item_id, "accept", actor, lock_department=True)
+    step = _checked(tx, item, step or Step(tx.now, actor.subject))
     if item["assignee_id"] is None:
-        if not _assignable_member(tx, actor.subject, item["department"]):
+        if not _assignable_member(tx, step.by, item["department"]):
             raise Conflict(
                 f"work item {item_id} has no assignee: reassign it, or let a member of"
                 f" {item['department']} accept it"
             )
-        item = _set_assignee(tx, item, actor.subject, "taken from the queue", actor.subject)
+        item = _set_assignee(tx, item, step.by, "taken from the queue", step.by, step.at)
     accepted = tx.one(
         f"UPDATE work_items SET state = 'accepted', accepted_at = %s WHERE id = %s"
         f" RETURNING {_ITEM}",
-        (tx.now, item_id),
+        (step.at, item_id),
     )
     assert accepted is not None
     return _dated(tx, accepted)

@@ -59,17 +59,16 @@ def on_case_reopened(tx: Transaction, event: Event) -> None:
 
 def _time_limit(tx: Transaction, event: Event, met: bool, at_field: str) -> None:
     d = event.data
-    if not d.get("assignee_id"):
-        return  # nobody's clock: nothing for a scorecard
-    scorecards.record_fact(
+    scorecards.record_time_limit(
         tx,
         event_id=event.id,
         event_type=event.type,
-        fact=scorecard.TIME_LIMIT,
-        staff_id=d["assignee_id"],
-        value=1 if met else 0,
+        staff_id=d.get("assignee_id"),
+        met=met,
         occurred_at=d[at_field],
-        subject=d["case_id"],
+        case_id=d["case_id"],
+        clock=d["clock"],
+        due_at=d["due_at"],
     )
 
 

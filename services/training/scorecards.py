@@ -40,6 +40,49 @@ def record_fact(
     )
 
 
+def record_time_limit(
+    tx: Transaction,
+    *,
+    event_id: str,
+    event_type: str,
+    staff_id: str | None,
+    met: bool,
+    occurred_at: datetime,
+    case_id: str,
+    clock: str,
+    due_at: datetime,
+) -> None:
+    """One clock kept (1) or breached (0) for its assignee. A clock (case, clock, due_at) that
+    was met has no breach: routing announces a met after a breach only when a step reported
+    late stopped it in time, so the met replaces the breach, whichever arrives first. A clock
+    nobody was assigned adds nothing to a scorecard."""
+    same_clock = "figure = %s AND subject = %s AND clock = %s AND due_at = %s"
+    key = (scorecard.TIME_LIMIT, case_id, clock, due_at)
+    if met:
+        tx.execute(f"DELETE FROM scorecard_facts WHERE {same_clock} AND value = 0", key)
+    elif tx.one(f"SELECT 1 AS met FROM scorecard_facts WHERE {same_clock} AND value = 1", key):
+        return
+    if not staff_id:
+        return
+    tx.execute(
+        "INSERT INTO scorecard_facts (event_id, event_type, figure, staff_id, value, occurred_at,"
+        " subject, clock, due_at, recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (event_id) DO NOTHING",
+        (
+            event_id,
+            event_type,
+            scorecard.TIME_LIMIT,
+            staff_id,
+            1 if met else 0,
+            occurred_at,
+            case_id,
+            clock,
+            due_at,
+            tx.now,
+        ),
+    )
+
+
 def record_resolution(
     tx: Transaction, event_id: str, case_id: str, resolved_by: str, resolved_at: datetime
 ) -> None:

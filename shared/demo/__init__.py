@@ -1,8 +1,8 @@
-"""`cs demo`: a realistic quarter loaded through the public HTTP APIs and the portal's event, as
-the other systems would load it.
+"""`cs demo`: a realistic history (the quarter before and the current one up to now) loaded
+through the public HTTP APIs and the portal's event, as the other systems would report it.
 
 `data` is the demo operator (departments, staff, rules, texts) and its fictitious people (phone
-numbers and ID numbers that cannot belong to anyone), `quarter` turns a quarter, a seed and the
-clock into a plan (no I/O), `client` speaks HTTP with keep-alive and publishes `case.requested`,
-`run` carries the plan out phase by phase and sums it up.
+numbers and ID numbers that cannot belong to anyone), `quarter` turns a quarter, a seed and
+the clock into a plan with every step's time (no I/O), `client` speaks HTTP with keep-alive and
+publishes `case.requested`, `run` carries the plan out phase by phase and sums it up.
 """

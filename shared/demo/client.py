@@ -9,7 +9,8 @@ import json
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -143,7 +144,9 @@ class Portal:
         self._channel = self._conn.channel()
         self._channel.confirm_delivery()
 
-    def request_case(self, external_ref: str, data: dict[str, Any]) -> str:
+    def request_case(self, external_ref: str, data: dict[str, Any], at: datetime) -> str:
+        """Publishes one request the portal recorded at `at` (the envelope's time: intake
+        records the case then)."""
         from shared.broker import exchange_for, publish_properties
         from shared.events import new_event
 
@@ -153,6 +156,7 @@ class Portal:
             dict(data, external_ref=external_ref),
             source=self._source,
         )
+        event = replace(event, time=at)
         self._channel.basic_publish(
             exchange_for(self._settings, event.type),
             event.type,

@@ -64,7 +64,8 @@ def fictitious_name(rng: random.Random, staff: bool = False) -> str:
 
 SUPERVISOR = "demo-supervisor"
 TRAINER = "demo-trainer"
-CTI = "demo-cti"  # the call-centre system posting hotline calls
+CTI = "demo-cti"  # the call-centre system: hotline calls, and what agents do at their desks
+WORK_ORDERS = "demo-workorders"  # the departments' work-order system
 MAIL_GATEWAY = "demo-mail-gateway"
 PORTAL = "/demo-portal"  # the online portal publishing case.requested
 AGENTS = 24

@@ -1,13 +1,18 @@
-"""`cs demo`: loads a demo quarter phase by phase through the services' public APIs and the
-portal's event, with a progress bar per phase and a summary of what is where at the end.
+"""`cs demo`: loads a history — the quarter before and the current one up to now — phase by
+phase through the services' public APIs and the portal's event, with a progress bar per phase
+and a summary of what is where at the end.
 
 Every step is a request another system would make: the operator's organisation (departments,
-staff, routing rules) by a supervisor; customers by the CRM; cases by agents on the hotline
-(and the call-centre system's call records), by the mail gateway and by the online portal
-(`case.requested` on the inbound exchange); transfers, department work, follow-up calls,
-campaign, inspections and training by the people whose job they are, each with a token naming
-them. What the services do on their own — routing a transfer, resolving a handled case,
-scheduling the follow-up call, reopening, breaches — the demo waits for, within bounds.
+staff, routing rules) by a supervisor; customers by the CRM. The cases' steps happened over
+the two quarters (shared/demo/quarter.py plans when), so they come as other systems report
+history, each dated with `occurred_at` and naming the person who did it (`actor_id`): the
+call-centre system reports what agents did on the hotline and at their desks (cases, calls,
+replies, transfers, resolutions, follow-up calls), the mail gateway the messages it took in,
+the online portal its requests (`case.requested`, dated by its envelope), the departments'
+work-order system their acceptance, progress and handling. Campaign, inspections and training
+are done now by the people whose job they are. What the services do on their own — routing a
+transfer, resolving a handled case, scheduling the follow-up call, reopening, breaches — the
+demo waits for, within bounds; they take their times from the steps that caused them.
 """
 
 from __future__ import annotations
@@ -36,12 +41,15 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from shared import clock
+from shared.auth import mint_token
 from shared.config import SERVICES, Settings
 from shared.demo import data
 from shared.demo.client import Api, ApiError, Portal, Who
 from shared.demo.quarter import (
     TZ,
     Calendar,
+    Call,
     CasePlan,
     Plan,
     Quarter,
@@ -54,15 +62,21 @@ K = TypeVar("K", bound=Hashable)
 SUPERVISOR: Who = (data.SUPERVISOR, "supervisor")
 TRAINER: Who = (data.TRAINER, "trainer")
 CRM: Who = ("demo-crm", "system")
-CTI: Who = (data.CTI, "system")
+CTI: Who = (data.CTI, "system")  # also reports what agents do at their desks
 MAIL: Who = (data.MAIL_GATEWAY, "system")
+WORK_ORDERS: Who = (data.WORK_ORDERS, "system")  # the departments' work-order system
+LINK_TOKEN_TTL = timedelta(hours=8)  # the token in the links the demo prints
 WORK_DEPARTMENTS = tuple(d.code for d in data.DEPARTMENTS if d.members)
 ROLE_OF = {str(p["staff_id"]): str(p["role"]) for p in data.staff_directory()}
 
 
 def current_quarter(now: datetime | None = None) -> str:
-    local = (now or datetime.now(TZ)).astimezone(TZ)
-    return f"{local.year}-Q{(local.month - 1) // 3 + 1}"
+    return str(Quarter.of(now or clock.now()))
+
+
+def dated(at: datetime, who: str, **body: Any) -> dict[str, Any]:
+    """A request body of a step a reporting system reports: when it happened and who did it."""
+    return dict(body, occurred_at=at.isoformat(), actor_id=who)
 
 
 def run(args: argparse.Namespace, console: Console | None = None) -> int:
@@ -105,14 +119,14 @@ class Demo:
         self.seed: int = args.seed
         self.cases: int = args.cases
         self.again: bool = args.again
-        self.spread: bool = args.spread
         self.workers = max(1, args.workers)
         self.patience: float = args.patience
         self.counts: Counter[str] = Counter()
         self.errors: list[str] = []
         self.notes: list[str] = []
         self._lock = threading.Lock()
-        self.case_ids: dict[int, str] = {}
+        self.case_ids: dict[int, str] = {}  # plan's case number -> intake's case id
+        self.resolved: set[str] = set()  # case ids resolved during this run
         self.progress = Progress(
             TextColumn("{task.description:<38}"),
             BarColumn(bar_width=32),
@@ -199,7 +213,7 @@ class Demo:
         started = time.monotonic()
         try:
             with self.progress:
-                plan = self.load(datetime.now(TZ))
+                plan = self.load(clock.now())
         except ApiError as e:  # a step everything after it needs did not work
             self.console.print(f"[red]cs demo: stopped:[/] {e}")
             return 1
@@ -227,14 +241,7 @@ class Demo:
         if set_no is None:
             return None
         calendar = self.calendar()
-        plan = build(
-            self.quarter, self.seed, self.cases, now, calendar, set_no=set_no, spread=self.spread
-        )
-        if not plan.live:
-            self.note(
-                f"receipts spread over {self.quarter}: what the demo handles today counts as"
-                " late against time limits counted from then"
-            )
+        plan = build(self.quarter, self.seed, self.cases, now, calendar, set_no=set_no)
         self.organisation()
         self.load_customers(plan)
         self.front_line(plan)
@@ -292,10 +299,8 @@ class Demo:
             "Nothing added. `cs demo --again` loads another set; another --seed or --quarter"
             " loads a different one."
         )
-        self.console.print(
-            f"Look at it: {self.api.urls['followup']}/reports/quarterly/{self.quarter}.html"
-            f" (token: .venv/bin/cs token --subject {data.SUPERVISOR} --role supervisor)"
-        )
+        self.console.print("Look at it (the links carry a supervisor's token for 8 hours):")
+        self.print_links(self.browser_links())
 
     def _tag(self, set_no: int) -> str:
         return account_tag(self.quarter, self.seed, set_no)
@@ -303,15 +308,16 @@ class Demo:
     # --- the organisation ----------------------------------------------------------------------
 
     def calendar(self) -> Calendar:
-        """Routing's working-day calendar for the quarter's year and the next."""
+        """Routing's working-day calendar from the previous quarter's year to the next year."""
         exceptions: dict[date, bool] = {}
-        for year in (self.quarter.year, self.quarter.year + 1):
+        for year in range(self.quarter.previous().year, self.quarter.year + 2):
             shown = self.api.get("routing", "/calendar", SUPERVISOR, year=year)
             if year == self.quarter.year:
                 self.counts["calendar_official"] = int(bool(shown["official"]))
             for d in shown["exceptions"]:
                 exceptions[date.fromisoformat(d["day"])] = bool(d["working"])
-        q_days = [d for d in exceptions if self.quarter.start.date() <= d < self.quarter.end.date()]
+        first, end = self.quarter.previous().first_day, self.quarter.end.date()
+        q_days = [d for d in exceptions if first <= d < end]
         self.counts["calendar_exceptions"] = len(q_days)
         return Calendar(exceptions, self.settings.close_of_business)
 
@@ -433,6 +439,10 @@ class Demo:
 
     # --- the front line ------------------------------------------------------------------------
 
+    def _resolved(self, case_id: str) -> None:
+        with self._lock:
+            self.resolved.add(case_id)
+
     def front_line(self, plan: Plan) -> None:
         online = [c for c in plan.cases if c.channel == "online"]
         direct = [c for c in plan.cases if c.channel != "online"]
@@ -453,6 +463,7 @@ class Demo:
                             "priority": c.priority,
                             "received_at": c.received_at,
                         },
+                        at=c.opened_at,
                     )
                     self.progress.advance(task)
                     self.count("online")
@@ -463,7 +474,7 @@ class Demo:
             case_id = self.open_hotline(c) if c.channel == "hotline" else self.open_email(c, plan)
             with self._lock:
                 self.case_ids[c.number] = case_id
-            self.act(c, case_id)
+            self.act(c, case_id, plan)
 
         self.parallel("hotline and e-mail cases", direct, open_and_act)
         if not online:
@@ -490,7 +501,7 @@ class Demo:
             c = by_key[key]
             with self._lock:
                 self.case_ids[c.number] = case_id
-            self.act(c, case_id)
+            self.act(c, case_id, plan)
 
         self.discover_and_work(
             "online cases opened by intake",
@@ -511,27 +522,30 @@ class Demo:
             page += 1
 
     def open_hotline(self, c: CasePlan) -> str:
-        agent: Who = (c.agent, "agent")
+        """The agent records the case during the call; the call-centre system reports it, and
+        the call."""
         case = self.api.post(
             "intake",
             "/cases",
-            agent,
-            {
-                "kind": c.kind,
-                "channel": "hotline",
-                "category": c.category,
-                "region": c.customer.region,
-                "customer_ref": c.customer.account_no,
-                "content": c.content,
-                "identity_verified": True,
-                "identity_method": c.identity_method,
-                "priority": c.priority,
-                "received_at": c.received_at.isoformat(),
-            },
+            CTI,
+            dated(
+                c.opened_at,
+                c.agent,
+                kind=c.kind,
+                channel="hotline",
+                category=c.category,
+                region=c.customer.region,
+                customer_ref=c.customer.account_no,
+                content=c.content,
+                identity_verified=True,
+                identity_method=c.identity_method,
+                priority=c.priority,
+                received_at=c.received_at.isoformat(),
+            ),
         )
         self.count("hotline")
-        # the call-centre system reports the call; its number is matched to the customer
-        length = timedelta(seconds=90 + (c.number * 37) % 600)
+        # its number is matched to the customer
+        assert c.call_ended_at is not None
         self.api.post(
             "intake",
             "/channels/hotline/calls",
@@ -540,7 +554,7 @@ class Demo:
                 "caller_number": c.customer.phones[0],
                 "agent_id": c.agent,
                 "started_at": c.received_at.isoformat(),
-                "ended_at": (c.received_at + length).isoformat(),
+                "ended_at": c.call_ended_at.isoformat(),
                 "direction": "in",
                 "case_id": case["id"],
             },
@@ -562,49 +576,51 @@ class Demo:
             MAIL,
             raw=msg.as_bytes(),
             content_type="message/rfc822",
+            query={"occurred_at": c.opened_at.isoformat()},
         )
         self.count("email")
         return str(answer["id"])
 
-    def act(self, c: CasePlan, case_id: str) -> None:
-        """What the agent does with the case: solve it now, transfer it, or not yet."""
-        agent: Who = (c.agent, "agent")
-        if c.channel == "email":
+    def act(self, c: CasePlan, case_id: str, plan: Plan) -> None:
+        """What the agent did with the case: solved it at once, transferred it, or answered
+        later; each step reported with its time, the ones still to come left."""
+        path = f"/cases/{case_id}"
+        if c.reply_at is not None and plan.done(c.reply_at):
+            text = "您的邮件已收到，我们会在时限内答复。"
             self.api.post(
                 "intake",
-                f"/cases/{case_id}/interactions",
-                agent,
-                {"type": "reply", "text": "您的邮件已收到，我们会在时限内答复。"},
+                f"{path}/interactions",
+                CTI,
+                dated(c.reply_at, c.agent, type="reply", text=text),
             )
+        if not plan.done(c.acted_at):
+            self.count("open_now")
+            return
         if c.route == "first_contact":
-            self.api.post(
-                "intake",
-                f"/cases/{case_id}/resolve",
-                agent,
-                {"resolution": data.FIRST_CONTACT_ANSWERS[c.category], "first_contact": True},
-            )
+            answer = data.FIRST_CONTACT_ANSWERS[c.category]
+            body = dated(c.acted_at, c.agent, resolution=answer, first_contact=True)
+            self.api.post("intake", f"{path}/resolve", CTI, body)
             self.count("first_contact")
+            self._resolved(case_id)
         elif c.route == "transfer":
-            self.api.post(
-                "intake",
-                f"/cases/{case_id}/transfer",
-                agent,
-                {
-                    "reason": data.TRANSFER_REASONS[c.category],
-                    "requested_department": c.department,
-                },
-            )
+            assert c.department is not None
+            named = c.department.code if c.department.named else None
+            reason = data.TRANSFER_REASONS[c.category]
+            body = dated(c.acted_at, c.agent, reason=reason, requested_department=named)
+            self.api.post("intake", f"{path}/transfer", CTI, body)
             self.count("transferred")
-        elif not c.late:
-            self.api.post(
-                "intake",
-                f"/cases/{case_id}/interactions",
-                agent,
-                {"type": "note", "text": "已受理，等待客户补充信息后回电"},
-            )
-            self.count("waiting")
-        if c.late:
-            self.count("late")
+        else:
+            note = "已受理，核实后回复客户"
+            body = dated(c.acted_at, c.agent, type="note", text=note)
+            self.api.post("intake", f"{path}/interactions", CTI, body)
+            self.count("later")
+            if not plan.done(c.resolved_at):
+                self.count("open_now")
+                return
+            answer = data.FIRST_CONTACT_ANSWERS[c.category]
+            body = dated(c.resolved_at, c.agent, resolution=answer, first_contact=False)
+            self.api.post("intake", f"{path}/resolve", CTI, body)
+            self._resolved(case_id)
 
     # --- the departments -----------------------------------------------------------------------
 
@@ -612,10 +628,8 @@ class Demo:
         transferred = {
             self.case_ids[c.number]: c
             for c in plan.cases
-            if c.route == "transfer" and c.number in self.case_ids
+            if c.route == "transfer" and plan.done(c.acted_at) and c.number in self.case_ids
         }
-        now = datetime.now(TZ)
-
         quiet = {"polls": 0}
 
         def discover(pending: set[str]) -> dict[str, dict[str, Any]]:
@@ -640,33 +654,33 @@ class Demo:
 
         def work(case_id: str, item: dict[str, Any]) -> None:
             c = transferred[case_id]
-            member = item["assignee_id"] or data.head_of(item["department"])
-            who: Who = (member, ROLE_OF[member]) if member in ROLE_OF else SUPERVISOR
-            path = f"/work-items/{item['id']}"
-            try:
-                self.api.post("routing", f"{path}/accept", who)
-            except ApiError as e:
-                if e.status not in (403, 409):
-                    raise
+            d = c.department
+            assert d is not None
+            if item["department"] not in WORK_DEPARTMENTS:
                 self.count("elsewhere")  # a department the demo's staff do not work in
                 return
             self.count(f"routed_{item['department']}")
-            if c.eta_days:
-                eta = datetime.combine(now.date() + timedelta(days=c.eta_days), dtime(17), TZ)
-                self.api.post(
-                    "routing",
-                    f"{path}/progress",
-                    who,
-                    {"note": "已派单，工程师排期处理中", "eta": eta.isoformat()},
-                )
-                self.count("eta")
-            if c.finished:
-                codes = data.RESOLUTION_CODES.get(item["department"], ("handled",))
-                code = "outage_restored" if c.outage else codes[c.number % len(codes)]
-                self.api.post("routing", f"{path}/handled", who, {"resolution_code": code})
-                self.count("handled")
-            else:
+            if not plan.done(d.accepted_at):
                 self.count("in_department")
+                return
+            # the assignee routing chose; an item nobody qualified for is taken by the head
+            member = item["assignee_id"] or data.head_of(item["department"])
+            path = f"/work-items/{item['id']}"
+            self.api.post("routing", f"{path}/accept", WORK_ORDERS, dated(d.accepted_at, member))
+            if d.progress_at is not None and d.eta is not None and plan.done(d.progress_at):
+                note = "已派单，工程师排期处理中"
+                body = dated(d.progress_at, member, note=note, eta=d.eta.isoformat())
+                self.api.post("routing", f"{path}/progress", WORK_ORDERS, body)
+                self.count("eta")
+            if not plan.done(d.handled_at):
+                self.count("in_department")
+                return
+            codes = data.RESOLUTION_CODES.get(item["department"], ("handled",))
+            code = "outage_restored" if c.outage else codes[c.number % len(codes)]
+            body = dated(d.handled_at, member, resolution_code=code)
+            self.api.post("routing", f"{path}/handled", WORK_ORDERS, body)
+            self.count("handled")
+            self._resolved(case_id)  # intake resolves it on case.handled, at that time
 
         self.discover_and_work(
             "department work (accept, ETA, handled)",
@@ -686,57 +700,66 @@ class Demo:
                 found[task["case_id"]] = task
         return found
 
+    def _call(self, plan: Plan, c: CasePlan, task: dict[str, Any], calls: tuple[Call, ...]) -> None:
+        """The follow-up call attempts made by now, reported by the call-centre system."""
+        caller = task["agent_id"] or c.agent
+        made = [a for a in calls if plan.done(a.at)]
+        for attempt in made:
+            body: dict[str, Any] = {"result": attempt.result}
+            if attempt.result == "reached":
+                body.update(
+                    solved=attempt.solved,
+                    satisfaction=attempt.satisfaction,
+                    comment=attempt.comment,
+                )
+            try:
+                ended = self.api.post(
+                    "followup",
+                    f"/followups/{task['id']}/attempts",
+                    CTI,
+                    dated(attempt.at, caller, **body),
+                )
+            except ApiError as e:
+                if e.status == 409:  # the task ended earlier (fewer attempts configured)
+                    break
+                raise
+            self.count("call_attempts")
+            if attempt.result == "reached":
+                self.count("reached")
+                self.count("reopened" if attempt.solved is False else "confirmed")
+            if ended["state"] == "unreachable":
+                self.count("unreachable")
+        if len(made) < len(calls) or not calls:
+            self.count("calls_pending")
+
     def followups(self, plan: Plan) -> None:
         resolved = {
             self.case_ids[c.number]: c
             for c in plan.cases
-            if c.resolved and c.number in self.case_ids
+            if c.number in self.case_ids and self.case_ids[c.number] in self.resolved
         }
-
-        def call(case_id: str, task: dict[str, Any]) -> None:
-            c = resolved[case_id]
-            caller: Who = (task["agent_id"] or c.agent, "agent")
-            for attempt in c.calls:
-                body: dict[str, Any] = {"result": attempt.result}
-                if attempt.result == "reached":
-                    body.update(
-                        solved=attempt.solved,
-                        satisfaction=attempt.satisfaction,
-                        comment=attempt.comment,
-                    )
-                try:
-                    ended = self.api.post(
-                        "followup", f"/followups/{task['id']}/attempts", caller, body
-                    )
-                except ApiError as e:
-                    if e.status == 409:  # the task ended earlier (fewer attempts configured)
-                        break
-                    raise
-                self.count("call_attempts")
-                if attempt.result == "reached":
-                    self.count("reached")
-                    self.count("reopened" if attempt.solved is False else "confirmed")
-                if ended["state"] == "unreachable":
-                    self.count("unreachable")
-            if not c.calls:
-                self.count("calls_pending")
-
         self.discover_and_work(
             "follow-up calls",
             resolved,
             self._due_followups,
-            call,
+            lambda case_id, task: self._call(
+                plan, resolved[case_id], task, resolved[case_id].calls
+            ),
             "no follow-up call was scheduled for them"
             " (are `cs consume intake` and `cs consume followup` running?)",
         )
 
     def reopenings(self, plan: Plan) -> None:
-        """Not solved after all: intake reopens the case; the agent solves half of them again."""
+        """Not solved after all: intake reopens the case; the agent solves it again, and the
+        customer is called again."""
         again = {
             self.case_ids[c.number]: c
             for c in plan.cases
-            if c.reopens and c.fix_after_reopen and c.number in self.case_ids
+            if c.reopening is not None
+            and plan.done(c.reopening.reopened_at)
+            and self.case_ids.get(c.number) in self.resolved
         }
+        solved: set[str] = set()
 
         def discover(pending: set[str]) -> dict[str, bool]:
             reopened = {}
@@ -747,13 +770,20 @@ class Demo:
 
         def resolve(case_id: str, _: bool) -> None:
             c = again[case_id]
-            self.api.post(
-                "intake",
-                f"/cases/{case_id}/resolve",
-                (c.agent, "agent"),
-                {"resolution": "回访发现未解决，二次处理后恢复", "first_contact": False},
+            assert c.reopening is not None
+            if not plan.done(c.reopening.resolved_at):
+                self.count("open_now")
+                return
+            body = dated(
+                c.reopening.resolved_at,
+                c.agent,
+                resolution="回访发现未解决，二次处理后恢复",
+                first_contact=False,
             )
+            self.api.post("intake", f"/cases/{case_id}/resolve", CTI, body)
             self.count("resolved_again")
+            with self._lock:
+                solved.add(case_id)
 
         self.discover_and_work(
             "reopened cases solved again",
@@ -761,6 +791,19 @@ class Demo:
             discover,
             resolve,
             "intake did not reopen them after the follow-up (is `cs consume intake` running?)",
+        )
+
+        def call(case_id: str, task: dict[str, Any]) -> None:
+            c = again[case_id]
+            assert c.reopening is not None
+            self._call(plan, c, task, c.reopening.calls)
+
+        self.discover_and_work(
+            "follow-up calls after the second solution",
+            solved,
+            self._due_followups,
+            call,
+            "no follow-up call was scheduled for them (is `cs consume followup` running?)",
         )
 
     # --- supervision ---------------------------------------------------------------------------
@@ -817,25 +860,27 @@ class Demo:
         self.parallel("campaign answers", answering, respond)
 
     def inspections(self, plan: Plan) -> None:
-        period = str(self.quarter)
+        """Each quarter's quality inspections: cases resolved in it, drawn and scored."""
         drawn: list[dict[str, Any]] = []
-        for rule, size in (
-            ("random", max(3, min(40, len(plan.cases) // 75))),
-            ("complaints", max(2, min(20, len(plan.cases) // 150))),
-            ("breached", max(1, min(10, len(plan.cases) // 300))),
-        ):
-            try:
-                answer = self.api.post(
-                    "followup",
-                    "/inspections/draw",
-                    SUPERVISOR,
-                    {"rule": rule, "size": size, "seed": self.seed, "period": period},
-                )
-            except ApiError as e:
-                if e.status not in (404, 409, 422):
-                    raise
-                continue  # nothing to draw by this rule (yet)
-            drawn.extend(answer["items"])
+        for quarter in (self.quarter.previous(), self.quarter):
+            n = sum(quarter.start <= c.resolved_at < quarter.end for c in plan.cases)
+            for rule, size in (
+                ("random", max(3, min(40, n // 75))),
+                ("complaints", max(2, min(20, n // 150))),
+                ("breached", max(1, min(10, n // 300))),
+            ):
+                try:
+                    answer = self.api.post(
+                        "followup",
+                        "/inspections/draw",
+                        SUPERVISOR,
+                        {"rule": rule, "size": size, "seed": self.seed, "period": str(quarter)},
+                    )
+                except ApiError as e:
+                    if e.status not in (404, 409, 422):
+                        raise
+                    continue  # nothing to draw by this rule (yet)
+                drawn.extend(answer["items"])
 
         def score(item: dict[str, Any]) -> None:
             r = random.Random(item["id"])
@@ -870,7 +915,7 @@ class Demo:
                     "problem": problem,
                     "department": department,
                     "measure": what,
-                    "due_on": (datetime.now(TZ).date() + timedelta(days=30 + 15 * i)).isoformat(),
+                    "due_on": (clock.today() + timedelta(days=30 + 15 * i)).isoformat(),
                     "source": source,
                     "source_ref": str(self.quarter),
                 },
@@ -890,16 +935,16 @@ class Demo:
     # --- training and incentives ---------------------------------------------------------------
 
     def training(self, plan: Plan, calendar: Calendar) -> None:
-        today = datetime.now(TZ).date()
-        days = [
-            self.quarter.start.date() + timedelta(days=n)
-            for n in range((min(today, self.quarter.end.date()) - self.quarter.start.date()).days)
-        ]
-        working = [d for d in days if calendar.working(d)] or [self.quarter.start.date()]
+        """A session of each course, spread over the two quarters, with attendance and
+        assessments."""
+        first = plan.start.date()
+        last = min(clock.today(), self.quarter.end.date() - timedelta(days=1))
+        days = [first + timedelta(days=n) for n in range((last - first).days)]
+        working = [d for d in days if calendar.working(d)] or [first]
         staff = data.staff_directory()
         sessions: list[tuple[tuple[str, str, tuple[str, ...], int, float], int, date]] = []
         for n, course in enumerate(data.COURSES):
-            on = working[min(len(working) - 1, 5 + 7 * n)]
+            on = working[(2 * n + 1) * len(working) // (2 * len(data.COURSES))]
             created = self.api.post(
                 "training",
                 "/sessions",
@@ -968,8 +1013,9 @@ class Demo:
             waited += 0.5
 
     def incentives(self, plan: Plan) -> None:
+        """The evaluation of the quarter before (it is over): nominations, three awards."""
         task = self.progress.add_task("incentive run and awards", total=None)
-        period = str(self.quarter)
+        period = str(self.quarter.previous())
         watched = [data.agent_id(i) for i in (1, 2, 3)]
 
         def facts() -> int:
@@ -1008,12 +1054,35 @@ class Demo:
 
     # --- the summary ---------------------------------------------------------------------------
 
+    def browser_links(self) -> list[tuple[str, str]]:
+        """Pages a browser opens as they are: the token (a supervisor's, for 8 hours) is in
+        the address, which the dashboard and the report take once (see followup's
+        dashboard.BrowserToken)."""
+        urls = self.api.urls
+        token = mint_token(
+            self.settings.jwt_secret, data.SUPERVISOR, ["supervisor"], ttl=LINK_TOKEN_TTL
+        )
+        links = [
+            (
+                f"quarterly report {quarter}",
+                f"{urls['followup']}/reports/quarterly/{quarter}.html?token={token}",
+            )
+            for quarter in (self.quarter, self.quarter.previous())
+        ]
+        links.append(("follow-up dashboard", f"{urls['followup']}/dashboard?token={token}"))
+        return links
+
+    def print_links(self, links: list[tuple[str, str]]) -> None:
+        for what, url in links:
+            self.console.print(f"  {what:<26} {url}", overflow="ignore", crop=False, soft_wrap=True)
+
     def summary(self, plan: Plan, elapsed: float) -> None:
         c = self.counts
         urls = self.api.urls
-        period = str(self.quarter)
+        period, before = str(self.quarter), str(self.quarter.previous())
         table = Table(
-            title=f"cs demo: {period}, seed {self.seed}, set {plan.set_no}", show_lines=False
+            title=f"cs demo: {before} and {period} up to now, seed {self.seed}, set {plan.set_no}",
+            show_lines=False,
         )
         table.add_column("what")
         table.add_column("count", justify="right")
@@ -1033,7 +1102,7 @@ class Demo:
         row(
             "calendar",
             c["calendar_exceptions"],
-            f"holidays and makeup days in {period};"
+            f"holidays and makeup days in {before} and {period};"
             f" {self.quarter.year} {'official' if c['calendar_official'] else 'provisional'}",
         )
         row("customers", c["customers"], f"accounts {plan.tag}…, {c['consents']} consent decisions")
@@ -1044,14 +1113,16 @@ class Demo:
             f"hotline {c['hotline']} ({c['calls']} call records), e-mail {c['email']},"
             f" online {c['online']} (case.requested)",
         )
-        on_time = [x.received_at for x in plan.cases if not x.late]
-        if on_time:
-            row(
-                "  received",
-                len(on_time),
-                f"{min(on_time):%m-%d %H:%M} to {max(on_time):%m-%d %H:%M}"
-                + (" (so that their time limits can be kept)" if plan.live else ""),
-            )
+        for quarter in (self.quarter.previous(), self.quarter):
+            received = [
+                x.received_at for x in plan.cases if quarter.start <= x.received_at < quarter.end
+            ]
+            if received:
+                row(
+                    f"  received in {quarter}",
+                    len(received),
+                    f"{min(received):%m-%d %H:%M} to {max(received):%m-%d %H:%M}",
+                )
         row("  first-contact resolutions", c["first_contact"], _share(c["first_contact"], total))
         row("  transferred", c["transferred"], _share(c["transferred"], total))
         departments = ", ".join(
@@ -1063,13 +1134,17 @@ class Demo:
             departments += f"; {c['elsewhere']} went to departments outside the demo"
         row("  handled by departments", c["handled"], departments)
         row("  complex, with an ETA", c["eta"], f"{c['in_department']} still in the departments")
-        row("  waiting at the front line", c["waiting"])
-        if c["late"]:
-            row(
-                "  received earlier in the quarter",
-                c["late"],
-                "past their time limits: breached (the scheduler reports them)",
-            )
+        row("  answered later by the agent", c["later"])
+        late = [x for x in plan.cases if x.late and plan.done(min(x.resolved_at, x.due_at))]
+        row(
+            "  past their time limit",
+            len(late),
+            f"{_share(len(late), total)}, from {min(x.due_at for x in late):%m-%d} to"
+            f" {max(x.due_at for x in late):%m-%d}"
+            if late
+            else "",
+        )
+        row("  still open (their next step is to come)", c["open_now"] + c["in_department"])
         if plan.outage_region and plan.outage_at:
             row(
                 "  broadband outage",
@@ -1088,7 +1163,7 @@ class Demo:
             c["campaign_responses"],
             f"answers of {c['campaign_drawn']} drawn, {c['suggestions']} suggestions",
         )
-        row("inspections scored", c["inspections"])
+        row("inspections scored", c["inspections"], f"{before} and {period}")
         row("improvement measures", c["improvements"])
         row(
             "training",
@@ -1096,29 +1171,31 @@ class Demo:
             f"assessments ({c['passed']} passed) in {c['sessions']} sessions,"
             f" {c['attendance']} attendance records",
         )
-        row("incentive nominations", c["nominations"], f"{c['awards']} approved as awards")
+        row(
+            "incentive nominations",
+            c["nominations"],
+            f"{before}: {c['awards']} approved as awards",
+        )
         self.console.print(table)
-        self.report_figures(period)
+        for quarter in (self.quarter.previous(), self.quarter):
+            self.report_figures(str(quarter))
+        self.console.print("[bold]Where to look[/] (in a browser, as they are, for 8 hours):")
+        self.print_links(self.browser_links())
         look = [
-            ("quarterly report", f"{urls['followup']}/reports/quarterly/{period}.html"),
+            ("  the report as JSON", f"{urls['followup']}/reports/quarterly/{period}"),
             ("  the same as CSV", f"{urls['followup']}/reports/quarterly/{period}?format=csv"),
-        ]
-        if self._exists("followup", "/dashboard"):
-            look.append(("follow-up dashboard", f"{urls['followup']}/dashboard"))
-        look += [
-            ("cases", f"{urls['intake']}/cases?received_from={self.quarter.start.date()}"),
+            ("cases", f"{urls['intake']}/cases?received_from={plan.start.date()}"),
             ("a work queue", f"{urls['routing']}/work-items?department=DEMO-NETOPS"),
             ("breached time limits", f"{urls['routing']}/sla/breached"),
-            ("a scorecard", f"{urls['training']}/scorecards/{data.agent_id(1)}?period={period}"),
-            ("nominations", f"{urls['training']}/nominations?period={period}"),
+            ("a scorecard", f"{urls['training']}/scorecards/{data.agent_id(1)}?period={before}"),
+            ("nominations", f"{urls['training']}/nominations?period={before}"),
             *((f"API docs of {s}", f"{urls[s]}/docs") for s in SERVICES),
         ]
-        self.console.print("[bold]Where to look[/]")
-        for what, url in look:
-            self.console.print(f"  {what:<22} {url}", overflow="ignore", crop=False, soft_wrap=True)
+        self.console.print("With a bearer header (or from the API docs' Authorize button):")
+        self.print_links(look)
         self.console.print(
-            "The pages want a bearer token:"
-            f" .venv/bin/cs token --subject {data.SUPERVISOR} --role supervisor"
+            "A token: .venv/bin/cs token"
+            f" --subject {data.SUPERVISOR} --role supervisor"
             f" (an agent: --subject {data.agent_id(1)} --role agent)."
         )
         self.console.print(
@@ -1141,20 +1218,12 @@ class Demo:
         self.console.print(
             f"In the {period} report: satisfaction {shown(s.get('mean'))}"
             f" (CSAT {shown(s.get('csat_percent'), ' %')}, {shown(s.get('responses'))} answers),"
-            f" {shown(comp.get('volume'))} complaints, time limits kept"
+            f" {shown(comp.get('volume'))} complaints ({shown(comp.get('previous_volume'))} in"
+            f" {shown(comp.get('previous_quarter'))}), time limits kept"
             f" {shown(t.get('compliance_percent'), ' %')} ({shown(t.get('met'))} met,"
             f" {shown(t.get('breached'))} breached), follow-ups reached"
             f" {shown(f.get('reach_rate_percent'), ' %')}."
         )
-        if period != current_quarter():
-            self.console.print(f"Follow-up calls made today count in {current_quarter()}'s report.")
-
-    def _exists(self, service: str, path: str) -> bool:
-        try:
-            self.api.call("GET", service, path, SUPERVISOR)
-        except ApiError:
-            return False
-        return True
 
 
 def _share(part: int, whole: int) -> str:

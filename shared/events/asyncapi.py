@@ -69,7 +69,13 @@ FLOWS: dict[str, Flow] = {
     "sla.breached": Flow(
         "A clock passed its deadline.", ("routing",), ("intake", "followup", "training")
     ),
-    "sla.met": Flow("A clock stopped before its deadline.", ("routing",), ("followup", "training")),
+    "sla.met": Flow(
+        "A clock stopped before its deadline. It may follow an sla.breached of the same clock"
+        " (case, clock, due_at) when a step reported late with its own time stopped the clock in"
+        " time: the met is then the last word on that clock.",
+        ("routing",),
+        ("followup", "training"),
+    ),
     "followup.completed": Flow(
         "A follow-up call on a resolved case was completed.",
         ("followup",),
@@ -235,6 +241,7 @@ EXAMPLES: dict[str, Example] = {
             "policy_version": 3,
             "due_at": "2026-02-17T10:00:00+00:00",
             "provisional": False,
+            "started_at": "2026-02-13T02:00:00+00:00",
         },
     ),
     "sla.warning": Example(

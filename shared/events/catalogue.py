@@ -144,6 +144,8 @@ class SlaStartedV1(EventData):
     policy_version = fields.Int(required=True)
     due_at = _when(required=True)
     provisional = fields.Bool(required=True)
+    # additive: when the clock started counting (receipt, routing, reopening); absent = unknown
+    started_at = _when(load_default=None, allow_none=True)
 
 
 class SlaWarningV1(EventData):

@@ -1,91 +1,32 @@
-"""`cs demo`: its plan (shares, times, fictitious people intake accepts), and a small load through
-the real processes of all four services: cases in every channel, resolutions, follow-up calls,
-a quarterly report with satisfaction figures, and a second run that adds nothing."""
+"""`cs demo` through the real processes of all four services, on a system of its own (the
+reports and the dashboard sweep everything): a history of the quarter before and this one up to
+now, every step at its own time; the dashboard and the reports see it week by week; the links
+it prints open in a browser; a second run adds nothing. (Its plan: tests/unit/shared.)"""
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from services.intake.domain.masking import normalise_id_number, normalise_phone
-from shared import cli
-from shared.config import SERVICES, Settings
+from shared import cli, clock
+from shared.config import SERVICES
 from shared.demo import data
 from shared.demo.client import Api
-from shared.demo.quarter import TZ, Calendar, Plan, Quarter, build
-from shared.demo.run import current_quarter
+from shared.demo.quarter import TZ, Quarter
+from shared.testing.plugin import System
 
-Q4 = Quarter(2026, 4)
-NOW = datetime(2026, 11, 25, 13, 40, tzinfo=TZ)  # a Wednesday
-# National Day 10-01..10-07 off, Sat 10-10 a makeup workday (as routing's calendar has them)
-CALENDAR = Calendar({date(2026, 10, d): False for d in range(1, 8)} | {date(2026, 10, 10): True})
-
-
-@pytest.fixture(scope="module")
-def plan() -> Plan:
-    return build(Q4, 7, 3000, NOW, CALENDAR)
-
-
-def test_the_plan_is_the_same_for_the_same_seed_and_shaped_as_intended(plan: Plan) -> None:
-    assert build(Q4, 7, 3000, NOW, CALENDAR) == plan
-    assert build(Q4, 8, 3000, NOW, CALENDAR).customers != plan.customers
-    n = len(plan.cases)
-    channels = Counter(c.channel for c in plan.cases)
-    assert 0.58 < channels["hotline"] / n < 0.72 and 0.06 < channels["email"] / n < 0.14
-    assert 0.30 < sum(c.kind == "complaint" for c in plan.cases) / n < 0.40
-    routes = Counter(c.route for c in plan.cases)
-    assert 0.55 < routes["first_contact"] / n < 0.65
-    assert 0.30 < routes["transfer"] / n < 0.42
-    assert 0.10 < sum(bool(c.eta_days) for c in plan.cases) / routes["transfer"] < 0.20
-    reached = [k for c in plan.cases for k in c.calls if k.result == "reached"]
-    assert sum(k.satisfaction >= 4 for k in reached if k.satisfaction) / len(reached) > 0.75
-    assert 0.02 < sum(k.solved is False for k in reached) / len(reached) < 0.08
-    outage = [c for c in plan.cases if c.outage]
-    assert outage and {(c.category, c.customer.region) for c in outage} == {
-        ("broadband", plan.outage_region)
-    }
-
-
-def test_cases_handled_in_time_are_received_within_their_time_limit(plan: Plan) -> None:
-    for c in plan.cases:
-        assert Q4.start <= c.received_at < NOW
-        due = CALENDAR.due(c.received_at, 2 if c.kind == "complaint" else 1)
-        if c.late:
-            assert due < NOW  # breached already
-        else:
-            assert due > NOW + timedelta(minutes=30)
-    late = [c for c in plan.cases if c.late]
-    assert 0.02 < len(late) / len(plan.cases) < 0.04
-    assert min(c.received_at for c in late) < datetime(2026, 10, 20, tzinfo=TZ)
-    # a quarter that is over: receipts spread over all of it
-    q3 = build(Quarter(2026, 3), 7, 300, NOW, CALENDAR)
-    assert not q3.live and len({c.received_at.month for c in q3.cases}) == 3
-    with pytest.raises(ValueError):
-        build(Quarter(2027, 1), 7, 10, NOW, CALENDAR)
-
-
-def test_personal_data_passes_intake_and_cannot_be_anyones(plan: Plan) -> None:
-    for c in plan.customers:
-        assert c.account_no.startswith("DEMO-7-2026Q4-1-")
-        for phone in c.phones:  # `00…` is the international prefix: no subscriber's number
-            assert normalise_phone(phone) == phone and phone.startswith(data.PHONE_PREFIX)
-        if c.id_number is not None:  # province 99 does not exist
-            assert normalise_id_number(c.id_number) == c.id_number
-            assert c.id_number.startswith(data.ID_AREA)
-        assert c.email is None or c.email.endswith("@example.com")
-    staff_names = " ".join(str(s["display_name"]) for s in data.staff_directory())
-    assert not any(c.name in staff_names for c in plan.customers)
-
-
-# --- a small load through the real processes --------------------------------------------------
+CASES = 120
 
 
 def _free_port() -> int:
@@ -94,20 +35,23 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def system(cs_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """The four services' web, relay and consumer processes and routing's scheduler."""
+@pytest.fixture
+def system(own_system: System, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """The four services' web, relay and consumer processes and routing's scheduler, on the
+    test's own database and broker names, with the suite's clock."""
+    settings = own_system.settings
     ports = {s: _free_port() for s in SERVICES}
     env = dict(
         os.environ,
-        DATABASE_URL=cs_settings.database_url,
-        AMQP_URL=cs_settings.amqp_url,
-        CS_BROKER_PREFIX=cs_settings.broker_prefix,
+        DATABASE_URL=settings.database_url,
+        AMQP_URL=settings.amqp_url,
+        CS_BROKER_PREFIX=settings.broker_prefix,
         CS_METRICS_DIR=str(tmp_path_factory.mktemp("metrics")),
         CS_WEB_WORKERS="1",
         CS_WEB_THREADS="8",
         CS_RELAY_POLL_S="0.2",
         CS_SCHEDULER_INTERVAL_S="1",
+        **clock.process_env(),
     )
     commands = [("serve", s, "--port", str(ports[s])) for s in SERVICES]
     commands += [(role, s) for s in SERVICES for role in ("relay", "consume")]
@@ -122,7 +66,7 @@ def system(cs_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> I
         for c in commands
     ]
     urls = {s: f"http://127.0.0.1:{p}" for s, p in ports.items()}
-    api = Api(urls, cs_settings.jwt_secret, timeout=5)
+    api = Api(urls, settings.jwt_secret, timeout=5)
     try:
         deadline = time.monotonic() + 60
         while any(api.problem(s) for s in SERVICES):
@@ -140,57 +84,110 @@ def system(cs_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> I
                 p.kill()
 
 
-def _demo(urls: dict[str, str], *extra: str) -> int:
-    args = ["demo", "--cases", "40", "--seed", "3", "--patience", "30", *extra]
+def _demo(urls: dict[str, str]) -> int:
+    args = ["demo", "--cases", str(CASES), "--seed", "3", "--patience", "30"]
     for service, url in urls.items():
         args += [f"--{service}-url", url]
     return cli.main(args)
 
 
+def _browser_opens(url: str) -> tuple[int, str, str]:
+    """What a browser gets for a link: redirects followed with their cookies, no header."""
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}),
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+    )
+    with opener.open(url, timeout=30) as r:
+        return r.status, r.headers.get_content_type(), r.read().decode()
+
+
 @pytest.mark.slow
-def test_the_demo_loads_a_quarter_through_the_apis_and_adds_nothing_twice(
+def test_the_demo_plays_two_quarters_of_history_and_adds_nothing_twice(
     system: dict[str, str],
-    cs_settings: Settings,
+    own_system: System,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("AMQP_URL", cs_settings.amqp_url)
-    monkeypatch.setenv("CS_BROKER_PREFIX", cs_settings.broker_prefix)
+    settings = own_system.settings
+    for name, value in (
+        ("DATABASE_URL", settings.database_url),
+        ("AMQP_URL", settings.amqp_url),
+        ("CS_BROKER_PREFIX", settings.broker_prefix),
+    ):
+        monkeypatch.setenv(name, value)
     started = time.monotonic()
-    assert _demo(system) == 0, capsys.readouterr().out[-2000:]
+    assert _demo(system) == 0, capsys.readouterr().out[-3000:]
     out = capsys.readouterr().out
-    assert "Where to look" in out and "/reports/quarterly/" in out
-    api = Api(system, cs_settings.jwt_secret)
+    assert "Where to look" in out
+    now = clock.now()
+    quarter = Quarter.of(now)
+    before = quarter.previous()
+    api = Api(system, settings.jwt_secret)
     supervisor = (data.SUPERVISOR, "supervisor")
-    quarter = current_quarter()
-    tag = f"DEMO-3-{quarter.replace('-', '')}-1-"
 
-    cases = api.get("intake", "/cases", supervisor, per_page=500)
-    customers = {
-        api.get("intake", "/customers", supervisor, account_no=f"{tag}{i:05d}")["items"][0]["id"]
-        for i in range(1, 27)
-    }
-    ours = [c for c in cases["items"] if c["customer_id"] in customers]
-    assert len(ours) == 40
-    assert {c["channel"] for c in ours} == {"hotline", "email", "online"}
-    states = Counter(c["state"] for c in ours)
-    assert states["closed"] + states["resolved"] >= 20, states
-    assert sum(bool(c["first_contact"]) for c in ours) >= 15
-    assert any(c["department"] for c in ours if not c["first_contact"])
-    followups = api.get("followup", "/followups", supervisor, state="completed", per_page=500)
-    ids = {c["id"] for c in ours}
-    completed = [f for f in followups["items"] if f["case_id"] in ids]
-    assert len(completed) >= 15 and any(f["satisfaction"] for f in completed)
+    # the cases: all of them, received over both quarters, the old ones long handled
+    cases = api.get("intake", "/cases", supervisor, per_page=500)["items"]
+    assert len(cases) == CASES
+    assert {c["channel"] for c in cases} == {"hotline", "email", "online"}
+    received = [datetime.fromisoformat(c["received_at"]) for c in cases]
+    assert min(received) < before.start + timedelta(days=14)
+    assert before.start <= min(received) and max(received) <= now
+    if now - quarter.start > timedelta(days=2):
+        assert any(r >= quarter.start for r in received)
+    states = Counter(c["state"] for c in cases)
+    assert states["closed"] + states["resolved"] >= 0.8 * CASES, states
+    old = [c for c in cases if datetime.fromisoformat(c["received_at"]) < now - timedelta(days=20)]
+    for c in old:  # every step at its own time, none of them today
+        opened, resolved = c["opened_at"], c["resolved_at"]
+        assert datetime.fromisoformat(opened) - datetime.fromisoformat(c["received_at"]) < (
+            timedelta(hours=1)
+        )
+        if resolved:
+            assert datetime.fromisoformat(resolved) < now - timedelta(days=5), c["case_no"]
+            assert c["case_no"][2:10] == datetime.fromisoformat(opened).astimezone(TZ).strftime(
+                "%Y%m%d"
+            )
+    transferred = [c for c in old if c["department"] and not c["first_contact"]]
+    assert transferred
+    timeline = api.get("intake", f"/cases/{transferred[0]['id']}/timeline", supervisor)["items"]
+    steps = [e for e in timeline if e["type"] in ("opened", "transferred", "routed", "resolved")]
+    assert [e["type"] for e in steps][:4] == ["opened", "transferred", "routed", "resolved"]
+    assert all(datetime.fromisoformat(e["at"]) < now - timedelta(days=5) for e in steps)
+
+    # the reports: this quarter compares with the one before; time limits mostly kept
     report = api.get("followup", f"/reports/quarterly/{quarter}", supervisor)
-    assert report["satisfaction"]["responses"] >= 15 and report["satisfaction"]["mean"] >= 3
-    assert report["complaints"]["volume"] >= 5
-    assert report["time_limits"]["met"] >= 20
+    earlier = api.get("followup", f"/reports/quarterly/{before}", supervisor)
+    assert report["complaints"]["previous_volume"] == earlier["complaints"]["volume"] > 0
+    for figures in (report, earlier):
+        kept = figures["time_limits"]
+        assert kept["met"] + kept["breached"] >= 0.2 * CASES or figures is report
+        if kept["met"] + kept["breached"] >= 20:
+            assert 80 <= kept["compliance_percent"] <= 100, kept
+        assert figures["satisfaction"]["mean"] is None or figures["satisfaction"]["mean"] >= 3
+    assert earlier["satisfaction"]["responses"] >= 0.5 * sum(r < quarter.start for r in received)
 
-    # again: nothing added
+    # the dashboard: the elapsed weeks of this quarter have data; an empty one is no data
+    dashboard = api.get("followup", "/dashboard.json", supervisor)["time_limits"]["weeks"]
+    for week in dashboard:
+        if week["met"] + week["breached"] == 0:
+            assert week["compliance_percent"] is None, week
+    if len(dashboard) >= 3:
+        with_data = [w for w in dashboard if w["met"] + w["breached"]]
+        assert len(with_data) >= 0.6 * len(dashboard), dashboard
+
+    # the links it prints open in a browser, token and all
+    links = re.findall(r"(http://127\.0\.0\.1:\d+/\S+\?token=[\w.-]+)", out)
+    assert len(links) == 3, out[-2000:]
+    for link in links:
+        status, kind, page = _browser_opens(link)
+        assert (status, kind) == (200, "text/html"), link
+        assert "<svg" in page
+
+    # again: it says what is there and adds nothing
     assert _demo(system) == 0
     out = capsys.readouterr().out
-    assert "already loaded" in out
-    assert api.get("intake", "/cases", supervisor, per_page=1)["total"] == cases["total"]
-    second_set = f"{tag[:-2]}2-00001"
-    assert not api.get("intake", "/customers", supervisor, account_no=second_set)["items"]
-    assert time.monotonic() - started < 60
+    assert "already loaded" in out and "?token=" in out
+    assert api.get("intake", "/cases", supervisor, per_page=1)["total"] == CASES
+    tag = f"DEMO-3-{quarter.tag}-2-00001"
+    assert not api.get("intake", "/customers", supervisor, account_no=tag)["items"]
+    assert time.monotonic() - started < 180

@@ -46,7 +46,9 @@ def test_a_consumer_killed_with_sigkill_mid_batch_then_restarted(
 ):
     run_service("intake", consumer=False)
     ids = open_cases(300, region())
-    monkeypatch.setenv("CS_CONSUMER_BATCH", "5")  # many small commits: it dies mid-stream
+    # small batches, few in flight: it dies mid-stream, not after it
+    monkeypatch.setenv("CS_CONSUMER_BATCH", "10")
+    monkeypatch.setenv("CS_CONSUMER_PREFETCH", "10")
     consumer = cs_process(cs_settings, "consume", "routing")
     db = service_db("routing")
 
@@ -57,7 +59,10 @@ def test_a_consumer_killed_with_sigkill_mid_batch_then_restarted(
             ).fetchone()[0]
 
     try:
-        wait_until(lambda: clocked() >= 20, 60, "the consumer to get going")
+        deadline = time.monotonic() + 60
+        while clocked() < 20:  # a tight watch: the stream takes well under a second
+            assert time.monotonic() < deadline, "the consumer never got going"
+            time.sleep(0.002)
         consumer.send_signal(signal.SIGKILL)
         consumer.wait(10)
         assert clocked() < len(ids), "killed in the middle, not after the end"

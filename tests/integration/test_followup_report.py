@@ -391,6 +391,23 @@ def test_the_report_is_for_supervisors_and_names_a_quarter(client, auth):
     assert empty["satisfaction"]["mean"] is None and empty["complaints"]["volume"] == 0
 
 
+def test_a_browser_opens_the_report_page_with_its_token_in_the_address(client, make_token, caplog):
+    api = client("followup")
+    head, agent = make_token("department_head", subject="head-rep"), make_token("agent")
+    r = api.get(f"/reports/quarterly/{QUARTER}.html?token={head}")
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    assert f"Quarterly evaluation {QUARTER}" in r.get_data(as_text=True)
+    assert r.headers["Cache-Control"] == "no-store"
+    assert r.headers["Referrer-Policy"] == "no-referrer"
+    assert "Set-Cookie" not in r.headers
+    assert api.get(f"/reports/quarterly/{QUARTER}.html?token={agent}").status_code == 403
+    assert api.get(f"/reports/quarterly/{QUARTER}.html?token={head[:-3]}xyz").status_code == 401
+    assert api.get(f"/reports/quarterly/{QUARTER}.html").status_code == 401
+    # the JSON and the CSV take the header only
+    assert api.get(f"/reports/quarterly/{QUARTER}?token={head}").status_code == 401
+    assert head not in caplog.text and agent not in caplog.text
+
+
 def _chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if not found:
@@ -473,3 +490,45 @@ def test_the_html_report_draws_its_charts_offline_in_chromium(seeded, client, au
     # the bars in their colours: satisfied (green), dissatisfied (red), the blue series
     for colour in ("2f855a", "c53030", "2b6cb0", "a0aec0"):
         assert colours[bytes.fromhex(colour)] > 300, colour
+
+
+def test_a_clock_met_after_its_breach_was_announced_counts_as_met(own_system, auth):
+    """Routing announces `sla.met` after `sla.breached` of the same clock (case, clock, due_at)
+    when a step reported late stopped it in time: the report counts it once, as met, and the
+    case is no longer a breached one; the same two events the other way round agree."""
+    own_system.run("followup", relay=False)
+    db, api = own_system.db("followup"), own_system.client("followup")
+    due = datetime(2025, 8, 12, 17, 30, tzinfo=SHANGHAI)
+    first, second, missed = (str(uuid.uuid4()) for _ in range(3))
+
+    def clock(case_id: str, met: bool) -> Any:
+        data = {
+            "case_id": case_id,
+            "clock": "customer",
+            "department": None,
+            "assignee_id": "agent-7",
+            "due_at": due,
+        }
+        if met:
+            done = dict(data, completed_at=due - timedelta(hours=5))
+            return new_event("sla.met", case_id, done, source="/routing")
+        return new_event("sla.breached", case_id, dict(data, breached_at=due), source="/routing")
+
+    events = [case_opened(case_id=c, opened_at=due - timedelta(days=1)) for c in (first, second)]
+    events += [case_opened(case_id=missed, opened_at=due - timedelta(days=1))]
+    events += [clock(first, False), clock(first, True), clock(second, True), clock(second, False)]
+    events += [clock(missed, False)]
+    for e in events:
+        publish(own_system.settings, e)
+        wait_handled(db, e.id)
+    report = api.get(f"/reports/quarterly/{QUARTER}", headers=auth("supervisor")).json
+    kept = report["time_limits"]
+    assert (kept["met"], kept["breached"], kept["compliance_percent"]) == (2, 1, 66.7)
+    with db.transaction() as tx:
+        breached = dict(
+            tx.execute(
+                "SELECT case_id, breached FROM cases WHERE case_id = ANY(%s)",
+                ([first, second, missed],),
+            ).fetchall()
+        )
+    assert breached == {first: False, second: False, missed: True}

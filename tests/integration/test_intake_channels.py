@@ -7,16 +7,18 @@ import logging
 import random
 import threading
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from shared import clock
 
 RFC822 = {"Content-Type": "message/rfc822"}
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def unique_phone() -> str:
@@ -378,3 +380,45 @@ def test_bad_calls_are_422_without_echo_and_write_nothing(intake, auth, cti, ser
     assert_nowhere(number, intake.bodies)
     trainer = intake.post("/channels/hotline/calls", json=call(number), headers=auth("trainer"))
     assert trainer.status_code == 403
+
+
+def test_a_message_handed_over_later_is_recorded_when_the_gateway_took_it_in(
+    intake, auth, gateway, service_db
+):
+    """A gateway delivering its queue after an outage says when it took each message in
+    (`?occurred_at=`): the case is recorded then, numbered by that day; never in the future."""
+    sent = (clock.now() - timedelta(days=10)).replace(microsecond=0)
+    took = sent + timedelta(minutes=2)
+    msg = EmailMessage()
+    msg["From"] = unique_address()
+    msg["To"] = "kefu@operator.example"
+    msg["Subject"] = "宽带经常掉线"
+    msg["Date"] = format_datetime(sent)
+    msg["Message-ID"] = make_msgid(domain="mail.example")
+    msg.set_content("晚上八点以后宽带经常掉线。")
+    headers = dict(gateway, **RFC822)
+    future = (clock.now() + timedelta(hours=1)).isoformat()
+    refused = intake.post(
+        "/channels/email",
+        query_string={"occurred_at": future},
+        data=msg.as_bytes(),
+        headers=headers,
+    )
+    assert refused.status_code == 422 and "occurred_at" in str(refused.json)
+    r = intake.post(
+        "/channels/email",
+        query_string={"occurred_at": took.isoformat()},
+        data=msg.as_bytes(),
+        headers=headers,
+    )
+    assert r.status_code == 201, r.json
+    assert r.json["case_no"][2:10] == took.astimezone(SHANGHAI).strftime("%Y%m%d")
+    case = intake.get(f"/cases/{r.json['id']}", headers=auth("agent")).json
+    assert datetime.fromisoformat(case["opened_at"]) == took
+    assert datetime.fromisoformat(case["received_at"]) == sent
+    entries = timeline(intake, auth, r.json["id"])
+    assert {e["type"]: datetime.fromisoformat(e["at"]) for e in entries}["opened"] == took
+    # the message is in once: the refused delivery wrote nothing
+    assert rows_text(
+        service_db, "SELECT count(*)::text FROM emails WHERE message_id = %s", (msg["Message-ID"],)
+    ) == ["1"]

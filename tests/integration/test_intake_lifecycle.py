@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from services.intake.domain.acknowledgements import format_due
 from shared import clock
 from shared.events import new_event, parse_event
 from shared.testing.waiting import publish_and_wait
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 CASE = {
     "kind": "complaint",
     "channel": "hotline",
@@ -182,8 +186,8 @@ def test_routing_events_move_the_case_and_the_deadline_shows(
     case = open_case(intake, agent)
     case_id = case["id"]
     intake.post(f"/cases/{case_id}/transfer", json={"reason": "needs NOC"}, headers=agent)
-    due = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
     now = clock.now()
+    due = (now + timedelta(days=5)).replace(hour=9, minute=30, second=0, microsecond=0)
 
     def ev(type_, **data):
         return new_event(type_, case_id, dict(case_id=case_id, **data), source="/routing")
@@ -215,7 +219,8 @@ def test_routing_events_move_the_case_and_the_deadline_shows(
     assert datetime.fromisoformat(got["due_at"]) == due and got["resolved_by"] == "s-1"
     ack = intake.get(f"/cases/{case_id}/acknowledgement", headers=agent).json
     assert ack["template"] == "ack.complaint.hotline"
-    assert case["case_no"] in ack["text"] and "2026年12月1日17:30" in ack["text"]
+    assert case["case_no"] in ack["text"] and format_due(due) in ack["text"]
+    assert format_due(due).endswith("17:30")  # 09:30 UTC
     assert types_of(service_db, case_id) == [
         "case.opened",
         "case.transferred",
@@ -251,6 +256,47 @@ def test_routing_events_move_the_case_and_the_deadline_shows(
     assert types_of(service_db, case_id).count("case.resolved") == 2
 
 
+def test_a_case_recorded_late_keeps_its_place_in_time_and_is_not_acknowledged_now(
+    cs_settings, service_db, run_service, intake, auth
+):
+    """The call-centre system reports a complaint recorded ten days ago: routing's deadline
+    shows on the timeline when the case was recorded, and, its time limit long past, the
+    customer is not told about it now (no acknowledgement, no case.acknowledged)."""
+    run_service("intake", relay=False)
+    cti = auth("system", subject="cti")
+    received = (clock.now() - timedelta(days=10)).replace(microsecond=0)
+    recorded = received + timedelta(minutes=3)
+    body = dict(
+        CASE, received_at=received.isoformat(), occurred_at=recorded.isoformat(), actor_id="a-7"
+    )
+    r = intake.post("/cases", json=body, headers=cti)
+    assert r.status_code == 201, r.json
+    case_id = r.json["id"]
+    due = received + timedelta(days=3)
+    started = new_event(
+        "sla.started",
+        case_id,
+        {
+            "case_id": case_id,
+            "clock": "customer",
+            "policy_version": 1,
+            "due_at": due,
+            "provisional": False,
+            "started_at": received,
+        },
+        source="/routing",
+    )
+    publish_and_wait(cs_settings, service_db("intake"), started)
+    entries = intake.get(f"/cases/{case_id}/timeline", headers=cti).json["items"]
+    at = {e["type"]: datetime.fromisoformat(e["at"]) for e in entries}
+    assert at["opened"] == recorded and at["deadline_set"] == recorded
+    assert "acknowledged" not in at
+    assert intake.get(f"/cases/{case_id}/acknowledgement", headers=cti).status_code == 404
+    assert "case.acknowledged" not in types_of(service_db, case_id)
+    got = intake.get(f"/cases/{case_id}", headers=cti).json
+    assert datetime.fromisoformat(got["due_at"]) == due and got["agent_id"] == "a-7"
+
+
 def test_a_case_requested_event_opens_a_case(cs_settings, service_db, run_service, intake, agent):
     run_service("intake", relay=False)
     event = new_event(
@@ -270,3 +316,42 @@ def test_a_case_requested_event_opens_a_case(cs_settings, service_db, run_servic
     r = intake.get("/cases?region=Chaoyang&channel=online", headers=agent)
     assert r.json["total"] >= 1
     assert any(c["content"] == "Which package has HBO?" for c in r.json["items"])
+
+
+def test_a_request_delivered_late_is_recorded_when_the_portal_recorded_it(
+    cs_settings, service_db, run_service, intake, agent
+):
+    """The envelope's time is when the portal recorded the request: a request delivered late
+    keeps it (case number of that day); one dated in the future is recorded now."""
+    run_service("intake", relay=False)
+    submitted = (clock.now() - timedelta(days=20)).replace(microsecond=0)
+    region = f"Late-{uuid.uuid4().hex[:8]}"
+
+    def request(content: str, at: datetime) -> object:
+        event = new_event(
+            "case.requested",
+            f"portal-{uuid.uuid4().hex[:8]}",
+            {
+                "channel": "online",
+                "kind": "complaint",
+                "category": "broadband",
+                "region": region,
+                "customer_ref": "ACC-LATE",
+                "content": content,
+                "received_at": submitted,
+            },
+            source="/portal",
+        )
+        return replace(event, time=at)
+
+    late = request("Broadband drops every evening", submitted + timedelta(seconds=40))
+    skewed = request("The set-top box reboots", clock.now() + timedelta(days=2))
+    for event in (late, skewed):
+        publish_and_wait(cs_settings, service_db("intake"), event)
+    found = intake.get("/cases", query_string={"region": region}, headers=agent).json
+    mine = {c["content"]: c for c in found["items"]}
+    first = mine["Broadband drops every evening"]
+    assert datetime.fromisoformat(first["opened_at"]) == submitted + timedelta(seconds=40)
+    assert first["case_no"][2:10] == submitted.astimezone(SHANGHAI).strftime("%Y%m%d")
+    second = datetime.fromisoformat(mine["The set-top box reboots"]["opened_at"])
+    assert abs(second - clock.now()) < timedelta(minutes=1)

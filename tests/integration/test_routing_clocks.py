@@ -449,3 +449,64 @@ def test_compliance_per_department(cs_settings, service_db, routing, client, aut
     assert row["median_hours"] == 25.0
     bad = client("routing").get("/sla/compliance?period=Q9", headers=auth("supervisor"))
     assert bad.status_code == 422
+
+
+def _resolved(case_id: str, at: datetime) -> object:
+    return new_event(
+        "case.resolved",
+        case_id,
+        {
+            "case_id": case_id,
+            "kind": "consultation",
+            "category": "broadband",
+            "department": None,
+            "resolved_by": "agent-1",
+            "first_contact": True,
+            "opened_at": at,
+            "resolved_at": at,
+        },
+        source="/intake",
+    )
+
+
+def test_a_step_reported_late_that_was_in_time_withdraws_the_breach(own_system):
+    """The scheduler announces the breach of a clock nobody stopped; the call-centre system
+    then reports the resolution with its own time, before the deadline: the clock was met. A
+    resolution reported after the deadline leaves the breach as it is."""
+    cs_settings = own_system.settings
+    own_system.run("routing", relay=False)
+    db = own_system.db("routing")
+    received = business_clock.now() - timedelta(days=9)
+    in_time = open_case(cs_settings, db, received, "consultation")
+    late = open_case(cs_settings, db, received, "consultation")
+    tick(db, business_clock.now())
+    for case_id in (in_time, late):
+        assert clock_rows(db, case_id)[0]["state"] == "breached"
+    due = clock_rows(db, in_time)[0]["due_at"]
+    publish_and_wait(cs_settings, db, _resolved(in_time, due - timedelta(hours=3)))
+    publish_and_wait(cs_settings, db, _resolved(late, due + timedelta(hours=3)))
+
+    (kept,) = clock_rows(db, in_time)
+    assert (kept["state"], kept["breached_at"], kept["escalation_level"]) == ("met", None, 0)
+    assert kept["stopped_at"] == due - timedelta(hours=3)
+    (met,) = events(db, in_time, "sla.met")
+    assert met.data["due_at"] == due and met.data["completed_at"] == due - timedelta(hours=3)
+    assert len(events(db, in_time, "sla.breached")) == 1  # announced once, then withdrawn
+    (missed,) = clock_rows(db, late)
+    assert (missed["state"], missed["breached_at"]) == ("breached", due)
+    assert events(db, late, "sla.met") == [] and len(events(db, late, "sla.breached")) == 1
+    # the escalation that went out stays on record; a stopped clock escalates no further
+    tick(db, business_clock.now() + timedelta(hours=cs_settings.escalation_after_h + 1))
+    with db.transaction() as tx:
+        levels = dict(
+            tx.execute(
+                "SELECT c.case_id, max(e.level) FROM sla_escalations e"
+                " JOIN sla_clocks c ON c.id = e.clock_id GROUP BY c.case_id"
+            ).fetchall()
+        )
+    assert levels == {in_time: 2, late: 2}
+    with db.transaction() as tx:
+        compliance = tx.execute(
+            "SELECT count(*) FILTER (WHERE breached_at IS NULL) FROM sla_clocks"
+        ).fetchone()[0]
+    assert compliance == 1

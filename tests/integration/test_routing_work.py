@@ -83,7 +83,7 @@ def open_case(service_db, **facts: Any) -> str:
     return event.subject
 
 
-def transferred(case_id: str, requested: str | None = None) -> Event:
+def transferred(case_id: str, requested: str | None = None, at: datetime | None = None) -> Event:
     return new_event(
         "case.transferred",
         case_id,
@@ -92,15 +92,17 @@ def transferred(case_id: str, requested: str | None = None) -> Event:
             "reason": "needs-department",
             "requested_department": requested,
             "agent_id": "agent-1",
-            "transferred_at": business_clock.now(),
+            "transferred_at": at or business_clock.now(),
         },
         source="/intake",
     )
 
 
-def transfer(service_db, case_id: str, requested: str | None = None) -> None:
+def transfer(
+    service_db, case_id: str, requested: str | None = None, at: datetime | None = None
+) -> None:
     with service_db("routing").transaction() as tx:
-        handlers.on_case_transferred(tx, parsed(transferred(case_id, requested)))
+        handlers.on_case_transferred(tx, parsed(transferred(case_id, requested, at)))
 
 
 def item_of(routing, boss, case_id: str, state: str | None = None) -> dict:
@@ -320,6 +322,61 @@ def test_nobody_qualified_leaves_it_queued_until_a_member_accepts_it(
     assert r.status_code == 200 and r.json["state"] == "accepted"
     assert r.json["assignee_id"] == member
     assert events_of(service_db, case_id, "case.routed")[-1].data["assignee_id"] == member
+
+
+def test_a_departments_system_reports_the_work_with_its_own_times(
+    routing, boss, auth, service_db, region
+):
+    """Accept (taking a queued item for the person named), progress and handled, each at the
+    time the department's system gives: the item, its events and the department clock keep
+    them; a time before the routing, or a person dating their own step, is refused."""
+    dept = make_department(routing, boss, ola_hours=8)
+    member = make_staff(routing, boss, dept, regions=["Chaoyang"])
+    received = (business_clock.now() - timedelta(days=30)).replace(microsecond=0)
+    case_id = open_case(service_db, region=region, opened_at=received)
+    routed_at = received + timedelta(minutes=20)
+    # before today's rules applied: the reported transfer names the department it went to
+    transfer(service_db, case_id, requested=dept, at=routed_at)
+    item = item_of(routing, boss, case_id)
+    assert item["state"] == "queued" and datetime.fromisoformat(item["created_at"]) == routed_at
+    started = {
+        e.data["clock"]: e.data["started_at"] for e in events_of(service_db, case_id, "sla.started")
+    }
+    assert started == {"customer": received, "department": routed_at}
+    system = auth("system", subject="dept-system")
+    path = f"/work-items/{item['id']}"
+
+    def step(minutes: int, **body: Any) -> dict[str, Any]:
+        at = routed_at + timedelta(minutes=minutes)
+        return dict(body, occurred_at=at.isoformat(), actor_id=member)
+
+    early = routing.post(f"{path}/accept", json=step(-5), headers=system)
+    assert early.status_code == 422 and "occurred_at" in str(early.json)
+    own = auth("department_staff", subject=member)
+    r = routing.post(f"{path}/accept", json={"occurred_at": routed_at.isoformat()}, headers=own)
+    assert r.status_code == 422 and item_of(routing, boss, case_id)["state"] == "queued"
+
+    r = routing.post(f"{path}/accept", json=step(10), headers=system)
+    assert r.status_code == 200, r.json
+    assert (r.json["state"], r.json["assignee_id"]) == ("accepted", member)
+    assert datetime.fromisoformat(r.json["accepted_at"]) == routed_at + timedelta(minutes=10)
+    assert events_of(service_db, case_id, "case.routed")[-1].data["routed_at"] == (
+        routed_at + timedelta(minutes=10)
+    )
+    r = routing.post(f"{path}/progress", json=step(60, note="crew booked"), headers=system)
+    assert r.status_code == 200, r.json
+    r = routing.post(f"{path}/handled", json=step(180, resolution_code="fixed"), headers=system)
+    assert r.status_code == 200, r.json
+    assert r.json["handled_by"] == member
+    [handled] = events_of(service_db, case_id, "case.handled")
+    assert handled.data["handled_at"] == routed_at + timedelta(minutes=180)
+    with service_db("routing").transaction() as tx:
+        clock = tx.one(
+            "SELECT started_at, stopped_at FROM sla_clocks"
+            " WHERE case_id = %s AND clock = 'department'",
+            (case_id,),
+        )
+    assert clock == {"started_at": routed_at, "stopped_at": routed_at + timedelta(minutes=180)}
 
 
 def test_deactivating_a_member_reassigns_their_open_items(routing, boss, service_db, region):

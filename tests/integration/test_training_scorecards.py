@@ -254,3 +254,31 @@ def test_a_seeded_quarter_matches_the_events_and_survives_redelivery(
         ).fetchone()[0]
     # one fact per event, except the follow-up without a score and the clock without assignee
     assert facts == len(events) - 2
+
+
+def test_a_clock_met_after_its_breach_was_announced_counts_as_met(
+    client, auth, cs_settings, service_db, consumer
+):
+    """Routing announces `sla.met` after `sla.breached` of the same clock when a step reported
+    late stopped it in time: the scorecard counts the clock once, as met, in either order."""
+    training, db = client("training"), service_db("training")
+    reader = auth("supervisor", subject="sup-1")
+    staff = f"agent-{uuid.uuid4().hex[:6]}"
+    publish_and_wait(cs_settings, db, staff_event(staff))
+    due = at(11, 10, 17)
+    first, second, missed = (f"case-{uuid.uuid4().hex[:8]}" for _ in range(3))
+    breach, met = sla(first, staff, due, False), sla(first, staff, due, True)
+    met = new_event("sla.met", first, dict(met.data, completed_at=at(11, 10, 9)), source="/routing")
+    # the same clock the other way round, and a breach that stands
+    late_breach, early_met = sla(second, staff, due, False), sla(second, staff, due, True)
+    stands = sla(missed, staff, due, False)
+    for e in (breach, met, early_met, late_breach, stands):
+        publish_and_wait(cs_settings, db, e)
+    r = training.get(f"/scorecards/{staff}?period={MONTH[0]}", headers=reader)
+    assert r.status_code == 200, r.json
+    assert figures(r.json)["time_limit_compliance"] == (round(200 / 3, 2), 3)
+    evidence = training.get(
+        f"/scorecards/{staff}/evidence?period={MONTH[0]}&figure=time_limit_compliance",
+        headers=reader,
+    ).json
+    assert {i["event_id"] for i in evidence["items"]} == {met.id, early_met.id, stands.id}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import Response
 from marshmallow import ValidationError, validate
 
 from services.followup.domain.periods import Quarter
@@ -20,6 +21,16 @@ seed_range = validate.Range(min=-(2**63), max=2**63 - 1)
 
 
 db = service_db
+
+
+def browser_page(response: Response) -> Response:
+    """A page for a browser (dashboard, report): not cached, no referrer, nothing loaded."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    )
+    return response
 
 
 def quarter_text(value: str) -> None:

@@ -12,7 +12,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from services.followup import queries
-from services.followup.api.common import REPORT_READERS, db
+from services.followup.api.common import REPORT_READERS, browser_page, db
 from services.followup.domain import render, report
 from services.followup.domain.periods import Quarter
 from shared import clock
@@ -80,9 +80,23 @@ def quarterly(query: dict[str, Any], period: str) -> Any:
     return built
 
 
+REPORT_TOKEN_PARAMETER = {
+    "name": "token",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "for a browser: the bearer token (used for this request, kept out of logs)",
+}
+
+
 @blp.get("/quarterly/<period>.html")
 @requires(*REPORT_READERS)
+@blp.doc(parameters=[REPORT_TOKEN_PARAMETER])
 @blp.response(200, content_type="text/html")
 def quarterly_html(period: str) -> Response:
-    """The same evaluation as a page with charts (inline SVG, no scripts, works offline)."""
-    return Response(render.html(_build(period)), content_type="text/html; charset=utf-8")
+    """The same evaluation as a page with charts (inline SVG, no scripts, works offline).
+
+    A browser, which cannot send a bearer header, opens it with `?token=…` (see
+    dashboard.BrowserToken); the page is not cached and sends no referrer."""
+    html = render.html(_build(period))
+    return browser_page(Response(html, content_type="text/html; charset=utf-8"))

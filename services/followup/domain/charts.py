@@ -32,6 +32,7 @@ def nice_top(largest: float, ticks: int = 4) -> float:
 
 
 NO_DATA = "no data for this quarter"
+NO_VALUE = "no data"  # one point of a chart
 
 
 def _empty(title: str, width: int, height: int, text: str = NO_DATA) -> str:
@@ -207,8 +208,8 @@ def line_chart(
     empty: str = NO_DATA,
 ) -> str:
     """A line through the points, each marked and labelled with its value; a point without a
-    value (None) leaves a gap. The scale runs to `max_value` (then with `ticks` grid lines),
-    else to the largest value."""
+    value (None) leaves a gap marked "no data" (never drawn as 0). The scale runs to
+    `max_value` (then with `ticks` grid lines), else to the largest value."""
     values = [v for _, v in points if v is not None]
     if not values or (max_value is None and not any(values)):  # 0 on a fixed scale is data
         return _empty(title, width, height, empty)
@@ -255,6 +256,13 @@ def line_chart(
                 f"<title>{escape(label)}: {_num(value)}{escape(suffix)}</title></circle>"
                 f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" {FONT} fill="{INK}">'
                 f"{_num(value)}{escape(suffix)}</text>"
+            )
+        else:
+            middle = head + plot_h / 2
+            parts.append(
+                f'<text x="{x + 4:.1f}" y="{middle:.1f}" text-anchor="middle" {FONT}'
+                f' fill="{GREY}" transform="rotate(-90 {x + 4:.1f} {middle:.1f})">'
+                f"<title>{escape(label)}: {NO_VALUE}</title>{NO_VALUE}</text>"
             )
         parts.append(
             f'<text x="{x:.1f}" y="{head + plot_h + 16}" text-anchor="middle" {FONT}'

@@ -18,6 +18,7 @@ from services.intake.domain import email_message, masking
 from services.intake.domain.cases import receipt_problem
 from services.intake.vault import Vault
 from shared import clock
+from shared.steps import step_of
 from shared.web import StrictSchema, caller, error_body, requires, service_db
 
 blp = Blueprint(
@@ -84,6 +85,17 @@ class CallOut(Schema):
     duration_s = fields.Int(allow_none=True)
 
 
+class EmailQuery(StrictSchema):
+    occurred_at = fields.AwareDateTime(
+        load_default=None,
+        metadata={
+            "description": "when the gateway took the message in, for a gateway handing over"
+            " messages later (a queue after an outage, an archive): not in the future; the case"
+            " is recorded then. Default now"
+        },
+    )
+
+
 class EmailOut(Schema):
     id = fields.UUID(metadata={"description": "the case the message opened or joined"})
     case_no = fields.Str()
@@ -110,6 +122,7 @@ def record_call(body: dict[str, Any]) -> dict[str, Any]:
 
 @blp.post("/email")
 @requires(*EMAIL_ROLES)
+@blp.arguments(EmailQuery, location="query")
 @blp.doc(
     requestBody={
         "required": True,
@@ -119,8 +132,11 @@ def record_call(body: dict[str, Any]) -> dict[str, Any]:
 )
 @blp.response(201, EmailOut, description="a new case, or a reply added to its case")
 @blp.alt_response(200, schema=EmailOut, description="this Message-ID was received before")
-def receive_email() -> Any:
-    """An e-mail forwarded by the mail gateway: opens a case, or joins the case it replies to."""
+def receive_email(query: dict[str, Any]) -> Any:
+    """An e-mail forwarded by the mail gateway: opens a case, or joins the case it replies to.
+
+    A gateway handing a message over later says when it took it in (`?occurred_at=`)."""
+    step = step_of(caller(), clock.now(), query["occurred_at"])
     if request.mimetype != RFC822:
         return error_body(415, f"send the raw message with Content-Type {RFC822}")
     # the declared length first (nothing is read), then what actually arrives (chunked)
@@ -134,5 +150,7 @@ def receive_email() -> Any:
     except email_message.EmailParseError as e:
         return error_body(400, f"not a usable RFC 822 message: {e}")
     with _db().transaction() as tx:
-        answer, new = channels.receive_email(tx, _vault(), parsed, caller().subject)
+        answer, new = channels.receive_email(
+            tx, _vault(), parsed, step.by, step.at if step.reported else None
+        )
     return answer, 201 if new else 200

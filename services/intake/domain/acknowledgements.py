@@ -42,6 +42,10 @@ def render(kind: str, channel: str, case_no: str, due_at: datetime) -> str:
     return _TEMPLATES[(kind, channel)].format(case_no=case_no, due=format_due(due_at))
 
 
-def needs_acknowledgement(kind: str, state: str) -> bool:
-    """Every complaint; a consultation only when it was not answered at once."""
+def needs_acknowledgement(kind: str, state: str, due_at: datetime, now: datetime) -> bool:
+    """Every complaint; a consultation only when it was not answered at once. Never once its
+    time limit has passed: a case recorded late (a history reported by another system) has
+    nothing left to promise, and its customer is not told about it now."""
+    if due_at <= now:
+        return False
     return kind == "complaint" or state not in ("resolved", "closed")

@@ -82,6 +82,10 @@ class ProgressIn(ReportedStepSchema):
     )
 
 
+class AcceptIn(ReportedStepSchema):
+    """No body for a person accepting; a reporting system may date it and name who."""
+
+
 class HandBackIn(StrictSchema):
     reason = fields.Str(required=True, validate=validate.Length(min=1, max=500))
 
@@ -131,11 +135,12 @@ def get_item(item_id: int) -> dict[str, Any]:
 
 @blp.post("/<int:item_id>/accept")
 @requires(*ACTORS)
+@blp.arguments(AcceptIn, required=False)
 @blp.response(200, WorkItemOut)
-def accept(item_id: int) -> dict[str, Any]:
+def accept(body: dict[str, Any], item_id: int) -> dict[str, Any]:
     """The assignee takes it on; an unassigned item is taken by the member who accepts it."""
     with db().transaction() as tx:
-        return work_items.accept(tx, item_id, _actor())
+        return work_items.accept(tx, item_id, _actor(), reported_step(body))
 
 
 @blp.post("/<int:item_id>/progress")

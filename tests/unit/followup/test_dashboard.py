@@ -185,6 +185,7 @@ def test_the_quarter_week_by_week():
 def test_a_line_with_missing_points_is_broken_and_stacked_bars_share_one_scale():
     svg = charts.line_chart([("a", 1), ("b", 2), ("c", None), ("d", 3), ("e", 4)], "t")
     assert svg.count("<polyline") == 2 and svg.count("<circle") == 4
+    assert svg.count(">no data</text>") == 1 and "<title>c: no data</title>" in svg
     ET.fromstring(svg)
     svg = charts.stacked_hbar_chart(
         [("x", [1, 3]), ("y", [2, 0])], ["one", "two"], ["#111111", "#222222"], "t", width=350
@@ -197,6 +198,27 @@ def test_a_line_with_missing_points_is_broken_and_stacked_bars_share_one_scale()
     assert "nothing today" in charts.stacked_hbar_chart(
         [("x", [0])], ["a"], ["#000"], "t", empty="nothing today"
     )
+
+
+def test_a_week_without_time_limit_data_is_no_data_never_0_percent():
+    """Week 2 of the quarter had no clock stop: null in the figures, "no data" on the page."""
+    data = DashboardData(
+        datetime(2026, 10, 21, 5, 0, tzinfo=UTC),
+        sla=[DaySla(date(2026, 10, 1), True, 4), DaySla(date(2026, 10, 14), False, 1)],
+    )
+    figures = build(data)
+    weeks = figures["time_limits"]["weeks"]
+    assert [(w["week"], w["compliance_percent"]) for w in weeks] == [
+        ("2026-10-01", 100.0),
+        ("2026-10-05", None),
+        ("2026-10-12", 0.0),
+        ("2026-10-19", None),
+    ]
+    page = render.dashboard_html(figures)
+    (kept,) = [s for s in re.findall(r"<svg\b.*?</svg>", page, re.S) if "Time limits kept" in s]
+    assert kept.count(">no data</text>") == 2
+    assert "<title>10-05: no data</title>" in kept and "<title>10-19: no data</title>" in kept
+    assert re.findall(r"<circle[^>]*><title>([^<]*)</title>", kept) == ["10-01: 100%", "10-12: 0%"]
 
 
 def test_the_page_refreshes_itself_escapes_names_and_loads_nothing():
@@ -246,8 +268,21 @@ def test_the_page_takes_its_token_from_the_address_once_and_then_from_the_cookie
         {"PATH_INFO": "/dashboard", "QUERY_STRING": "token=x", "HTTP_AUTHORIZATION": "Bearer h"}
     )
     assert env["HTTP_AUTHORIZATION"] == "Bearer h" and env["QUERY_STRING"] == ""
+    # the quarterly report's page: from the address only (no cookie), for this request
+    env = _through({"PATH_INFO": "/reports/quarterly/2026-Q4.html", "QUERY_STRING": "token=r.p.t"})
+    assert env["HTTP_AUTHORIZATION"] == "Bearer r.p.t" and env["QUERY_STRING"] == ""
+    env = _through(
+        {"PATH_INFO": "/reports/quarterly/2026-Q4.html", "HTTP_COOKIE": "cs_dashboard=c"}
+    )
+    assert "HTTP_AUTHORIZATION" not in env
     # nowhere else
-    for path in ("/dashboard.json", "/followups", "/dashboard/"):
+    for path in (
+        "/dashboard.json",
+        "/followups",
+        "/dashboard/",
+        "/reports/quarterly/2026-Q4",
+        "/reports/quarterly/2026-Q4.html/x",
+    ):
         env = _through(
             {"PATH_INFO": path, "QUERY_STRING": "token=x", "HTTP_COOKIE": "cs_dashboard=c"}
         )
