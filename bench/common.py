@@ -17,6 +17,7 @@ from pathlib import Path
 import psycopg
 
 from shared.broker import connect, declare_service_queues
+from shared.broker_admin import BrokerAdmin, prepare_vhost
 from shared.config import Settings
 from shared.migrate import migrate
 from shared.service import load_service
@@ -25,30 +26,32 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 VENV_BIN = ROOT / ".venv" / "bin"
 DB_URL = "postgresql://postgres@127.0.0.1:5432/cs_bench"
-PREFIX = "bench."
+VHOST = "cs_bench"  # the benchmarks' own broker virtual host, emptied by each fresh setup
 
 
 def settings() -> Settings:
-    return Settings.from_env().with_(database_url=DB_URL, broker_prefix=PREFIX)
+    base = Settings.from_env()
+    host = base.amqp_url.split(",")[0].rsplit("/", 1)[0]
+    return base.with_(database_url=DB_URL, amqp_url=f"{host}/{VHOST}")
 
 
 def fresh_setup(services: list[str]) -> Settings:
-    """Drops and re-creates cs_bench, migrates `services`, re-declares their (empty) queues."""
+    """Drops and re-creates cs_bench and its broker vhost, migrates `services`, declares their
+    (empty) queues as each service's broker user."""
     s = settings()
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
         c.execute("DROP DATABASE IF EXISTS cs_bench WITH (FORCE)")
         c.execute("CREATE DATABASE cs_bench")
-    amqp = connect(s, name="bench-setup")
-    try:
-        ch = amqp.channel()
-        for name in services:
-            spec = load_service(name)
-            migrate(s, spec)
-            for q in (f"{name}.events", f"{name}.dead"):
-                ch.queue_delete(s.queue(q))
-            declare_service_queues(ch, s, name, spec.handlers)
-    finally:
-        amqp.close()
+    BrokerAdmin(s).delete_vhost(VHOST)
+    prepare_vhost(s)
+    for name in services:
+        spec = load_service(name)
+        migrate(s, spec)
+        amqp = connect(s, name=f"{name}-bench-setup", user=name)
+        try:
+            declare_service_queues(amqp.channel(), s, name, spec.handlers)
+        finally:
+            amqp.close()
     return s
 
 
@@ -62,7 +65,6 @@ def spawn(*args: str, port: int | None = None, log: str = "cs") -> subprocess.Po
         os.environ,
         DATABASE_URL=DB_URL,
         AMQP_URL=settings().amqp_url,
-        CS_BROKER_PREFIX=PREFIX,
         CS_LOG_LEVEL="WARNING",
         CS_METRICS_DIR=f"/tmp/cs-metrics-bench-{os.getpid()}",
     )

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import time
 
-import pika
 from common import RssSampler, admin_conn, fresh_setup, spawn, stop, write_results
 
-from shared.broker import connect
+from shared.broker import connect, publish_properties
 from shared.events.envelope import new_event
 
 
@@ -28,7 +27,7 @@ def main() -> None:
     sampler.start()
     try:
         time.sleep(4)
-        amqp = connect(s, name="bench-burst")
+        amqp = connect(s, name="bench-burst", user="portal")
         ch = amqp.channel()
         ch.tx_select()
         started = time.time()
@@ -44,18 +43,13 @@ def main() -> None:
                     "customer_ref": f"ACC-{i:06d}",
                     "content": f"No broadband since the outage (burst {i})",
                 },
-                source="/bench",
+                source="/bench-portal",
             )
             ch.basic_publish(
                 s.exchange("cs.inbound"),
                 "case.requested",
                 e.to_json(),
-                pika.BasicProperties(
-                    delivery_mode=2,
-                    message_id=e.id,
-                    type=e.type,
-                    content_type="application/cloudevents+json",
-                ),
+                publish_properties(e.id, e.type, e.subject, "portal"),
             )
             if i % 500 == 499:
                 ch.tx_commit()

@@ -146,6 +146,17 @@ def ensure_users(settings: Settings) -> list[str]:
     return users
 
 
+def prepare_vhost(settings: Settings) -> None:
+    """A virtual host of its own (the tests', a benchmark's): created, AMQP_URL's user given
+    full rights on it (the development tools' user: purging, publishing as a stranger), and
+    the platform's users set up on it."""
+    admin = BrokerAdmin(settings)
+    vhost = vhost_of(settings)
+    admin.ensure_vhost(vhost)
+    admin.grant_all(vhost, unquote(urlsplit(settings.amqp_url.split(",")[0]).username or "guest"))
+    ensure_users(settings)
+
+
 def retire_queues(settings: Settings) -> list[tuple[str, int]]:
     """Event queues no longer in use — the single queue per service of earlier releases, and
     partitions beyond `CS_PARTITIONS` — unbound, and deleted when empty. Returns each with what

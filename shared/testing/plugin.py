@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -26,7 +26,7 @@ from psycopg.conninfo import make_conninfo
 
 from shared import clock
 from shared.auth import mint_token
-from shared.broker_admin import BrokerAdmin, ensure_users, vhost_of
+from shared.broker_admin import BrokerAdmin, prepare_vhost, vhost_of
 from shared.config import SERVICES, Settings
 from shared.consumer import Consumer
 from shared.db import Database
@@ -280,7 +280,7 @@ def own_system(_cs_servers: _Servers) -> Iterator[System]:
             )
         )
     system = System(servers.settings(dbname), servers.admin_url, dbname)
-    _prepare_broker(system.settings)
+    prepare_vhost(system.settings)
     _declare_queues(system.settings)
     yield system
     system.close()
@@ -330,18 +330,8 @@ def _migrate_all(settings: Settings, *, queues: bool = True) -> None:
     for name in SERVICES:
         migrate(settings, load_service(name))
     if queues:
-        _prepare_broker(settings)
+        prepare_vhost(settings)
         _declare_queues(settings)
-
-
-def _prepare_broker(settings: Settings) -> None:
-    """The system's virtual host, the platform's broker users on it, and full rights for the
-    tests' own user (AMQP_URL's: publishing as a stranger, purging)."""
-    admin = BrokerAdmin(settings)
-    vhost = vhost_of(settings)
-    admin.ensure_vhost(vhost)
-    admin.grant_all(vhost, unquote(urlsplit(settings.amqp_url.split(",")[0]).username or "guest"))
-    ensure_users(settings)
 
 
 def _declare_queues(settings: Settings) -> None:
