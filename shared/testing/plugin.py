@@ -123,6 +123,22 @@ class System:
         self._clients: dict[str, Any] = {}
         self._running: list[RunningService] = []
 
+    def env(self, **extra: str) -> dict[str, str]:
+        """The environment of a `cs` process on this system: its database and broker, the
+        suite's keys and its clock (running on from where the test set it)."""
+        s = self.settings
+        return {
+            **os.environ,
+            "DATABASE_URL": s.database_url,
+            "AMQP_URL": s.amqp_url,
+            "CS_BROKER_PREFIX": s.broker_prefix,
+            "CS_JWT_SECRET": s.jwt_secret,
+            "CS_PII_KEY": s.pii_key,
+            "CS_PII_INDEX_KEY": s.pii_index_key,
+            **clock.process_env(),
+            **extra,
+        }
+
     def db(self, service: str) -> Database:
         if service not in self._dbs:
             self._dbs[service] = Database(self.settings, service)

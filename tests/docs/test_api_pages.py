@@ -10,7 +10,6 @@ the pages ask for leaves 127.0.0.1.
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import subprocess
@@ -23,8 +22,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from shared.config import SERVICES, Settings
+from shared.config import SERVICES
 from shared.events.catalogue import CATALOGUE
+from shared.testing.plugin import System
 from shared.testing.waiting import wait_until
 from tests.integration.test_followup_report import _chromium, _pixels
 
@@ -121,19 +121,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served_intake(cs_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def served_intake(cs_system: System, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `cs serve intake` (gunicorn) on the session's database and broker names."""
     tmp = tmp_path_factory.mktemp("served-intake")
     port = _free_port()
-    env = dict(
-        os.environ,
-        DATABASE_URL=cs_settings.database_url,
-        AMQP_URL=cs_settings.amqp_url,
-        CS_BROKER_PREFIX=cs_settings.broker_prefix,
-        CS_JWT_SECRET=cs_settings.jwt_secret,
-        CS_METRICS_DIR=str(tmp / "metrics"),
-        CS_WEB_WORKERS="1",
-    )
+    env = cs_system.env(CS_METRICS_DIR=str(tmp / "metrics"), CS_WEB_WORKERS="1")
     cs = Path(sys.executable).parent / "cs"
     log_path = tmp / "serve.log"
     with log_path.open("wb") as log:

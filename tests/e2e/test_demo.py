@@ -6,7 +6,6 @@ it prints open in a browser; a second run adds nothing. (Its plan: tests/unit/sh
 from __future__ import annotations
 
 import http.cookiejar
-import os
 import re
 import socket
 import subprocess
@@ -41,17 +40,12 @@ def system(own_system: System, tmp_path_factory: pytest.TempPathFactory) -> Iter
     test's own database and broker names, with the suite's clock."""
     settings = own_system.settings
     ports = {s: _free_port() for s in SERVICES}
-    env = dict(
-        os.environ,
-        DATABASE_URL=settings.database_url,
-        AMQP_URL=settings.amqp_url,
-        CS_BROKER_PREFIX=settings.broker_prefix,
+    env = own_system.env(
         CS_METRICS_DIR=str(tmp_path_factory.mktemp("metrics")),
         CS_WEB_WORKERS="1",
         CS_WEB_THREADS="8",
         CS_RELAY_POLL_S="0.2",
         CS_SCHEDULER_INTERVAL_S="1",
-        **clock.process_env(),
     )
     commands = [("serve", s, "--port", str(ports[s])) for s in SERVICES]
     commands += [(role, s) for s in SERVICES for role in ("relay", "consume")]

@@ -6,7 +6,6 @@ as masked JSON with the request's correlation id."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -19,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from shared import clock
 from shared.auth import mint_token
 from shared.testing.scrape import metric_value
 from shared.testing.waiting import wait_until
@@ -61,18 +59,11 @@ class Processes:
 @pytest.fixture
 def processes(own_system, tmp_path: Path) -> Iterator[Processes]:
     """intake's web and relay, routing's web, consumer and scheduler, as processes."""
-    settings = own_system.settings
-    env = dict(
-        os.environ,
-        DATABASE_URL=settings.database_url,
-        AMQP_URL=settings.amqp_url,
-        CS_BROKER_PREFIX=settings.broker_prefix,
-        CS_JWT_SECRET=settings.jwt_secret,
+    env = own_system.env(
         CS_METRICS_DIR=str(tmp_path / "metrics"),
         CS_WEB_WORKERS="2",
         CS_RELAY_POLL_S="0.2",
         CS_SCHEDULER_INTERVAL_S="0.5",
-        **clock.process_env(),
     )
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     ports = {"intake": _free_port(), "routing": _free_port()}

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from shared.config import Settings
+from shared.testing.plugin import System
 from shared.testing.proxy import TcpProxy
 from shared.testing.waiting import wait_until
 
@@ -131,13 +132,9 @@ def assert_each_case_has_one_clock(
     assert applied == len(case_ids), "every case.opened recorded once in routing's inbox"
 
 
-def cs_process(cs_settings: Settings, *args: str) -> subprocess.Popen:
-    """A real `cs` process (consumer, relay) on the session's database and broker names."""
-    env = dict(
-        os.environ,
-        DATABASE_URL=cs_settings.database_url,
-        AMQP_URL=cs_settings.amqp_url,
-        CS_BROKER_PREFIX=cs_settings.broker_prefix,
+def cs_process(system: System, *args: str) -> subprocess.Popen:
+    """A real `cs` process (consumer, relay) on a test system's database and broker."""
+    env = system.env(
         CS_CONSUMER_RETRY_BASE_S="0.01",
         CS_METRICS_DIR=os.path.join(
             os.environ.get("TMPDIR", "/tmp"), f"cs-metrics-faults-{os.getpid()}"

@@ -71,8 +71,8 @@ def test_three_consumers_of_each_service_apply_every_case_in_order_across_a_sigk
     system.run("intake", consumer=False)
     system.run("routing", consumer=False)
     consumers = {
-        "routing": [cs_process(system.settings, "consume", "routing") for _ in range(REPLICAS)],
-        "intake": [cs_process(system.settings, "consume", "intake") for _ in range(REPLICAS)],
+        "routing": [cs_process(system, "consume", "routing") for _ in range(REPLICAS)],
+        "intake": [cs_process(system, "consume", "intake") for _ in range(REPLICAS)],
     }
     first_contact, transferred, reopened = [], [], []
     try:
@@ -119,7 +119,7 @@ def test_three_consumers_of_each_service_apply_every_case_in_order_across_a_sigk
         victim = consumers["routing"][0]
         victim.send_signal(signal.SIGKILL)
         victim.wait(10)
-        consumers["routing"][0] = cs_process(system.settings, "consume", "routing")
+        consumers["routing"][0] = cs_process(system, "consume", "routing")
         workers = [threading.Thread(target=f, args=(20,)) for f in (quick, again, handed_on)]
         for w in workers:
             w.start()

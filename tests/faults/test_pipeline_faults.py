@@ -42,14 +42,14 @@ def test_broker_connections_force_closed_during_the_stream(
 
 @pytest.mark.slow
 def test_a_consumer_killed_with_sigkill_mid_batch_then_restarted(
-    cs_settings, service_db, run_service, open_cases, monkeypatch
+    cs_system, service_db, run_service, open_cases, monkeypatch
 ):
     run_service("intake", consumer=False)
     ids = open_cases(300, region())
     # small batches, few in flight: it dies mid-stream, not after it
     monkeypatch.setenv("CS_CONSUMER_BATCH", "10")
     monkeypatch.setenv("CS_CONSUMER_PREFETCH", "10")
-    consumer = cs_process(cs_settings, "consume", "routing")
+    consumer = cs_process(cs_system, "consume", "routing")
     db = service_db("routing")
 
     def clocked() -> int:
@@ -66,7 +66,7 @@ def test_a_consumer_killed_with_sigkill_mid_batch_then_restarted(
         consumer.send_signal(signal.SIGKILL)
         consumer.wait(10)
         assert clocked() < len(ids), "killed in the middle, not after the end"
-        consumer = cs_process(cs_settings, "consume", "routing")
+        consumer = cs_process(cs_system, "consume", "routing")
         assert_each_case_has_one_clock(service_db, ids)
     finally:
         consumer.terminate()

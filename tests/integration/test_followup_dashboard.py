@@ -7,7 +7,6 @@ from a real `cs serve followup`, its screenshot kept in test-artifacts/; tokens 
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import socket
 import subprocess
@@ -24,6 +23,7 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
+from shared import clock as business_clock
 from shared.events import Event, new_event
 from shared.testing.factories import case_opened
 from shared.testing.waiting import publish, publish_and_wait, wait_handled, wait_until
@@ -67,7 +67,7 @@ def seed(cs_settings: Any, db: Any, api: Any, auth: Any) -> Scenario:
     if _scenario is not None:
         return _scenario
     baseline = _figures(api, auth)
-    now = datetime.now(UTC)
+    now = business_clock.now()
     local_now = now.astimezone(SHANGHAI)
     quarter_start = datetime(
         local_now.year, 3 * ((local_now.month - 1) // 3) + 1, 1, tzinfo=SHANGHAI
@@ -454,18 +454,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_the_page_draws_its_charts_offline_in_chromium(seeded, cs_settings, make_token, tmp_path):
+def test_the_page_draws_its_charts_offline_in_chromium(seeded, cs_system, make_token, tmp_path):
     chromium = _chromium()
     port = _free_port()
-    env = dict(
-        os.environ,
-        DATABASE_URL=cs_settings.database_url,
-        AMQP_URL=cs_settings.amqp_url,
-        CS_BROKER_PREFIX=cs_settings.broker_prefix,
-        CS_JWT_SECRET=cs_settings.jwt_secret,
-        CS_METRICS_DIR=str(tmp_path / "metrics"),
-        CS_WEB_WORKERS="1",
-    )
+    env = cs_system.env(CS_METRICS_DIR=str(tmp_path / "metrics"), CS_WEB_WORKERS="1")
     cs = Path(sys.executable).parent / "cs"
     log = (tmp_path / "serve.log").open("wb")
     server = subprocess.Popen(
