@@ -124,8 +124,8 @@ class BrokerAdmin:
                 source, key = quote(b["source"], safe=""), quote(b["properties_key"], safe="")
                 self.call("DELETE", f"/bindings/{v}/e/{source}/q/{q}/{key}")
         left = (self.call("GET", f"/queues/{v}/{q}?columns=messages") or {}).get("messages") or 0
-        if not left:
-            self.call("DELETE", f"/queues/{v}/{q}?if-empty=true")
+        if not left:  # quorum queues know no if-empty: nothing can arrive once it is unbound
+            self.call("DELETE", f"/queues/{v}/{q}")
         return int(left)
 
 
