@@ -116,17 +116,13 @@ class BrokerAdmin:
     def queues(self, vhost: str) -> list[dict[str, Any]]:
         return self.call("GET", f"/queues/{quote(vhost, safe='')}?columns=name,messages") or []
 
-    def unbind_and_delete_if_empty(self, vhost: str, queue: str) -> int:
-        """Removes the queue's bindings; deletes it when empty. Returns what it still holds."""
+    def unbind(self, vhost: str, queue: str) -> None:
+        """Removes the queue's bindings: nothing new arrives in it."""
         v, q = quote(vhost, safe=""), quote(queue, safe="")
         for b in self.call("GET", f"/queues/{v}/{q}/bindings") or []:
             if b["source"]:
                 source, key = quote(b["source"], safe=""), quote(b["properties_key"], safe="")
                 self.call("DELETE", f"/bindings/{v}/e/{source}/q/{q}/{key}")
-        left = (self.call("GET", f"/queues/{v}/{q}?columns=messages") or {}).get("messages") or 0
-        if not left:  # quorum queues know no if-empty: nothing can arrive once it is unbound
-            self.call("DELETE", f"/queues/{v}/{q}")
-        return int(left)
 
 
 def ensure_users(settings: Settings) -> list[str]:
@@ -159,9 +155,11 @@ def prepare_vhost(settings: Settings) -> None:
 
 def retire_queues(settings: Settings) -> list[tuple[str, int]]:
     """Event queues no longer in use — the single queue per service of earlier releases, and
-    partitions beyond `CS_PARTITIONS` — unbound, and deleted when empty. Returns each with what
-    it still holds."""
-    from shared.broker import partition_queues
+    partitions beyond `CS_PARTITIONS` — unbound, what they hold moved into their service's
+    partitions, and deleted. One still being read is left (its consumers drain it). Returns
+    each with how many messages moved, or -1 when it was left."""
+    from shared.broker import connect, partition_queues
+    from shared.dead_letters import move_to_partitions
 
     admin = BrokerAdmin(settings)
     vhost = vhost_of(settings)
@@ -169,8 +167,21 @@ def retire_queues(settings: Settings) -> list[tuple[str, int]]:
     services = "|".join(SERVICES)
     pattern = re.compile(f"^{re.escape(settings.queue(''))}({services})\\.events(\\.\\d+)?$")
     retired = []
-    for queue in admin.queues(vhost):
-        name = queue["name"]
-        if pattern.match(name) and name not in current:
-            retired.append((name, admin.unbind_and_delete_if_empty(vhost, name)))
+    conn = connect(settings, name="cs-migrate-retire")
+    try:
+        channel = conn.channel()
+        for queue in admin.queues(vhost):
+            name, match = queue["name"], pattern.match(queue["name"])
+            if not match or name in current:
+                continue
+            admin.unbind(vhost, name)
+            # the broker's own figures (the management API's lag); a reader may hold unacked ones
+            if channel.queue_declare(name, passive=True).method.consumer_count:
+                retired.append((name, -1))
+                continue
+            moved = move_to_partitions(settings, match.group(1), name)
+            channel.queue_delete(name)
+            retired.append((name, moved))
+    finally:
+        conn.close()
     return retired

@@ -81,16 +81,15 @@ def _retire_queues(settings: Settings) -> None:
     """Queues no longer in use, after the new ones are declared and bound."""
     from shared.broker_admin import retire_queues
 
-    for queue, messages in retire_queues(settings):
-        if messages:
+    for queue, moved in retire_queues(settings):
+        if moved < 0:
             log.warning(
-                "%s is no longer bound but holds %d message(s): let the consumers that read it"
-                " drain it (docs/operations.md, changing the number of partitions)",
+                "%s is no longer bound but still has consumers: stop them, then run cs migrate"
+                " again (docs/operations.md, changing the number of partitions)",
                 queue,
-                messages,
             )
         else:
-            log.info("%s retired", queue)
+            log.info("%s retired (%d message(s) moved to the partitions)", queue, moved)
 
 
 def cmd_token(args: argparse.Namespace) -> int:

@@ -76,21 +76,36 @@ def list_dead_letters(settings: Settings, service: str, limit: int = 1000) -> li
 def replay_dead_letters(
     settings: Settings, service: str, message_id: str | None = None, limit: int = 100000
 ) -> int:
-    """Moves dead letters (all, or the one with `message_id`) back to the service's queue."""
+    """Moves dead letters (all, or the one with `message_id`) back to the service's queues."""
+    return move_to_partitions(
+        settings, service, dead_letter_queue(settings, service), message_id, limit
+    )
+
+
+def move_to_partitions(
+    settings: Settings,
+    service: str,
+    queue: str,
+    message_id: str | None = None,
+    limit: int = 100000,
+) -> int:
+    """Moves messages (all, or the one with `message_id`) from `queue` — the dead letters, or
+    a queue `cs migrate` retires — into the service's partitions, republished by the service
+    with the first producer named. Returns how many moved."""
     conn = connect(settings, name=f"{service}-dead-letters", user=service)
-    replayed = 0
+    moved = 0
     try:
         channel = conn.channel()
         channel.confirm_delivery()
         for _ in range(limit):
-            method, props, body = channel.basic_get(dead_letter_queue(settings, service))
+            method, props, body = channel.basic_get(queue)
             if method is None:
                 break
             if message_id and props.message_id != message_id:
                 continue  # left unacked: back in the queue when the channel closes
             headers = {k: v for k, v in (props.headers or {}).items() if k not in _DROP_ON_REPLAY}
             headers[REPLAYED] = True
-            headers.setdefault(PRODUCER, props.user_id)  # dead-lettered by the broker itself
+            headers.setdefault(PRODUCER, props.user_id)  # not dead-lettered by the consumer
             headers.setdefault(PARTITION_KEY, props.message_id)
             channel.basic_publish(
                 partition_exchange(settings, service),
@@ -106,7 +121,7 @@ def replay_dead_letters(
                 ),
             )
             channel.basic_ack(method.delivery_tag)
-            replayed += 1
-        return replayed
+            moved += 1
+        return moved
     finally:
         conn.close()

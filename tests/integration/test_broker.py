@@ -1,8 +1,12 @@
-"""Broker connections: AMQP_URL may list a cluster's nodes; the first that answers is used."""
+"""Broker connections (AMQP_URL may list a cluster's nodes; the first that answers is used)
+and retiring queues no longer in use."""
 
 from __future__ import annotations
 
-from shared.broker import connect
+from shared.broker import connect, publish_properties
+from shared.broker_admin import BrokerAdmin, retire_queues, vhost_of
+from shared.testing.factories import case_opened
+from shared.testing.waiting import queued
 
 
 def test_the_first_node_that_answers_is_used(cs_settings):
@@ -14,3 +18,32 @@ def test_the_first_node_that_answers_is_used(cs_settings):
         assert conn.channel().queue_declare("", exclusive=True).method.queue
     finally:
         conn.close()
+
+
+def test_migrate_retires_a_queue_no_longer_in_use_and_keeps_what_it_holds(own_system):
+    """The single `<service>.events` queue of earlier releases, and a partition beyond the
+    number now set: unbound, their messages moved into the partitions, deleted."""
+    settings = own_system.settings
+    legacy, surplus = settings.queue("routing.events"), settings.queue("routing.events.9")
+    event = case_opened()
+    conn = connect(settings, name="test-legacy")
+    try:
+        channel = conn.channel()
+        channel.confirm_delivery()
+        for queue in (legacy, surplus):
+            channel.queue_declare(queue, durable=True, arguments={"x-queue-type": "quorum"})
+        channel.queue_bind(legacy, settings.exchange("cs.events"), "case.opened")
+        channel.basic_publish(
+            "",
+            legacy,
+            event.to_json(),
+            publish_properties(event.id, event.type, event.subject, None),
+        )
+    finally:
+        conn.close()
+    retired = dict(retire_queues(settings))
+    assert retired == {legacy: 1, surplus: 0}
+    assert queued(settings, "routing") == 1, "moved into the partitions, not lost"
+    assert not {legacy, surplus} & {
+        q["name"] for q in BrokerAdmin(settings).queues(vhost_of(settings))
+    }
