@@ -1,9 +1,14 @@
-"""The AsyncAPI 2.6 document of the event contract, generated from the catalogue.
+"""The AsyncAPI 3.0 document of the event contract, generated from the catalogue.
 
 Payload schemas come from the catalogue's marshmallow schemas (through apispec), consumers from
 each service's `EVENT_HANDLERS`, so the document cannot drift from the code. Producers, planned
 consumers and examples live in the tables below. `cs asyncapi --output docs/asyncapi.yaml`
-writes the committed copy; a unit test fails when it differs from `build_document()`.
+writes the committed copy; a unit test fails when it differs from `build_document()`, and
+another runs the official parser (`@asyncapi/parser`) over it.
+
+Shape: one channel per event type (its address is the routing key), each with a `send`
+operation (who publishes it) and a `receive` operation (who consumes it); every version of a
+type's data is one message in `components.messages`, listed on its channel.
 """
 
 from __future__ import annotations
@@ -21,11 +26,11 @@ from shared.events.catalogue import CATALOGUE, EVENTS_EXCHANGE, INBOUND_EXCHANGE
 from shared.events.envelope import _REQUIRED as ENVELOPE_REQUIRED
 from shared.events.envelope import CONTENT_TYPE, SPECVERSION
 
-ASYNCAPI_VERSION = "2.6.0"
+ASYNCAPI_VERSION = "3.0.0"
 DOCUMENT_VERSION = "1.0.0"
 TITLE = "Customer-service platform events"
 MESSAGE_CONTENT_TYPE = "application/cloudevents+json"  # the AMQP content_type the relay sets
-AMQP_BINDING_VERSION = "0.2.0"
+AMQP_BINDING_VERSION = "0.3.0"
 
 
 class Flow(NamedTuple):
@@ -380,8 +385,8 @@ as does one the broker redelivered {DELIVERY_LIMIT} times (a handler that crashe
 one exception is `case.requested`, which carries what a customer wrote and therefore travels
 only on `{INBOUND_EXCHANGE}`, never on `{EVENTS_EXCHANGE}`.
 
-**Operations.** The document describes the platform as a whole: a channel's `publish`
-operation names who publishes the event (`x-producers`), its `subscribe` operation who
+**Operations.** The document describes the platform as a whole: each channel has a `send`
+operation naming who publishes the event (`x-producers`) and a `receive` operation naming who
 consumes it. `x-consumers` lists the services whose consumer handles the type today (from
 their `EVENT_HANDLERS`); `x-planned-consumers` services the architecture assigns the type to
 but that have no handler yet; `x-external-consumers` parties outside the platform.
@@ -478,7 +483,6 @@ def _message(type_: str, version: int) -> dict[str, Any]:
     name = schema_name(type_, version)
     schema_id = CATALOGUE[type_].schema_id(version)
     message: dict[str, Any] = {
-        "messageId": name,
         "name": type_,
         "title": f"{type_} v{version}",
         "summary": FLOWS[type_].summary,
@@ -512,22 +516,21 @@ def _names(names: list[str] | tuple[str, ...]) -> str:
     return ", ".join(names)
 
 
-def _channel(type_: str, implemented: list[str]) -> dict[str, Any]:
+def _tags(names: list[str] | tuple[str, ...]) -> list[dict[str, str]]:
+    """The platform's services among `names`, as tags (tools group operations by them)."""
+    return [{"name": n} for n in SERVICES if n in names]
+
+
+def _channel(type_: str) -> dict[str, Any]:
     kind, flow = CATALOGUE[type_], FLOWS[type_]
-    refs = [
-        {"$ref": f"#/components/messages/{schema_name(type_, v)}"} for v in sorted(kind.versions)
-    ]
-    message = refs[0] if len(refs) == 1 else {"oneOf": refs}
-    planned = [c for c in flow.consumers if c in SERVICES and c not in implemented]
-    external = [c for c in flow.consumers if c not in SERVICES]
-    verb = "".join(w.capitalize() for w in type_.split("."))
-    consumed = f"Consumed by {_names(implemented)}." if implemented else "No consumer yet."
-    if planned:
-        consumed += f" Planned (no handler yet): {_names(planned)}."
-    if external:
-        consumed += f" External: {_names(external)}."
     return {
+        "address": type_,
+        "title": type_,
         "description": f"{flow.summary} Routing key `{type_}` on `{kind.exchange}`.",
+        "messages": {
+            schema_name(type_, v): {"$ref": f"#/components/messages/{schema_name(type_, v)}"}
+            for v in sorted(kind.versions)
+        },
         "bindings": _amqp(
             **{
                 "is": "routingKey",
@@ -540,31 +543,62 @@ def _channel(type_: str, implemented: list[str]) -> dict[str, Any]:
                 },
             }
         ),
-        "publish": {
-            "operationId": f"publish{verb}",
-            "summary": f"Published by {_names(flow.producers)}.",
-            "x-producers": list(flow.producers),
-            "bindings": _amqp(deliveryMode=2),
-            "message": message,
-        },
-        "subscribe": {
-            "operationId": f"consume{verb}",
-            "summary": consumed,
-            "x-consumers": implemented,
-            "x-planned-consumers": planned,
-            "x-external-consumers": external,
-            "bindings": _amqp(ack=True),
-            "message": dict(message),
-        },
     }
+
+
+def operation_ids(type_: str) -> tuple[str, str]:
+    """`case.opened` -> (`publishCaseOpened`, `consumeCaseOpened`): its send and receive ids."""
+    verb = "".join(w.capitalize() for w in type_.replace("_", ".").split("."))
+    return f"publish{verb}", f"consume{verb}"
+
+
+def _operations(type_: str, implemented: list[str]) -> dict[str, dict[str, Any]]:
+    kind, flow = CATALOGUE[type_], FLOWS[type_]
+    channel = {"$ref": f"#/channels/{type_}"}
+    messages = [
+        {"$ref": f"#/channels/{type_}/messages/{schema_name(type_, v)}"}
+        for v in sorted(kind.versions)
+    ]
+    planned = [c for c in flow.consumers if c in SERVICES and c not in implemented]
+    external = [c for c in flow.consumers if c not in SERVICES]
+    consumed = f"Consumed by {_names(implemented)}." if implemented else "No consumer yet."
+    if planned:
+        consumed += f" Planned (no handler yet): {_names(planned)}."
+    if external:
+        consumed += f" External: {_names(external)}."
+    publish, consume = operation_ids(type_)
+    send: dict[str, Any] = {
+        "action": "send",
+        "channel": channel,
+        "summary": f"Published by {_names(flow.producers)}.",
+        "x-producers": list(flow.producers),
+        "bindings": _amqp(deliveryMode=2),
+        "messages": messages,
+    }
+    receive: dict[str, Any] = {
+        "action": "receive",
+        "channel": channel,
+        "summary": consumed,
+        "x-consumers": implemented,
+        "x-planned-consumers": planned,
+        "x-external-consumers": external,
+        "bindings": _amqp(ack=True),
+        "messages": [dict(m) for m in messages],
+    }
+    if tags := _tags(flow.producers):
+        send["tags"] = tags
+    if tags := _tags(implemented):
+        receive["tags"] = tags
+    return {publish: send, consume: receive}
 
 
 def build_document() -> dict[str, Any]:
-    """The AsyncAPI 2.6.0 document of every event type in the catalogue."""
+    """The AsyncAPI 3.0.0 document of every event type in the catalogue."""
     handled = handled_types()
-    channels = {
-        type_: _channel(type_, [s for s in SERVICES if type_ in handled[s]]) for type_ in CATALOGUE
-    }
+    channels = {type_: _channel(type_) for type_ in CATALOGUE}
+    operations: dict[str, dict[str, Any]] = {}
+    for type_ in CATALOGUE:
+        operations.update(_operations(type_, [s for s in SERVICES if type_ in handled[s]]))
     messages = {
         schema_name(type_, version): _message(type_, version)
         for type_, kind in CATALOGUE.items()
@@ -573,17 +607,23 @@ def build_document() -> dict[str, Any]:
     return {
         "asyncapi": ASYNCAPI_VERSION,
         "id": "urn:cs:events",
-        "info": {"title": TITLE, "version": DOCUMENT_VERSION, "description": DESCRIPTION},
+        "info": {
+            "title": TITLE,
+            "version": DOCUMENT_VERSION,
+            "description": DESCRIPTION,
+            "tags": [{"name": s, "description": f"The {s} service."} for s in SERVICES],
+        },
         "defaultContentType": MESSAGE_CONTENT_TYPE,
         "servers": {
             "rabbitmq": {
-                "url": "amqp://localhost:5672",
+                "host": "localhost:5672",
                 "protocol": "amqp",
                 "protocolVersion": "0.9.1",
                 "description": "RabbitMQ for local development; processes read AMQP_URL.",
             }
         },
         "channels": channels,
+        "operations": operations,
         "components": {
             "schemas": {"Envelope": _envelope_schema(), **_data_schemas()},
             "messages": messages,
