@@ -1,5 +1,6 @@
 """docker-compose.yml against the code it runs: same processes as the Procfile, same commands,
-ports from shared.config, and only environment variables that shared/ actually reads.
+ports from shared.config, and only environment variables that shared/ actually reads; and
+against the compose specification's JSON schema (the copy `check-jsonschema` vendors).
 
 Static checks only: they parse files and need no servers and no docker engine.
 """
@@ -9,6 +10,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -216,3 +219,28 @@ def test_the_cluster_profile_adds_two_rabbitmq_nodes_that_join_the_first(compose
         assert peer["environment"]["RABBITMQ_ERLANG_COOKIE"] == cookie
         assert any("join-cluster.sh" in v for v in peer["volumes"])
     assert (ROOT / "deploy" / "rabbitmq" / "join-cluster.sh").exists()
+
+
+def _compose_schema_errors(path: Path) -> subprocess.CompletedProcess:
+    """check-jsonschema with the compose specification's schema it vendors (no network)."""
+    tool = Path(sys.executable).parent / "check-jsonschema"
+    return subprocess.run(
+        [str(tool), "--builtin-schema", "vendor.compose-spec", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_compose_file_follows_the_compose_specification() -> None:
+    run = _compose_schema_errors(ROOT / "docker-compose.yml")
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_the_compose_schema_check_can_fail(compose: dict, tmp_path: Path) -> None:
+    broken = dict(compose, services=dict(compose["services"]))
+    broken["services"]["intake-web"] = dict(broken["services"]["intake-web"], restart_policy="no")
+    (tmp_path / "docker-compose.yml").write_text(yaml.safe_dump(broken))
+    run = _compose_schema_errors(tmp_path / "docker-compose.yml")
+    assert run.returncode == 1 and "restart_policy" in run.stdout + run.stderr
