@@ -202,9 +202,9 @@ def _body(editable: Editable, url: str, c: Any, auth: Callable[..., dict[str, st
     if editable.change is None:
         return None
     change = editable.change()
-    if "department" in change:  # a PUT of a routing rule names the whole rule
+    if "department" in change:  # a PUT of a routing rule names the whole rule (else catch-all)
         current = c.get(url, headers=auth()).json
-        change["department"] = current["department"]
+        change.update(department=current["department"], categories=current["categories"])
     return change
 
 
@@ -358,3 +358,10 @@ def test_location_leads_to_what_was_made(client, auth):
     assert made.headers["Location"] == f"/sla-policies?at={policy['effective_from']}"
     listed = c.get(made.headers["Location"], headers=auth()).json["items"]
     assert any(p["version"] == made.json["version"] and p["kind"] == "complaint" for p in listed)
+
+
+def test_a_do_not_call_id_its_url_cannot_address_is_refused(client, auth):
+    c = client("followup")
+    for bad in ("a/b", "..", "."):
+        r = c.post("/do-not-call", json={"customer_id": bad}, headers=auth())
+        assert "customer_id" in invalid_fields(_problem(r, 422))

@@ -158,6 +158,17 @@ def test_a_key_is_kept_24_hours_then_forgotten(intake, auth, service_db):
     assert kept == 1
 
 
+def test_expired_keys_are_deleted_by_later_keyed_requests(intake, auth, service_db):
+    old = str(uuid.uuid4())
+    intake.post("/cases", json=complaint(), headers=keyed(auth("agent"), old))
+    clock.advance(timedelta(hours=25))
+    r = intake.post("/cases", json=complaint(), headers=keyed(auth("agent"), str(uuid.uuid4())))
+    assert r.status_code == 201
+    with service_db("intake").transaction() as tx:
+        left = tx.execute("SELECT count(*) FROM idempotency_keys WHERE key = %s", (old,))
+        assert left.fetchone()[0] == 0
+
+
 def test_a_first_try_that_failed_leaves_no_key(intake, auth, service_db):
     key = str(uuid.uuid4())
     body = complaint(customer_id=str(uuid.uuid4()))  # no such customer: 422, nothing written

@@ -135,7 +135,8 @@ def record_attempt(body: dict[str, Any], followup_id: uuid.UUID) -> Any:
 class DoNotCallIn(StrictSchema):
     customer_id = fields.Str(
         required=True,
-        validate=validate.Length(min=1, max=64),
+        # what `/do-not-call/{customer_id}` can address: no '/', not a dot segment
+        validate=validate.Regexp(r"^(?!\.\.?$)[^/]{1,64}$", error="1-64 characters, no '/'"),
         metadata={"description": "the opaque customer id of case.opened"},
     )
 
