@@ -1,7 +1,7 @@
 """The API and event docs every service serves, with nothing loaded from another site.
 
-`/docs` is Swagger UI for the service's `/openapi.json`; its JavaScript and CSS come from the
-`swagger-ui-bundle` package and are served by the service itself under `/docs/static/`.
+`/docs` is Swagger UI 5 for the service's `/openapi.json`; its JavaScript and CSS are the files
+bundled in the `flask-swagger-ui` package, served by the service itself under `/docs/static/`.
 `/asyncapi.json` is the AsyncAPI document of the event contract (`build_document()`), and
 `/asyncapi.html` a readable page rendered from it on the server: the envelope and delivery
 rules, then per event type its exchange, producers, consumers, payload fields and an example.
@@ -12,16 +12,18 @@ from __future__ import annotations
 import functools
 import json
 import re
+from pathlib import Path
 from typing import Any
 
+import flask_swagger_ui
 from flask import Flask, Response, jsonify, send_from_directory, url_for
 from jinja2 import Environment
 from markupsafe import Markup, escape
-from swagger_ui_bundle import swagger_ui_path
 
-from shared.events.asyncapi import build_document, schema_name
+from shared.events.asyncapi import build_document, operation_ids, schema_name
 from shared.events.catalogue import CATALOGUE
 
+SWAGGER_UI_DIST = Path(flask_swagger_ui.__file__).parent / "dist"  # Swagger UI's own files
 DOC_PATHS = ("/asyncapi.json", "/asyncapi.html")  # public, besides everything under /docs
 
 _env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
@@ -179,16 +181,16 @@ def _events(doc: dict[str, Any]) -> list[dict[str, Any]]:
         required = set(schema.get("required", ()))
         message = doc["components"]["messages"][schema_name(type_, kind.current)]
         example = message.get("examples", [{}])[0].get("payload", {})
-        subscribe = channel["subscribe"]
+        publish, consume = (doc["operations"][i] for i in operation_ids(type_))
         events.append(
             {
                 "type": type_,
                 "description": _inline(channel["description"]),
                 "exchange": channel["bindings"]["amqp"]["exchange"]["name"],
-                "producers": channel["publish"].get("x-producers", []),
-                "consumers": subscribe.get("x-consumers", []),
-                "planned": subscribe.get("x-planned-consumers", []),
-                "external": subscribe.get("x-external-consumers", []),
+                "producers": publish.get("x-producers", []),
+                "consumers": consume.get("x-consumers", []),
+                "planned": consume.get("x-planned-consumers", []),
+                "external": consume.get("x-external-consumers", []),
                 "schemas": [kind.schema_id(v) for v in sorted(kind.versions)],
                 "version": kind.current,
                 "fields": [
@@ -232,7 +234,7 @@ def install(app: Flask) -> None:
         return Response(page, content_type="text/html; charset=utf-8")
 
     def static(filename: str) -> Response:
-        return send_from_directory(str(swagger_ui_path), filename, max_age=3600)
+        return send_from_directory(SWAGGER_UI_DIST, filename, max_age=3600)
 
     def asyncapi_json() -> Response:
         return jsonify(asyncapi_document())

@@ -38,6 +38,13 @@ def _time(text: str) -> time:
     return time(int(hh), int(mm))
 
 
+def _bool(name: str, default: bool) -> bool:
+    value = _env(name, "true" if default else "false").lower()
+    if value not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+        raise ValueError(f"{name} must be true or false, not {value!r}")
+    return value in ("true", "1", "yes", "on")
+
+
 @dataclass(frozen=True)
 class Settings:
     """What a process needs to know about its surroundings."""
@@ -87,6 +94,10 @@ class Settings:
     followup_due_working_days: int = 1
     followup_max_attempts: int = 3
     log_level: str = "INFO"
+    # a PUT, PATCH or DELETE of an editable record without If-Match: 428 instead of going through
+    require_if_match: bool = False
+    # how long an Idempotency-Key is remembered (at least 24 h: a day of client retries)
+    idempotency_keep_h: float = 24.0
     db_passwords: dict[str, str] = field(default_factory=dict)
     broker_passwords: dict[str, str] = field(default_factory=dict)
 
@@ -130,6 +141,8 @@ class Settings:
             ),
             followup_max_attempts=_int("CS_FOLLOWUP_MAX_ATTEMPTS", cls.followup_max_attempts),
             log_level=_env("CS_LOG_LEVEL", "INFO"),
+            require_if_match=_bool("CS_REQUIRE_IF_MATCH", cls.require_if_match),
+            idempotency_keep_h=max(24.0, _float("CS_IDEMPOTENCY_KEEP_H", cls.idempotency_keep_h)),
             db_passwords={s: _env(f"CS_{s.upper()}_DB_PASSWORD", f"{s}-local") for s in SERVICES},
             broker_passwords={
                 u: _env(f"CS_{u.upper()}_BROKER_PASSWORD", f"{u}-local")

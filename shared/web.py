@@ -1,9 +1,14 @@
-"""The HTTP side every service shares: the app factory, auth, JSON errors, health and metrics.
+"""The HTTP side every service shares: the app factory, auth, errors, health and metrics.
 
 `create_api` builds a Flask app with flask-smorest (marshmallow schemas declared on the views
 give validation, 422 bodies naming the fields, and the OpenAPI document at /openapi.json).
 Every endpoint but health, metrics and the API docs needs a bearer token; views narrow it to
 roles with `@requires(...)`.
+
+The conventions integrators expect, the same in every service: every error is an RFC 9457
+problem (`application/problem+json`, `error_body`); every 201 names what it made in `Location`
+(`created`); editable records carry ETags and honour If-Match (`shared.etags`); POSTs that
+make things take an `Idempotency-Key` (`shared.idempotency`). The OpenAPI document says so.
 """
 
 from __future__ import annotations
@@ -14,25 +19,29 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from typing import Any
+from copy import deepcopy
+from http import HTTPStatus
+from typing import Any, TypeVar
 from urllib.parse import unquote_to_bytes
 
 import orjson
 import pika
 import psycopg
-from flask import Flask, Request, Response, current_app, g, jsonify, request
+from apispec import BasePlugin
+from flask import Flask, Request, Response, current_app, g, jsonify, request, url_for
 from flask.json.provider import JSONProvider
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from marshmallow import RAISE, Schema, fields, validate
 from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from shared import apidocs, clock, metrics
+from shared import apidocs, clock, etags, idempotency, metrics
 from shared.auth import AuthError, Caller, caller_from_header
 from shared.broker import connect
 from shared.config import Settings
 from shared.db import Database
-from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from shared.errors import PROBLEM_JSON, Conflict, Forbidden, Invalid, NotFound, problem, reason
 from shared.logs import correlation_id, new_correlation_id
 from shared.steps import Step, step_of
 
@@ -87,22 +96,32 @@ class OrjsonProvider(JSONProvider):
         return orjson.loads(s)
 
 
-def error_body(status: int, message: str, errors: Any = None) -> Response:
-    body: dict[str, Any] = {"code": status, "status": _reason(status), "message": message}
-    if errors:
-        body["errors"] = errors
-    response = jsonify(body)
-    response.status_code = status
-    return response
+def error_body(
+    status: int,
+    detail: str,
+    errors: Any = None,
+    *,
+    type_: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """An error answer: an RFC 9457 problem (`application/problem+json`) with `type`, `title`,
+    `status`, `detail` and, for invalid input, `errors` naming each field (see
+    `shared.errors.problem`)."""
+    return current_app.response_class(
+        current_app.json.dumps(problem(status, detail, errors, type_=type_)),
+        status=status,
+        mimetype=PROBLEM_JSON,
+        headers=headers,
+    )
 
 
-def _reason(status: int) -> str:
-    from http import HTTPStatus
+T = TypeVar("T")
 
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
+
+def created(result: T, endpoint: str, **values: Any) -> tuple[T, int, dict[str, str]]:
+    """A 201 answer that names the new resource in `Location` (the URL of its GET), e.g.
+    `created(case, "cases.get_case", case_id=case["id"])`."""
+    return result, 201, {"Location": url_for(endpoint, **values)}
 
 
 def caller() -> Caller:
@@ -135,6 +154,114 @@ def requires(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return decorate
 
 
+class FieldErrorSchema(Schema):
+    detail = fields.Str(required=True, metadata={"description": "what is wrong with it"})
+    pointer = fields.Str(
+        metadata={"description": "where in the JSON body: a JSON Pointer as a URI fragment, #/a/0"}
+    )
+    parameter = fields.Str(metadata={"description": "the query or path parameter"})
+    header = fields.Str(metadata={"description": "the request header"})
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, the body of every error answer."""
+
+    type = fields.Str(
+        required=True,
+        metadata={
+            "description": "what kind of problem: `about:blank` when the status says it all,"
+            " else a URN listed in docs/integration.md",
+            "format": "uri-reference",
+        },
+    )
+    title = fields.Str(required=True, metadata={"description": "a short summary of the type"})
+    status = fields.Int(required=True, metadata={"description": "the HTTP status code"})
+    detail = fields.Str(
+        required=True, metadata={"description": "what went wrong with this request"}
+    )
+    errors = fields.List(
+        fields.Nested(FieldErrorSchema),
+        metadata={"description": "invalid input: one entry per problem, naming where it is"},
+    )
+
+
+LOCATION_HEADER = {
+    "description": "the URL of what the request made (its GET)",
+    "schema": {"type": "string", "format": "uri-reference"},
+}
+
+
+class _ProblemApi(Api):
+    """flask-smorest, with every error response documented as `application/problem+json` and
+    If-Match documented as optional (required only with CS_REQUIRE_IF_MATCH=true)."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        for status in HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Error: an RFC 9457 problem", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_JSON)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
+
+    def _register_etag_headers(self) -> None:
+        self.spec.components.parameter(
+            "IF_NONE_MATCH",
+            "header",
+            {
+                "name": "If-None-Match",
+                "description": "the ETag you hold: 304 Not Modified while it is still current",
+                "schema": {"type": "string"},
+            },
+            lazy=True,
+        )
+        self.spec.components.parameter(
+            "IF_MATCH",
+            "header",
+            {
+                "name": "If-Match",
+                "description": "the ETag of the record as you read it: 412 if it changed since."
+                " Optional; 428 without it when the service runs with CS_REQUIRE_IF_MATCH=true",
+                "required": False,
+                "schema": {"type": "string"},
+            },
+            lazy=True,
+        )
+        self.spec.components.header(
+            "ETAG",
+            {
+                "description": "the record's version: send it back in If-Match to change it",
+                "schema": {"type": "string"},
+            },
+            lazy=True,
+        )
+
+
+class _Conventions(BasePlugin):
+    """Documents what every operation of ours does the same way: `Location` on every 201, and
+    `Idempotency-Key` on the operations marked `@idempotency.keyed`."""
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict | None = None, **kwargs: Any
+    ) -> None:
+        for operation in (operations or {}).values():
+            responses = operation.get("responses", {})
+            for code, response in responses.items():
+                if str(code) == "201" and isinstance(response, dict):
+                    response.setdefault("headers", {})["Location"] = LOCATION_HEADER
+            if operation.pop(idempotency.DOC_MARK, False):
+                operation.setdefault("parameters", []).append(idempotency.HEADER_DOC)
+                for code, response in responses.items():
+                    if str(code).startswith("2") and isinstance(response, dict):
+                        response.setdefault("headers", {})[idempotency.REPLAYED] = deepcopy(
+                            idempotency.REPLAYED_DOC
+                        )
+
+
 def create_api(
     name: str, settings: Settings, db: Database, version: str = "1.0"
 ) -> tuple[Flask, Api]:
@@ -148,7 +275,7 @@ def create_api(
     )
     app.json = OrjsonProvider(app)
     app.extensions["cs"] = {"settings": settings, "db": db, "service": name}
-    api = Api(
+    api = _ProblemApi(
         app,
         spec_kwargs={
             "components": {
@@ -157,10 +284,12 @@ def create_api(
                 }
             },
             "security": [{"bearerAuth": []}],
+            "extra_plugins": [_Conventions()],
         },
     )
     _install_hooks(app, name, settings)
     _install_health(app, name, settings, db)
+    etags.install(app)  # ETag on answers, 304 to If-None-Match
     apidocs.install(app)  # /docs (Swagger UI served locally), /asyncapi.json, /asyncapi.html
     return app, api
 
@@ -215,10 +344,15 @@ def _install_hooks(app: Flask, service: str, settings: Settings) -> None:
     def http_error(e: HTTPException) -> Response:
         data = getattr(e, "data", None) or {}
         errors = data.get("messages") or data.get("errors")
-        message = data.get("message") or e.description or _reason(e.code or 500)
-        if e.code == 422 and errors:
+        message = data.get("message") or e.description or reason(e.code or 500)
+        if errors and not data.get("message"):
             message = "the request is not valid: see errors"
-        return error_body(e.code or 500, str(message), errors)
+        # what the exception says about itself (Allow on a 405, WWW-Authenticate, ...)
+        headers = {k: v for k, v in e.get_headers() if k.lower() != "content-type"}
+        headers.update(data.get("headers") or {})
+        return error_body(
+            e.code or 500, str(message), errors, type_=data.get("type"), headers=headers
+        )
 
     @app.errorhandler(NotFound)
     def not_found(e: NotFound) -> Response:
@@ -245,6 +379,19 @@ def _install_hooks(app: Flask, service: str, settings: Settings) -> None:
         response = error_body(503, "the database is not available just now; try again")
         response.headers["Retry-After"] = "1"
         return response
+
+    @app.errorhandler(psycopg.errors.TransactionRollback)
+    def collided(e: Exception) -> Response:
+        # a deadlock or serialization failure: PostgreSQL rolled this one back, nothing written
+        log.warning(
+            "transaction rolled back on %s %s: %s", request.method, request.path, type(e).__name__
+        )
+        return error_body(
+            503,
+            "the change collided with another one at the same moment; nothing was written: try"
+            " again",
+            headers={"Retry-After": "1"},
+        )
 
     @app.errorhandler(Exception)
     def unexpected(e: Exception) -> Response:

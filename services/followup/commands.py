@@ -446,6 +446,17 @@ def add_do_not_call(tx: Transaction, customer_id: str, by: str, now: datetime) -
     return True
 
 
+def lock_do_not_call(tx: Transaction, customer_id: str) -> dict[str, Any]:
+    """The customer's do-not-call entry (as its GET shows it), locked until commit."""
+    listed = tx.one(
+        "SELECT customer_id, since, added_by FROM do_not_call WHERE customer_id = %s FOR UPDATE",
+        (customer_id,),
+    )
+    if listed is None:
+        raise NotFound(f"customer {customer_id} is not on the do-not-call list")
+    return listed
+
+
 def remove_do_not_call(tx: Transaction, customer_id: str, by: str, now: datetime) -> None:
     removed = tx.execute(
         "DELETE FROM do_not_call WHERE customer_id = %s RETURNING customer_id", (customer_id,)

@@ -212,14 +212,15 @@ def get_inspection(db: Database, inspection_id: uuid.UUID) -> dict[str, Any] | N
         )
 
 
-def inspection_draw(db: Database, draw_id: uuid.UUID) -> dict[str, Any]:
+def inspection_draw(db: Database, draw_id: uuid.UUID) -> dict[str, Any] | None:
     with db.transaction() as tx:
         draw = tx.one(
             "SELECT id, rule, size, seed, period, drawn_by, drawn_at FROM inspection_draws"
             " WHERE id = %s",
             (draw_id,),
         )
-        assert draw is not None
+        if draw is None:
+            return None
         draw["items"] = tx.all(
             f"SELECT {_INSPECTION} FROM {_INSPECTION_FROM} WHERE i.draw_id = %s"
             " ORDER BY i.created_at, i.id",

@@ -159,6 +159,21 @@ def reveal(
     return present(customer, wanted)
 
 
+def version(
+    tx: Transaction, customer_id: uuid.UUID, *, lock: bool = False
+) -> dict[str, Any] | None:
+    """What a customer's ETag is made of: the stored row and phones as they are. Ciphertexts:
+    any change, even one the mask hides, gives a new ETag, and the ETag reveals nothing.
+    `lock` holds the row until commit (before a change)."""
+    return tx.one(
+        "SELECT account_no_enc, name_enc, id_number_enc, email_enc, region, district,"
+        " address_line_enc, updated_at, ARRAY(SELECT phone_enc FROM customer_phones p"
+        " WHERE p.customer_id = c.id ORDER BY position) AS phones"
+        " FROM customers c WHERE id = %s" + (" FOR UPDATE OF c" if lock else ""),
+        (customer_id,),
+    )
+
+
 def exists(tx: Transaction, customer_id: uuid.UUID) -> bool:
     return tx.one("SELECT 1 AS found FROM customers WHERE id = %s", (customer_id,)) is not None
 

@@ -70,3 +70,14 @@ def acknowledgement(db: Database, case_id: uuid.UUID) -> dict[str, Any] | None:
             " JOIN cases c ON c.id = a.case_id WHERE a.case_id = %s ORDER BY a.id DESC LIMIT 1",
             (case_id,),
         )
+
+
+def get_call(db: Database, call_id: uuid.UUID) -> dict[str, Any] | None:
+    """A hotline call as `POST /channels/hotline/calls` answered it (no number in it)."""
+    with db.transaction() as tx:
+        return tx.one(
+            "SELECT id, customer_id, customer_id IS NOT NULL AS matched, candidates, case_id,"
+            " extract(epoch FROM ended_at - started_at)::int AS duration_s FROM calls"
+            " WHERE id = %s",
+            (call_id,),
+        )

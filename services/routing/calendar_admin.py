@@ -115,3 +115,25 @@ def _deadline(tx: Transaction, clock: dict[str, Any]) -> tuple[datetime, bool]:
         tx.settings.close_of_business,
     )
     return deadline.due_at + timedelta(seconds=clock["paused_seconds"]), deadline.provisional
+
+
+_DAY_LOCK = 0x63616C64  # "cald": with the day's ordinal, one advisory lock per date
+
+
+def calendar_day(tx: Transaction, day: date, *, lock: bool = False) -> dict[str, Any]:
+    """One date as the calendar has it: a listed day (official or company), else Monday to
+    Friday (`source` "weekdays"; `official` false when its year's schedule is not loaded).
+    `lock` holds the date until commit, listed or not (before a change to it)."""
+    if lock:
+        tx.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_DAY_LOCK, day.toordinal()))
+    listed = tx.one("SELECT day, working, reason, source FROM calendar_days WHERE day = %s", (day,))
+    official = tx.one("SELECT 1 AS x FROM calendar_years WHERE year = %s", (day.year,))
+    if listed is None:
+        working = day.weekday() < 5
+        listed = {
+            "day": day,
+            "working": working,
+            "reason": "weekday" if working else "weekend",
+            "source": "weekdays",
+        }
+    return dict(listed, official=official is not None)

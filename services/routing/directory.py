@@ -6,7 +6,8 @@ skills and regions only routing knows) without announcing it again.
 
 Department rows double as the lock that serialises assignment within a department
 (`lock_department`); whoever changes who has which item takes it first, then item rows, then
-clocks, so concurrent changes wait for each other instead of deadlocking.
+clocks, so concurrent changes wait for each other instead of deadlocking. A change to a member
+of staff locks their staff row before any department (`lock_staff`).
 """
 
 from __future__ import annotations
@@ -141,6 +142,14 @@ def get_staff(tx: Transaction, staff_id: str) -> dict[str, Any]:
     return row
 
 
+def lock_staff(tx: Transaction, staff_id: str) -> dict[str, Any]:
+    """The staff row, locked until commit (taken before any department lock)."""
+    row = tx.one(f"SELECT {_STAFF} FROM staff WHERE staff_id = %s FOR UPDATE", (staff_id,))
+    if row is None:
+        raise NotFound(f"no staff member {staff_id}")
+    return row
+
+
 def _check_placement(tx: Transaction, role: str, department: str | None) -> None:
     if role not in STAFF_ROLES:
         raise Invalid("role", f"must be one of {', '.join(STAFF_ROLES)}")
@@ -197,7 +206,7 @@ def update_staff(
     Their open items are not moved here: `work_items.release_items_of` does that in the same
     transaction, once the change is written.
     """
-    current = get_staff(tx, staff_id)
+    current = lock_staff(tx, staff_id)
     changes = {k: v for k, v in changes.items() if k in _STAFF_FIELDS}
     merged = dict(current, **changes)
     _check_placement(tx, merged["role"], merged["department"])
@@ -229,7 +238,9 @@ def upsert_from_hr(tx: Transaction, data: dict[str, Any], source: str) -> dict[s
     dead-letters the event with that reason (replay it once the department exists).
     """
     _check_placement(tx, data["role"], data.get("department"))
-    current = find_staff(tx, data["staff_id"])
+    current = tx.one(
+        f"SELECT {_STAFF} FROM staff WHERE staff_id = %s FOR UPDATE", (data["staff_id"],)
+    )  # the staff row before the departments, as update_staff takes them
     _lock_departments(tx, (current["department"] if current else None, data.get("department")))
     row = tx.one(
         f"INSERT INTO staff (staff_id, display_name, role, department, active, updated_by,"

@@ -127,15 +127,22 @@ def create_rule(tx: Transaction, data: dict[str, Any], by: str) -> dict[str, Any
 
 
 def _lock(tx: Transaction, rule_id: int) -> dict[str, Any]:
-    head = tx.one(
-        "SELECT r.version, r.deleted, v.effective_from FROM routing_rules r"
-        " JOIN routing_rule_versions v ON v.rule_id = r.id AND v.version = r.version"
-        " WHERE r.id = %s FOR UPDATE OF r",
-        (rule_id,),
-    )
+    # the lock first, then its version: a join in the locking statement would re-check the
+    # joined version row of the old snapshot after a concurrent change and find no rule
+    head = tx.one("SELECT version, deleted FROM routing_rules WHERE id = %s FOR UPDATE", (rule_id,))
     if head is None or head["deleted"]:
         raise NotFound(f"no routing rule {rule_id}")
-    return head
+    version = tx.one(
+        "SELECT effective_from FROM routing_rule_versions WHERE rule_id = %s AND version = %s",
+        (rule_id, head["version"]),
+    )
+    return dict(head, effective_from=version["effective_from"])  # type: ignore[index]
+
+
+def lock_rule(tx: Transaction, rule_id: int) -> dict[str, Any]:
+    """The rule's newest version (as `get_rule`), the rule locked until commit."""
+    _lock(tx, rule_id)
+    return get_rule(tx, rule_id)
 
 
 def change_rule(

@@ -204,6 +204,14 @@ def create_rule(tx: Transaction, data: dict[str, Any], by: str) -> dict[str, Any
     return row
 
 
+def lock_rule(tx: Transaction, code: str) -> dict[str, Any]:
+    """The incentive rule (as its GET shows it), locked until commit."""
+    row = tx.one("SELECT * FROM incentive_rules WHERE code = %s FOR UPDATE", (code,))
+    if row is None:
+        raise NotFound(f"no incentive rule {code}")
+    return row
+
+
 def update_rule(tx: Transaction, code: str, changes: dict[str, Any]) -> dict[str, Any]:
     """Name, description and active only: what a rule asks is fixed once it has nominated."""
     sets = ", ".join(f"{k} = %({k})s" for k in changes)

@@ -58,6 +58,10 @@ def list_assessments(
     )
 
 
+def get_assessment(tx: Transaction, assessment_id: int) -> dict[str, Any] | None:
+    return tx.one("SELECT * FROM assessments WHERE id = %s", (assessment_id,))
+
+
 def mandatory_standings(
     tx: Transaction, department: str | None, today: date, expiring_within_days: int
 ) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ _NETWORK = (http.client.HTTPException, OSError)
 
 class ApiError(Exception):
     def __init__(self, status: int, method: str, url: str, body: Any) -> None:
-        text = body.get("message", body) if isinstance(body, dict) else body
+        text = body.get("detail", body) if isinstance(body, dict) else body
         super().__init__(f"{method} {url} -> {status or 'no answer'}: {str(text)[:300]}")
         self.status = status
         self.body = body

@@ -1,9 +1,14 @@
-"""The AsyncAPI 2.6 document of the event contract, generated from the catalogue.
+"""The AsyncAPI 3.0 document of the event contract, generated from the catalogue.
 
 Payload schemas come from the catalogue's marshmallow schemas (through apispec), consumers from
 each service's `EVENT_HANDLERS`, so the document cannot drift from the code. Producers, planned
 consumers and examples live in the tables below. `cs asyncapi --output docs/asyncapi.yaml`
-writes the committed copy; a unit test fails when it differs from `build_document()`.
+writes the committed copy; a unit test fails when it differs from `build_document()`, and
+another runs the official parser (`@asyncapi/parser`) over it.
+
+Shape: one channel per event type (its address is the routing key), each with a `send`
+operation (who publishes it) and a `receive` operation (who consumes it); every version of a
+type's data is one message in `components.messages`, listed on its channel.
 """
 
 from __future__ import annotations
@@ -17,93 +22,112 @@ from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
 
 from shared.broker import DELIVERY_LIMIT
 from shared.config import SERVICES
-from shared.events.catalogue import CATALOGUE, EVENTS_EXCHANGE, INBOUND_EXCHANGE
+from shared.events.catalogue import CATALOGUE, EVENTS_EXCHANGE, INBOUND_EXCHANGE, exchange_of
 from shared.events.envelope import _REQUIRED as ENVELOPE_REQUIRED
 from shared.events.envelope import CONTENT_TYPE, SPECVERSION
 
-ASYNCAPI_VERSION = "2.6.0"
+ASYNCAPI_VERSION = "3.0.0"
 DOCUMENT_VERSION = "1.0.0"
 TITLE = "Customer-service platform events"
 MESSAGE_CONTENT_TYPE = "application/cloudevents+json"  # the AMQP content_type the relay sets
-AMQP_BINDING_VERSION = "0.2.0"
+AMQP_BINDING_VERSION = "0.3.0"
 
 
 class Flow(NamedTuple):
-    """Who produces an event type and who consumes it, per the architecture."""
+    """What an event type means and who consumes it, per the architecture; who may produce it
+    is the catalogue's (`EventType.producers`: the broker users it accepts it from)."""
 
     summary: str
-    producers: tuple[str, ...]
     consumers: tuple[str, ...]  # services (implemented or planned) and external parties
 
 
 FLOWS: dict[str, Flow] = {
     "case.requested": Flow(
-        "A customer's request as an outside channel received it (the one event with personal"
-        " data).",
-        ("external channels (hotline, e-mail, online)",),
+        "A customer's request as an outside channel received it (the one event with "
+        "personal data).",
         ("intake",),
     ),
     "case.opened": Flow(
-        "A consultation or complaint was recorded.", ("intake",), ("routing", "training")
+        "A consultation or complaint was recorded.",
+        ("routing", "training"),
     ),
     "case.transferred": Flow(
-        "The front line hands a case over to a department.", ("intake",), ("routing",)
+        "The front line hands a case over to a department.",
+        ("routing",),
     ),
     "case.routed": Flow(
         "A case was assigned to a department and an assignee.",
-        ("routing",),
         ("intake", "training"),
     ),
-    "case.progressed": Flow("A department reported progress on a case.", ("routing",), ("intake",)),
-    "case.handled": Flow("A department finished its work on a case.", ("routing",), ("intake",)),
-    "case.resolved": Flow("A case was resolved.", ("intake",), ("routing", "followup", "training")),
-    "case.reopened": Flow("A resolved case was reopened.", ("intake",), ("routing", "followup")),
-    "case.closed": Flow("A case was closed for good.", ("intake",), ("routing", "followup")),
+    "case.progressed": Flow(
+        "A department reported progress on a case.",
+        ("intake",),
+    ),
+    "case.handled": Flow(
+        "A department finished its work on a case.",
+        ("intake",),
+    ),
+    "case.resolved": Flow(
+        "A case was resolved.",
+        ("routing", "followup", "training"),
+    ),
+    "case.reopened": Flow(
+        "A resolved case was reopened.",
+        ("routing", "followup"),
+    ),
+    "case.closed": Flow(
+        "A case was closed for good.",
+        ("routing", "followup"),
+    ),
     "case.acknowledged": Flow(
         "The customer is to be told that the case was received.",
-        ("intake",),
         ("SMS/e-mail gateway (external)",),
     ),
-    "sla.started": Flow("A deadline clock started for a case.", ("routing",), ("intake",)),
-    "sla.warning": Flow("A clock is close to its deadline.", ("routing",), ("intake", "training")),
+    "sla.started": Flow(
+        "A deadline clock started for a case.",
+        ("intake",),
+    ),
+    "sla.warning": Flow(
+        "A clock is close to its deadline.",
+        ("intake", "training"),
+    ),
     "sla.breached": Flow(
-        "A clock passed its deadline.", ("routing",), ("intake", "followup", "training")
+        "A clock passed its deadline.",
+        ("intake", "followup", "training"),
     ),
     "sla.met": Flow(
-        "A clock stopped before its deadline. It may follow an sla.breached of the same clock"
-        " (case, clock, due_at) when a step reported late with its own time stopped the clock in"
-        " time: the met is then the last word on that clock.",
-        ("routing",),
+        "A clock stopped before its deadline. It may follow an sla.breached of the same "
+        "clock (case, clock, due_at) when a step reported late with its own time stopped "
+        "the clock in time: the met is then the last word on that clock.",
         ("followup", "training"),
     ),
     "followup.completed": Flow(
         "A follow-up call on a resolved case was completed.",
-        ("followup",),
         ("intake", "training"),
     ),
     "feedback.received": Flow(
         "A follow-up campaign reported feedback on a topic to a department.",
-        ("followup",),
         ("routing",),
     ),
     "improvement.created": Flow(
         "An improvement action was opened for a department.",
-        ("followup",),
         ("external systems",),
     ),
     "improvement.closed": Flow(
-        "An improvement action was closed.", ("followup",), ("external systems",)
+        "An improvement action was closed.",
+        ("external systems",),
     ),
     "staff.upserted": Flow(
         "A staff member was created or changed.",
-        ("routing", "HR system (external)"),
         ("training", "followup"),
     ),
     "training.completed": Flow(
-        "A staff member completed a course.", ("training",), ("external systems",)
+        "A staff member completed a course.",
+        ("external systems",),
     ),
     "award.granted": Flow(
-        "A staff member received an award.", ("training",), ("external systems",)
+        "A staff member received an award.",
+        ("external systems",),
     ),
 }
 
@@ -368,10 +392,18 @@ current version. Additive changes keep a version and consumers ignore unknown fi
 breaking change adds a version, and consumers accept both while the old one is deprecated.
 
 **Exchanges and routing.** Two durable topic exchanges: `{EVENTS_EXCHANGE}` carries the events
-between services, `{INBOUND_EXCHANGE}` what outside channels send in. The routing key is the
-event type, and each channel below is one event type. Each consuming service has one quorum
-queue `<service>.events`, bound only to the types it handles. (`CS_BROKER_PREFIX`, empty by
-default, prefixes every exchange and queue name, e.g. for tests.)
+between services, `{INBOUND_EXCHANGE}` what outside systems send in. The routing key is the
+event type, and each channel below is one event type. Each consuming service hashes the
+`partition-key` header (the event's subject) into `CS_PARTITIONS` quorum queues
+`<service>.events.<i>` with a single active consumer each, so the events of one subject are
+applied in the order they were published. (`CS_BROKER_PREFIX`, empty by default, prefixes
+every exchange and queue name.)
+
+**Producers.** Each producer is a broker user of its own (`x-producers`: the services, and the
+outside systems `portal` and `hr`) and sets the AMQP `user_id` property to itself, which the
+broker checks. A consumer acts only on a type from the producers named here; anything else is
+dead-lettered as "unauthorized producer". Services publish on `{EVENTS_EXCHANGE}`, outside
+systems only on `{INBOUND_EXCHANGE}`.
 
 **Delivery.** Producers write events to a transactional outbox in the same database transaction
 as the change they announce; a relay publishes them in write order inside AMQP transactions
@@ -387,8 +419,8 @@ as does one the broker redelivered {DELIVERY_LIMIT} times (a handler that crashe
 one exception is `case.requested`, which carries what a customer wrote and therefore travels
 only on `{INBOUND_EXCHANGE}`, never on `{EVENTS_EXCHANGE}`.
 
-**Operations.** The document describes the platform as a whole: a channel's `publish`
-operation names who publishes the event (`x-producers`), its `subscribe` operation who
+**Operations.** The document describes the platform as a whole: each channel has a `send`
+operation naming who may publish the event (`x-producers`) and a `receive` operation naming who
 consumes it. `x-consumers` lists the services whose consumer handles the type today (from
 their `EVENT_HANDLERS`); `x-planned-consumers` services the architecture assigns the type to
 but that have no handler yet; `x-external-consumers` parties outside the platform.
@@ -485,7 +517,6 @@ def _message(type_: str, version: int) -> dict[str, Any]:
     name = schema_name(type_, version)
     schema_id = CATALOGUE[type_].schema_id(version)
     message: dict[str, Any] = {
-        "messageId": name,
         "name": type_,
         "title": f"{type_} v{version}",
         "summary": FLOWS[type_].summary,
@@ -519,22 +550,34 @@ def _names(names: list[str] | tuple[str, ...]) -> str:
     return ", ".join(names)
 
 
-def _channel(type_: str, implemented: list[str]) -> dict[str, Any]:
+def _tags(names: list[str] | tuple[str, ...]) -> list[dict[str, str]]:
+    """The platform's services among `names`, as tags (tools group operations by them)."""
+    return [{"name": n} for n in SERVICES if n in names]
+
+
+def _producers(producers: tuple[str, ...]) -> str:
+    """`routing` and `hr` -> "routing (on cs.events) and the outside system hr (on cs.inbound)"."""
+    return _names(
+        [
+            f"{p} (on `{exchange_of(p)}`)"
+            if p in SERVICES
+            else f"the outside system `{p}` (on `{exchange_of(p)}`)"
+            for p in producers
+        ]
+    )
+
+
+def _channel(type_: str) -> dict[str, Any]:
     kind, flow = CATALOGUE[type_], FLOWS[type_]
-    refs = [
-        {"$ref": f"#/components/messages/{schema_name(type_, v)}"} for v in sorted(kind.versions)
-    ]
-    message = refs[0] if len(refs) == 1 else {"oneOf": refs}
-    planned = [c for c in flow.consumers if c in SERVICES and c not in implemented]
-    external = [c for c in flow.consumers if c not in SERVICES]
-    verb = "".join(w.capitalize() for w in type_.split("."))
-    consumed = f"Consumed by {_names(implemented)}." if implemented else "No consumer yet."
-    if planned:
-        consumed += f" Planned (no handler yet): {_names(planned)}."
-    if external:
-        consumed += f" External: {_names(external)}."
+    on = " and ".join(f"`{e}`" for e in kind.exchanges)
     return {
-        "description": f"{flow.summary} Routing key `{type_}` on `{kind.exchange}`.",
+        "address": type_,
+        "title": type_,
+        "description": f"{flow.summary} Routing key `{type_}` on {on}.",
+        "messages": {
+            schema_name(type_, v): {"$ref": f"#/components/messages/{schema_name(type_, v)}"}
+            for v in sorted(kind.versions)
+        },
         "bindings": _amqp(
             **{
                 "is": "routingKey",
@@ -547,31 +590,62 @@ def _channel(type_: str, implemented: list[str]) -> dict[str, Any]:
                 },
             }
         ),
-        "publish": {
-            "operationId": f"publish{verb}",
-            "summary": f"Published by {_names(flow.producers)}.",
-            "x-producers": list(flow.producers),
-            "bindings": _amqp(deliveryMode=2),
-            "message": message,
-        },
-        "subscribe": {
-            "operationId": f"consume{verb}",
-            "summary": consumed,
-            "x-consumers": implemented,
-            "x-planned-consumers": planned,
-            "x-external-consumers": external,
-            "bindings": _amqp(ack=True),
-            "message": dict(message),
-        },
     }
+
+
+def operation_ids(type_: str) -> tuple[str, str]:
+    """`case.opened` -> (`publishCaseOpened`, `consumeCaseOpened`): its send and receive ids."""
+    verb = "".join(w.capitalize() for w in type_.replace("_", ".").split("."))
+    return f"publish{verb}", f"consume{verb}"
+
+
+def _operations(type_: str, implemented: list[str]) -> dict[str, dict[str, Any]]:
+    kind, flow = CATALOGUE[type_], FLOWS[type_]
+    channel = {"$ref": f"#/channels/{type_}"}
+    messages = [
+        {"$ref": f"#/channels/{type_}/messages/{schema_name(type_, v)}"}
+        for v in sorted(kind.versions)
+    ]
+    planned = [c for c in flow.consumers if c in SERVICES and c not in implemented]
+    external = [c for c in flow.consumers if c not in SERVICES]
+    consumed = f"Consumed by {_names(implemented)}." if implemented else "No consumer yet."
+    if planned:
+        consumed += f" Planned (no handler yet): {_names(planned)}."
+    if external:
+        consumed += f" External: {_names(external)}."
+    publish, consume = operation_ids(type_)
+    send: dict[str, Any] = {
+        "action": "send",
+        "channel": channel,
+        "summary": f"Published by {_producers(kind.producers)}.",
+        "x-producers": list(kind.producers),
+        "bindings": _amqp(deliveryMode=2),
+        "messages": messages,
+    }
+    receive: dict[str, Any] = {
+        "action": "receive",
+        "channel": channel,
+        "summary": consumed,
+        "x-consumers": implemented,
+        "x-planned-consumers": planned,
+        "x-external-consumers": external,
+        "bindings": _amqp(ack=True),
+        "messages": [dict(m) for m in messages],
+    }
+    if tags := _tags(kind.producers):
+        send["tags"] = tags
+    if tags := _tags(implemented):
+        receive["tags"] = tags
+    return {publish: send, consume: receive}
 
 
 def build_document() -> dict[str, Any]:
-    """The AsyncAPI 2.6.0 document of every event type in the catalogue."""
+    """The AsyncAPI 3.0.0 document of every event type in the catalogue."""
     handled = handled_types()
-    channels = {
-        type_: _channel(type_, [s for s in SERVICES if type_ in handled[s]]) for type_ in CATALOGUE
-    }
+    channels = {type_: _channel(type_) for type_ in CATALOGUE}
+    operations: dict[str, dict[str, Any]] = {}
+    for type_ in CATALOGUE:
+        operations.update(_operations(type_, [s for s in SERVICES if type_ in handled[s]]))
     messages = {
         schema_name(type_, version): _message(type_, version)
         for type_, kind in CATALOGUE.items()
@@ -580,17 +654,23 @@ def build_document() -> dict[str, Any]:
     return {
         "asyncapi": ASYNCAPI_VERSION,
         "id": "urn:cs:events",
-        "info": {"title": TITLE, "version": DOCUMENT_VERSION, "description": DESCRIPTION},
+        "info": {
+            "title": TITLE,
+            "version": DOCUMENT_VERSION,
+            "description": DESCRIPTION,
+            "tags": [{"name": s, "description": f"The {s} service."} for s in SERVICES],
+        },
         "defaultContentType": MESSAGE_CONTENT_TYPE,
         "servers": {
             "rabbitmq": {
-                "url": "amqp://localhost:5672",
+                "host": "localhost:5672",
                 "protocol": "amqp",
                 "protocolVersion": "0.9.1",
                 "description": "RabbitMQ for local development; processes read AMQP_URL.",
             }
         },
         "channels": channels,
+        "operations": operations,
         "components": {
             "schemas": {"Envelope": _envelope_schema(), **_data_schemas()},
             "messages": messages,

@@ -1,7 +1,8 @@
 """The API docs pages of every service work offline.
 
-`/docs` is Swagger UI over the service's `/openapi.json`, with its JavaScript and CSS served by
-the service itself; `/asyncapi.html` the event catalogue rendered on the server. Neither names
+`/docs` is Swagger UI 5 over the service's `/openapi.json`, with its JavaScript and CSS (the
+files bundled in `flask-swagger-ui`) served by the service itself; `/asyncapi.html` the event
+catalogue rendered on the server. Neither names
 an asset on another host, and every asset they name is served. In headless Chromium, with every
 host name but 127.0.0.1 unresolvable, a real `cs serve intake` draws both pages, and nothing
 the pages ask for leaves 127.0.0.1.
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import flask_swagger_ui
 import pytest
 
 from shared.config import SERVICES
@@ -90,6 +92,17 @@ def test_the_docs_page_is_swagger_ui_over_the_services_openapi(client: Any, serv
     assert c.get("/docs/static/../../shared/config.py").status_code == 404
 
 
+def test_the_docs_page_is_swagger_ui_5_from_flask_swagger_ui(client: Any) -> None:
+    c = client("intake")
+    dist = Path(flask_swagger_ui.__file__).parent / "dist"
+    assert (dist / "VERSION").read_text().strip().startswith("v5.")
+    for name in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"):
+        r = c.get(f"/docs/static/{name}")
+        assert r.status_code == 200 and r.data == (dist / name).read_bytes(), name
+    version = (dist / "VERSION").read_text().strip().removeprefix("v")
+    assert f'"{version}"' in c.get("/docs/static/swagger-ui-bundle.js").get_data(as_text=True)
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_the_event_catalogue_names_every_type(client: Any, service: str) -> None:
     c = client(service)
@@ -111,7 +124,7 @@ def test_the_event_catalogue_shows_fields_and_examples_escaped(client: Any) -> N
     assert "&#34;specversion&#34;: &#34;1.0&#34;" in opened  # the example envelope, escaped JSON
     assert "urn:cs:schema:case.opened:v1" in opened
     requested = page[page.index('id="case.requested"') : page.index('id="case.opened"')]
-    assert "<code>cs.inbound</code>" in requested and "external channels" in requested
+    assert "<code>cs.inbound</code>" in requested and "portal" in requested
 
 
 def _free_port() -> int:

@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from shared.events import parse_event
+from shared.testing.problems import invalid_fields
 
 COMPLAINT = {
     "kind": "complaint",
@@ -89,7 +90,7 @@ def test_bad_input_is_refused_naming_the_field_and_writes_nothing(
     body = {k: v for k, v in dict(COMPLAINT, **change).items()}
     r = client("intake").post("/cases", json=body, headers=auth("agent"))
     assert r.status_code == 422
-    assert field in r.json["errors"]["json"], r.json
+    assert field in invalid_fields(r.json), r.json
     assert counts(service_db) == before
 
 
@@ -114,7 +115,7 @@ def test_missing_forged_and_expired_tokens_get_401(client, cs_settings, service_
         algorithm="HS256",
     )
     r = c.post("/cases", json=COMPLAINT, headers={"Authorization": f"Bearer {forged}"})
-    assert r.status_code == 401 and "invalid token" in r.json["message"]
+    assert r.status_code == 401 and "invalid token" in r.json["detail"]
     expired = jwt.encode(
         {"iss": "cs-platform", "sub": "a", "roles": ["agent"], "exp": 1000},
         cs_settings.jwt_secret,
@@ -136,7 +137,7 @@ def test_a_role_without_the_right_gets_403(client, auth, service_db):
 
 def test_unknown_case_is_404_json(client, auth):
     r = client("intake").get(f"/cases/{uuid.uuid4()}", headers=auth("agent"))
-    assert r.status_code == 404 and "no case" in r.json["message"]
+    assert r.status_code == 404 and "no case" in r.json["detail"]
 
 
 def test_health_metrics_and_openapi_need_no_token(client):

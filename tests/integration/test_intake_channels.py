@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shared import clock
+from shared.testing.problems import invalid_fields
 
 RFC822 = {"Content-Type": "message/rfc822"}
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -234,7 +235,7 @@ def test_what_is_not_a_usable_message_is_refused_and_writes_nothing(
     garbage = intake.post(
         "/channels/email", data=b"\x00\x01garbage\xff", headers=dict(gateway, **RFC822)
     )
-    assert garbage.status_code == 400 and garbage.is_json and garbage.json["message"]
+    assert garbage.status_code == 400 and garbage.is_json and garbage.json["detail"]
     huge = raw + b"x" * (10 * 1024 * 1024)
     too_big = intake.post("/channels/email", data=huge, headers=dict(gateway, **RFC822))
     assert too_big.status_code == 413 and too_big.is_json
@@ -375,7 +376,7 @@ def test_bad_calls_are_422_without_echo_and_write_nothing(intake, auth, cti, ser
         (dict(call(number), extra=1), "extra"),
     ):
         r = intake.post("/channels/hotline/calls", json=body, headers=cti)
-        assert r.status_code == 422 and field in r.json["errors"]["json"], (field, r.json)
+        assert r.status_code == 422 and field in invalid_fields(r.json), (field, r.json)
     assert calls() == before
     assert_nowhere(number, intake.bodies)
     trainer = intake.post("/channels/hotline/calls", json=call(number), headers=auth("trainer"))

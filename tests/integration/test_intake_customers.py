@@ -15,6 +15,7 @@ import pytest
 from services.intake import customers
 from services.intake.vault import UnknownKeyError, Vault
 from shared import cli
+from shared.testing.problems import invalid_fields
 
 ID_NUMBER = "110105199001011232"  # valid GB 11643 check character
 ID_MASKED = "110105********1232"
@@ -170,7 +171,7 @@ def test_bad_input_is_422_naming_the_field_without_echoing_the_value(
     before = count(service_db, "customers")
     r = intake.post("/customers", json=new_customer(**change), headers=auth("agent"))
     assert r.status_code == 422, r.json
-    assert field in r.json["errors"]["json"], r.json
+    assert field in invalid_fields(r.json), r.json
     # both as sent (JSON may escape non-ASCII) and as decoded
     texts = (r.get_data(as_text=True), json.dumps(r.json, ensure_ascii=False))
     if value is not None:
@@ -200,7 +201,7 @@ def test_unknown_customers_are_404_json(intake, auth, make_token):
             headers=auth("agent"),
         ),
     ):
-        assert r.status_code == 404 and "no customer" in r.json["message"]
+        assert r.status_code == 404 and "no customer" in r.json["detail"]
 
 
 # --- reveal and the access log ----------------------------------------------------------------
@@ -505,7 +506,7 @@ def test_bad_consent_input_is_422(intake, auth, created, body, field):
     _, out = created
     good = {"purpose": "installation_contractor", "granted": True, "channel": "hotline"}
     r = intake.post(f"/customers/{out['id']}/consents", json=dict(good, **body), headers=auth())
-    assert r.status_code == 422 and field in r.json["errors"]["json"], r.json
+    assert r.status_code == 422 and field in invalid_fields(r.json), r.json
 
 
 # --- key rotation -----------------------------------------------------------------------------

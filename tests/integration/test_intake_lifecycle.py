@@ -12,6 +12,7 @@ import pytest
 from services.intake.domain.acknowledgements import format_due
 from shared import clock
 from shared.events import new_event, parse_event
+from shared.testing.problems import invalid_fields
 from shared.testing.waiting import publish_and_wait
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -74,7 +75,7 @@ def test_first_contact_resolution_then_close(intake, agent, service_db):
     )
     assert r.status_code == 200 and r.json["state"] == "resolved" and r.json["first_contact"]
     again = intake.post(f"/cases/{case['id']}/resolve", json={"resolution": "x"}, headers=agent)
-    assert again.status_code == 409 and "resolved" in again.json["message"]
+    assert again.status_code == 409 and "resolved" in again.json["detail"]
     assert (
         intake.post(f"/cases/{case['id']}/close", json={}, headers=agent).json["state"] == "closed"
     )
@@ -164,7 +165,7 @@ def test_eta_and_interactions_appear_on_the_timeline(intake, agent):
     bad = intake.post(
         f"/cases/{case['id']}/interactions", json={"type": "telepathy"}, headers=agent
     )
-    assert bad.status_code == 422 and "type" in bad.json["errors"]["json"]
+    assert bad.status_code == 422 and "type" in invalid_fields(bad.json)
 
 
 def test_listing_filters_and_pages(intake, agent):

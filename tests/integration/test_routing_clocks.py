@@ -317,7 +317,7 @@ def test_loading_an_official_year_recomputes_provisional_clocks(own_routing, aut
         "2027-01-04,false,company-wide test holiday\n"
     )
     bad = c.post("/calendar/import", data="date;working\nnope", headers=auth("admin"))
-    assert bad.status_code == 400 and "header" in bad.json["message"]
+    assert bad.status_code == 400 and "header" in bad.json["detail"]
     assert c.post("/calendar/import", data=schedule, headers=auth("agent")).status_code == 403
     r = c.post("/calendar/import", data=schedule, headers=auth("admin"))
     assert r.status_code == 200, r.json

@@ -18,6 +18,7 @@ from shared import clock as business_clock
 from shared.db import Database
 from shared.events import Event, new_event, parse_event
 from shared.testing.factories import case_opened
+from shared.testing.problems import invalid_fields
 from shared.testing.waiting import publish_and_wait
 
 
@@ -448,7 +449,7 @@ def test_reassign_only_to_an_active_member_of_the_department(routing, boss, serv
         r = routing.post(
             f"/work-items/{item['id']}/reassign", json={"assignee_id": wrong}, headers=boss
         )
-        assert r.status_code == 422 and "assignee_id" in r.json["errors"]["json"]
+        assert r.status_code == 422 and "assignee_id" in invalid_fields(r.json)
     target = colleague if item["assignee_id"] == member else member
     r = routing.post(
         f"/work-items/{item['id']}/reassign", json={"assignee_id": target}, headers=boss
@@ -558,7 +559,7 @@ def test_illegal_moves_are_409_unknown_items_404_other_departments_403(
         ("reassign", {"assignee_id": member}),
     ]:
         r = routing.post(f"/work-items/{item['id']}/{action}", json=body, headers=me)
-        assert r.status_code == 409 and r.is_json and "handled" in r.json["message"], action
+        assert r.status_code == 409 and r.is_json and "handled" in r.json["detail"], action
     r = routing.post("/work-items/987654321/accept", headers=me)
     assert r.status_code == 404 and r.is_json
     assert routing.get("/work-items/987654321", headers=me).status_code == 404
@@ -624,7 +625,7 @@ def test_departments_and_staff_api(routing, boss, auth, service_db):
     r = routing.post("/departments", json={"code": code, "name": "again"}, headers=boss)
     assert r.status_code == 409 and r.is_json
     r = routing.post("/departments", json={"code": "x", "name": "too short"}, headers=boss)
-    assert r.status_code == 422 and "code" in r.json["errors"]["json"]
+    assert r.status_code == 422 and "code" in invalid_fields(r.json)
     reader = auth("agent", subject="agent-1")
     got = routing.get(f"/departments/{code}", headers=reader).json
     assert got["head_id"] == "S-HEAD" and got["ola_hours"] == 16 and got["active"] is True
@@ -653,7 +654,7 @@ def test_departments_and_staff_api(routing, boss, auth, service_db):
         },
         headers=boss,
     )
-    assert r.status_code == 422 and "department" in r.json["errors"]["json"]
+    assert r.status_code == 422 and "department" in invalid_fields(r.json)
     r = routing.post(
         "/staff",
         json={"staff_id": f"S-{uid()}", "display_name": "x", "role": "department_staff"},
@@ -753,7 +754,7 @@ def test_rule_changes_are_versioned_and_at_answers_the_rules_of_a_day(routing, b
     r = routing.patch(
         f"/routing-rules/{rule['id']}", json={"effective_from": today.isoformat()}, headers=boss
     )
-    assert r.status_code == 422 and "effective_from" in r.json["errors"]["json"]
+    assert r.status_code == 422 and "effective_from" in invalid_fields(r.json)
     r = routing.delete(
         f"/routing-rules/{rule['id']}",
         query_string={
@@ -785,7 +786,7 @@ def test_rule_input_is_checked(routing, boss, auth):
         ({"department": dept, "colour": "red"}, "colour"),
     ]:
         r = routing.post("/routing-rules", json={"position": 1, **body}, headers=boss)
-        assert r.status_code == 422 and field in r.json["errors"]["json"], (body, r.json)
+        assert r.status_code == 422 and field in invalid_fields(r.json), (body, r.json)
     r = routing.post(
         "/routing-rules", json={"position": 1, "department": dept}, headers=auth("agent")
     )

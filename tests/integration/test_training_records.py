@@ -12,6 +12,7 @@ import pytest
 from services.training.scheduler import flag_overdue, tick
 from shared import clock
 from shared.events import new_event, parse_event
+from shared.testing.problems import invalid_fields
 from shared.testing.waiting import publish_and_wait
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -116,7 +117,7 @@ def test_sessions_attendance_and_capacity(training, trainer, cs_settings, servic
     full = training.post(
         f"/sessions/{sid}/attendance", json={"staff_id": f"c-{run}"}, headers=trainer
     )
-    assert full.status_code == 409 and "full" in full.json["message"]
+    assert full.status_code == 409 and "full" in full.json["detail"]
     shown = training.get(f"/sessions/{sid}", headers=trainer).json
     assert shown["enrolled"] == 2
     assert {e["staff_id"]: e["attended"] for e in shown["enrolments"]} == {
@@ -132,7 +133,7 @@ def test_sessions_attendance_and_capacity(training, trainer, cs_settings, servic
     unknown = training.post(
         f"/sessions/{sid}/attendance", json={"staff_id": "nobody"}, headers=trainer
     )
-    assert unknown.status_code == 422 and "staff_id" in unknown.json["errors"]["json"]
+    assert unknown.status_code == 422 and "staff_id" in invalid_fields(unknown.json)
     listed = training.get(f"/sessions?course_code={course['code']}", headers=trainer).json["items"]
     assert [s["id"] for s in listed] == [sid]
 
@@ -317,7 +318,7 @@ def test_bad_input_and_roles_are_refused(
         ),
     ):
         r = training.post("/assessments", json=body, headers=trainer)
-        assert r.status_code == 422 and field in r.json["errors"]["json"], (body, r.json)
+        assert r.status_code == 422 and field in invalid_fields(r.json), (body, r.json)
     r = training.post(
         "/sessions",
         json={"course_code": "NO-SUCH", "date": "2026-12-01", "trainer": "t", "capacity": 3},

@@ -23,7 +23,8 @@ def operations(client, service: str) -> list[tuple[str, str, list[str]]]:
         for method in METHODS:
             if method in item:
                 params = item.get("parameters", []) + item[method].get("parameters", [])
-                types = {p["name"]: p.get("schema", {}).get("type") for p in params}
+                # path parameters are inline; shared ones (If-Match, ...) are $refs
+                types = {p["name"]: p.get("schema", {}).get("type") for p in params if "name" in p}
 
                 def value(m: re.Match, types: dict = types) -> str:
                     return "1" if types.get(m.group(1)) == "integer" else str(uuid.uuid4())

@@ -1,5 +1,6 @@
 """docker-compose.yml against the code it runs: same processes as the Procfile, same commands,
-ports from shared.config, and only environment variables that shared/ actually reads.
+ports from shared.config, and only environment variables that shared/ actually reads; and
+against the compose specification's JSON schema (the copy `check-jsonschema` vendors).
 
 Static checks only: they parse files and need no servers and no docker engine.
 """
@@ -9,6 +10,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -235,3 +238,28 @@ def test_every_long_running_process_has_a_health_check(app_services: dict) -> No
         assert check["test"] == ["CMD", "cs", "health", "--here", name], name
         # it must not call the process dead while it still migrates at start
         assert check.get("start_period", "0s") not in {"0s", "0"}, name
+
+
+def _compose_schema_errors(path: Path) -> subprocess.CompletedProcess:
+    """check-jsonschema with the compose specification's schema it vendors (no network)."""
+    tool = Path(sys.executable).parent / "check-jsonschema"
+    return subprocess.run(
+        [str(tool), "--builtin-schema", "vendor.compose-spec", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_compose_file_follows_the_compose_specification() -> None:
+    run = _compose_schema_errors(ROOT / "docker-compose.yml")
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_the_compose_schema_check_can_fail(compose: dict, tmp_path: Path) -> None:
+    broken = dict(compose, services=dict(compose["services"]))
+    broken["services"]["intake-web"] = dict(broken["services"]["intake-web"], restart_policy="no")
+    (tmp_path / "docker-compose.yml").write_text(yaml.safe_dump(broken))
+    run = _compose_schema_errors(tmp_path / "docker-compose.yml")
+    assert run.returncode == 1 and "restart_policy" in run.stdout + run.stderr

@@ -20,7 +20,7 @@ from services.followup.api.common import (
 )
 from services.followup.domain.campaigns import QUESTION_TYPES, TEXT_LIMIT
 from shared import clock
-from shared.web import StrictSchema, caller, requires
+from shared.web import StrictSchema, caller, created, requires
 
 blp = Blueprint("campaigns", __name__, url_prefix="/campaigns", description="Follow-up campaigns")
 
@@ -171,12 +171,12 @@ def _found(campaign_id: uuid.UUID) -> dict[str, Any]:
 @requires(*SUPERVISION)
 @blp.arguments(CampaignIn)
 @blp.response(201, CampaignOut)
-def create_campaign(body: dict[str, Any]) -> dict[str, Any]:
+def create_campaign(body: dict[str, Any]) -> Any:
     """A campaign: name, period, questions (scale 1-5, yes/no, choice, free text) and target
     (a random sample of `size` customers with cases in a quarter, by region or category)."""
     with db().transaction() as tx:
         campaign_id = commands.create_campaign(tx, body, caller().subject)
-    return _found(campaign_id)
+    return created(_found(campaign_id), "campaigns.get_campaign", campaign_id=campaign_id)
 
 
 @blp.get("")
@@ -198,13 +198,14 @@ def get_campaign(campaign_id: uuid.UUID) -> dict[str, Any]:
 @requires(*SUPERVISION)
 @blp.arguments(CampaignDrawIn)
 @blp.response(201, CampaignTasksOut)
-def draw(body: dict[str, Any], campaign_id: uuid.UUID) -> dict[str, Any]:
+def draw(body: dict[str, Any], campaign_id: uuid.UUID) -> Any:
     """Draws the sample once (same candidates and seed, same sample), never a customer on the
-    do-not-call list, and creates a call task for each."""
+    do-not-call list, and creates a call task for each (`Location`: the tasks)."""
     with db().transaction() as tx:
         commands.draw_campaign(tx, campaign_id, body["seed"], caller().subject, clock.now())
     tasks = queries.campaign_tasks(db(), campaign_id, {})
-    return {"campaign_id": campaign_id, "seed": body["seed"], "items": tasks}
+    drawn = {"campaign_id": campaign_id, "seed": body["seed"], "items": tasks}
+    return created(drawn, "campaigns.tasks", campaign_id=campaign_id)
 
 
 @blp.get("/<uuid:campaign_id>/tasks")
@@ -225,9 +226,25 @@ def tasks(query: dict[str, Any], campaign_id: uuid.UUID) -> dict[str, Any]:
 @requires(*CALLERS)
 @blp.arguments(ResponseIn)
 @blp.response(201, ResponseOut)
-def record_response(body: dict[str, Any], campaign_id: uuid.UUID) -> dict[str, Any]:
+def record_response(body: dict[str, Any], campaign_id: uuid.UUID) -> Any:
     """A drawn customer's answers. A free-text answer tagged with a topic and a department is a
     suggestion for that department, announced as `feedback.received` (without its text)."""
     with db().transaction() as tx:
         response_id = commands.record_response(tx, campaign_id, body, caller().subject, clock.now())
-    return queries.get_response(db(), response_id)
+    return created(
+        queries.get_response(db(), response_id),
+        "campaigns.get_response",
+        campaign_id=campaign_id,
+        response_id=response_id,
+    )
+
+
+@blp.get("/<uuid:campaign_id>/responses/<uuid:response_id>")
+@requires(*READERS)
+@blp.response(200, ResponseOut)
+def get_response(campaign_id: uuid.UUID, response_id: uuid.UUID) -> dict[str, Any]:
+    """One customer's answers to the campaign."""
+    found = queries.get_response(db(), response_id)
+    if found is None or found["campaign_id"] != campaign_id:
+        abort(404, message=f"no response {response_id} in campaign {campaign_id}")
+    return found

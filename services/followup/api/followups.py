@@ -16,8 +16,16 @@ from services.followup.api.common import (
 )
 from services.followup.domain.attempts import RESULTS, STATES
 from shared import clock
+from shared.etags import check_if_match, etag
 from shared.paging import page_field, page_of, per_page_field
-from shared.web import ReportedStepSchema, StrictSchema, caller, reported_step, requires
+from shared.web import (
+    ReportedStepSchema,
+    StrictSchema,
+    caller,
+    created,
+    reported_step,
+    requires,
+)
 
 blp = Blueprint(
     "followups", __name__, url_prefix="/followups", description="Follow-up calls after resolution"
@@ -113,20 +121,22 @@ def get_followup(followup_id: uuid.UUID) -> dict[str, Any]:
 @requires(*CALLERS)
 @blp.arguments(AttemptIn)
 @blp.response(201, FollowupOut)
-def record_attempt(body: dict[str, Any], followup_id: uuid.UUID) -> dict[str, Any]:
+def record_attempt(body: dict[str, Any], followup_id: uuid.UUID) -> Any:
     """A call attempt. Reached: say whether it is solved (satisfaction and comment optional);
     the outcome goes out as `followup.completed`. After the configured number of failed
-    attempts (default 3) the task ends unreachable."""
+    attempts (default 3) the task ends unreachable. `Location`: the follow-up."""
     step = reported_step(body)
     with db().transaction() as tx:
         commands.record_attempt(tx, followup_id, body, step)
-    return queries.get_followup(db(), followup_id)
+    followup = queries.get_followup(db(), followup_id)
+    return created(followup, "followups.get_followup", followup_id=followup_id)
 
 
 class DoNotCallIn(StrictSchema):
     customer_id = fields.Str(
         required=True,
-        validate=validate.Length(min=1, max=64),
+        # what `/do-not-call/{customer_id}` can address: no '/', not a dot segment
+        validate=validate.Regexp(r"^(?!\.\.?$)[^/]{1,64}$", error="1-64 characters, no '/'"),
         metadata={"description": "the opaque customer id of case.opened"},
     )
 
@@ -147,12 +157,15 @@ def add_do_not_call(body: dict[str, Any]) -> Any:
     with db().transaction() as tx:
         added = commands.add_do_not_call(tx, body["customer_id"], caller().subject, clock.now())
     listed = queries.on_do_not_call(db(), body["customer_id"])
-    return listed if added else (listed, 200)
+    if not added:
+        return listed, 200
+    return created(listed, "do_not_call.get_do_not_call", customer_id=body["customer_id"])
 
 
 @dnc.get("/<customer_id>")
 @requires(*READERS)
 @dnc.response(200, DoNotCallOut)
+@etag
 def get_do_not_call(customer_id: str) -> dict[str, Any]:
     listed = queries.on_do_not_call(db(), customer_id)
     if listed is None:
@@ -163,7 +176,10 @@ def get_do_not_call(customer_id: str) -> dict[str, Any]:
 @dnc.delete("/<customer_id>")
 @requires(*CALLERS)
 @dnc.response(204)
+@etag
 def remove_do_not_call(customer_id: str) -> None:
-    """The customer may be called again (the change is kept in the list's history)."""
+    """The customer may be called again (the change is kept in the list's history).
+    `If-Match`: the ETag of its GET."""
     with db().transaction() as tx:
+        check_if_match(lambda: commands.lock_do_not_call(tx, customer_id))
         commands.remove_do_not_call(tx, customer_id, caller().subject, clock.now())

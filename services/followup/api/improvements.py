@@ -19,7 +19,7 @@ from services.followup.api.common import (
 from services.followup.domain.improvements import SOURCES, STATUSES
 from shared import clock
 from shared.paging import page_field, page_of, per_page_field
-from shared.web import StrictSchema, caller, requires
+from shared.web import StrictSchema, caller, created, requires
 
 blp = Blueprint(
     "improvements", __name__, url_prefix="/improvements", description="Improvement measures"
@@ -91,12 +91,12 @@ def _found(improvement_id: uuid.UUID) -> dict[str, Any]:
 @requires(*SUPERVISION, "department_head")
 @blp.arguments(ImprovementIn)
 @blp.response(201, ImprovementOut)
-def create(body: dict[str, Any]) -> dict[str, Any]:
+def create(body: dict[str, Any]) -> Any:
     """A measure: the problem, the owner department, what is done and by when
     (`improvement.created`)."""
     with db().transaction() as tx:
         improvement_id = commands.create_improvement(tx, body, caller().subject, clock.now())
-    return _found(improvement_id)
+    return created(_found(improvement_id), "improvements.get", improvement_id=improvement_id)
 
 
 @blp.get("")
@@ -120,9 +120,10 @@ def get(improvement_id: uuid.UUID) -> dict[str, Any]:
 @requires(*MEASURE_OWNERS)
 @blp.arguments(StatusIn)
 @blp.response(201, ImprovementOut)
-def change_status(body: dict[str, Any], improvement_id: uuid.UUID) -> dict[str, Any]:
+def change_status(body: dict[str, Any], improvement_id: uuid.UUID) -> Any:
     """A new status with a note and evidence: open → in_progress → done → verified → closed
-    (done or verified can go back to in_progress; closed is final, `improvement.closed`)."""
+    (done or verified can go back to in_progress; closed is final, `improvement.closed`).
+    `Location`: the measure, its history now ending with this status."""
     with db().transaction() as tx:
         commands.change_improvement_status(tx, improvement_id, body, caller().subject, clock.now())
-    return _found(improvement_id)
+    return created(_found(improvement_id), "improvements.get", improvement_id=improvement_id)

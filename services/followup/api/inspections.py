@@ -20,7 +20,7 @@ from services.followup.api.common import (
 from services.followup.domain.inspections import CHECKLIST, RULES
 from shared import clock
 from shared.paging import page_field, page_of, per_page_field
-from shared.web import StrictSchema, caller, error_body, requires
+from shared.web import StrictSchema, caller, created, error_body, requires
 
 blp = Blueprint(
     "inspections", __name__, url_prefix="/inspections", description="Quality inspections"
@@ -139,14 +139,26 @@ class ResultsOut(Schema):
 @requires(*SUPERVISION)
 @blp.arguments(InspectionDrawIn)
 @blp.response(201, InspectionDrawOut)
-def draw(body: dict[str, Any]) -> dict[str, Any]:
+def draw(body: dict[str, Any]) -> Any:
     """Samples cases resolved in the period (and resolved or closed now) by rule, skipping cases
     inspected before; one inspection to score per case."""
     if body["seed"] is None:
         body["seed"] = secrets.randbelow(2**31)
     with db().transaction() as tx:
         draw_id = commands.draw_inspections(tx, body, caller().subject, clock.now())
-    return queries.inspection_draw(db(), draw_id)
+    drawn = queries.inspection_draw(db(), draw_id)
+    return created(drawn, "inspections.get_draw", draw_id=draw_id)
+
+
+@blp.get("/draws/<uuid:draw_id>")
+@requires(*SUPERVISION)
+@blp.response(200, InspectionDrawOut)
+def get_draw(draw_id: uuid.UUID) -> dict[str, Any]:
+    """A draw: its rule, seed and period, and the inspections it made."""
+    drawn = queries.inspection_draw(db(), draw_id)
+    if drawn is None:
+        abort(404, message=f"no inspection draw {draw_id}")
+    return drawn
 
 
 @blp.get("")

@@ -27,9 +27,9 @@ from services.intake.api.schemas import (
 )
 from services.intake.domain.cases import receipt_problem
 from services.intake.domain.lifecycle import IllegalTransition
-from shared import clock
+from shared import clock, idempotency
 from shared.db import Transaction
-from shared.web import caller, error_body, reported_step, requires, service_db
+from shared.web import caller, created, error_body, reported_step, requires, service_db
 
 blp = Blueprint("cases", __name__, url_prefix="/cases", description="Consultations and complaints")
 
@@ -48,12 +48,17 @@ def _invalid(field: str, message: str) -> None:
     abort(422, errors={"json": {field: [message]}})
 
 
+_CASE_OUT = CaseOut()
+
+
 @blp.post("")
 @requires(*AGENTS)
 @blp.arguments(CaseIn())  # an instance: not a new schema per request
-@blp.response(201, CaseOut)
-def open_case(body: dict[str, Any]) -> dict[str, Any]:
-    """Record a consultation or complaint; routing starts its clock."""
+@blp.response(201, _CASE_OUT)
+@idempotency.keyed
+def open_case(body: dict[str, Any]) -> Any:
+    """Record a consultation or complaint; routing starts its clock. Safe to retry with an
+    `Idempotency-Key`."""
     step = reported_step(body)
     if body.get("received_at") is not None:
         problem = receipt_problem(body["received_at"], clock.now())
@@ -64,17 +69,22 @@ def open_case(body: dict[str, Any]) -> dict[str, Any]:
         opened_at = step.not_before(body.get("received_at"), "the case's receipt").at
         body["received_at"] = body.get("received_at") or opened_at
     with _db().transaction() as tx:
+        if (earlier := idempotency.replay(tx)) is not None:
+            return earlier
         customer_id = body.get("customer_id")
         if customer_id is not None:
             if not customers.exists(tx, customer_id):
                 _invalid("customer_id", "no such customer")
-            return commands.open_case(
+            case = commands.open_case(
                 tx, body, step.by, customer_id=customer_id, opened_at=opened_at
             )
-        account_index = _vault().blind_index("account", body["customer_ref"])
-        return commands.open_case(
-            tx, body, step.by, account_index=account_index, opened_at=opened_at
-        )
+        else:
+            account_index = _vault().blind_index("account", body["customer_ref"])
+            case = commands.open_case(
+                tx, body, step.by, account_index=account_index, opened_at=opened_at
+            )
+        answer = created(case, "cases.get_case", case_id=case["id"])
+        return idempotency.remember(tx, answer, _CASE_OUT)
 
 
 @blp.get("")
@@ -184,13 +194,16 @@ def eta(body: dict[str, Any], case_id: uuid.UUID) -> Any:
 @blp.arguments(InteractionIn)
 @blp.response(201, WrittenOut)
 def add_interaction(body: dict[str, Any], case_id: uuid.UUID) -> Any:
-    """A call in or out, a reply to the customer, an internal note."""
+    """A call in or out, a reply to the customer, an internal note (`Location`: the case's
+    timeline, where it now shows)."""
     step = reported_step(body)
     refused = _change(
         case_id,
         lambda tx: commands.add_interaction(tx, case_id, body["type"], step, body["text"]),
     )
-    return refused if refused is not None else {"case_id": case_id, "type": body["type"]}
+    if refused is not None:
+        return refused
+    return created({"case_id": case_id, "type": body["type"]}, "cases.timeline", case_id=case_id)
 
 
 @blp.get("/<uuid:case_id>/timeline")

@@ -7,19 +7,20 @@ repeats the caller's number or the sender's address.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from flask import Response, current_app, request
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.intake import channels, commands
+from services.intake import channels, commands, queries
 from services.intake.domain import email_message, masking
 from services.intake.domain.cases import receipt_problem
 from services.intake.vault import Vault
-from shared import clock
+from shared import clock, idempotency
 from shared.steps import step_of
-from shared.web import StrictSchema, caller, error_body, requires, service_db
+from shared.web import StrictSchema, caller, created, error_body, requires, service_db
 
 blp = Blueprint(
     "channels", __name__, url_prefix="/channels", description="Hotline calls and inbound e-mail"
@@ -76,7 +77,7 @@ class CallIn(StrictSchema):
             raise ValidationError("must not be before started_at", "ended_at")
 
 
-class CallOut(Schema):
+class CallOut(Schema):  # no number in it: the answer, its replay and GET are all this
     id = fields.UUID()
     customer_id = fields.UUID(allow_none=True)
     matched = fields.Bool(metadata={"description": "exactly one customer has this number"})
@@ -107,17 +108,38 @@ def _too_big() -> Response:
     return error_body(413, f"the message is larger than {MAX_EMAIL_BYTES} bytes")
 
 
+_CALL_OUT = CallOut()
+_EMAIL_OUT = EmailOut()
+
+
 @blp.post("/hotline/calls")
 @requires(*CALL_ROLES)
 @blp.arguments(CallIn)
-@blp.response(201, CallOut)
-def record_call(body: dict[str, Any]) -> dict[str, Any]:
-    """A call the call-centre system handled; its number is matched to a customer."""
+@blp.response(201, _CALL_OUT)
+@idempotency.keyed
+def record_call(body: dict[str, Any]) -> Any:
+    """A call the call-centre system handled; its number is matched to a customer. Safe to
+    retry with an `Idempotency-Key`."""
     try:
         with _db().transaction() as tx:
-            return channels.record_call(tx, _vault(), body, caller().subject)
+            if (earlier := idempotency.replay(tx)) is not None:
+                return earlier
+            call = channels.record_call(tx, _vault(), body, caller().subject)
+            answer = created(call, "channels.get_call", call_id=call["id"])
+            return idempotency.remember(tx, answer, _CALL_OUT)
     except commands.CaseNotFound:
         abort(422, errors={"json": {"case_id": ["no such case"]}})
+
+
+@blp.get("/hotline/calls/<uuid:call_id>")
+@requires(*CALL_ROLES, "supervisor")
+@blp.response(200, _CALL_OUT)
+def get_call(call_id: uuid.UUID) -> dict[str, Any]:
+    """A call recorded before: whom it matched, its case, how long it took."""
+    call = queries.get_call(_db(), call_id)
+    if call is None:
+        abort(404, message=f"no call {call_id}")
+    return call
 
 
 @blp.post("/email")
@@ -130,12 +152,13 @@ def record_call(body: dict[str, Any]) -> dict[str, Any]:
         "content": {RFC822: {"schema": {"type": "string", "format": "binary"}}},
     }
 )
-@blp.response(201, EmailOut, description="a new case, or a reply added to its case")
-@blp.alt_response(200, schema=EmailOut, description="this Message-ID was received before")
+@blp.response(201, _EMAIL_OUT, description="a new case, or a reply added to its case")
+@blp.alt_response(200, schema=_EMAIL_OUT, description="this Message-ID was received before")
+@idempotency.keyed
 def receive_email(query: dict[str, Any]) -> Any:
-    """An e-mail forwarded by the mail gateway: opens a case, or joins the case it replies to.
-
-    A gateway handing a message over later says when it took it in (`?occurred_at=`)."""
+    """An e-mail forwarded by the mail gateway: opens a case, or joins the case it replies to
+    (`Location`: that case). Safe to retry with an `Idempotency-Key`. A gateway handing a
+    message over later says when it took it in (`?occurred_at=`)."""
     step = step_of(caller(), clock.now(), query["occurred_at"])
     if request.mimetype != RFC822:
         return error_body(415, f"send the raw message with Content-Type {RFC822}")
@@ -150,7 +173,13 @@ def receive_email(query: dict[str, Any]) -> Any:
     except email_message.EmailParseError as e:
         return error_body(400, f"not a usable RFC 822 message: {e}")
     with _db().transaction() as tx:
+        if (earlier := idempotency.replay(tx, raw)) is not None:
+            return earlier
         answer, new = channels.receive_email(
             tx, _vault(), parsed, step.by, step.at if step.reported else None
         )
-    return answer, 201 if new else 200
+        if new:
+            return idempotency.remember(
+                tx, created(answer, "cases.get_case", case_id=answer["id"]), _EMAIL_OUT
+            )
+        return idempotency.remember(tx, (answer, 200), _EMAIL_OUT)

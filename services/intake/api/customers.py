@@ -19,9 +19,9 @@ from webargs.fields import DelimitedList
 from services.intake import customers
 from services.intake.domain import masking
 from services.intake.vault import Vault
-from shared import clock
+from shared import clock, etags, idempotency
 from shared.steps import time_problem
-from shared.web import StrictSchema, caller, error_body, requires, service_db
+from shared.web import StrictSchema, caller, created, error_body, requires, service_db
 
 blp = Blueprint(
     "customers", __name__, url_prefix="/customers", description="Customers and their consent"
@@ -240,18 +240,35 @@ def _access_reason() -> str:
     return raw.strip()
 
 
+def _version(tx: Any, customer_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
+    found = customers.version(tx, customer_id, lock=lock)
+    if found is None:
+        _not_found(customer_id)
+    return found
+
+
+_CUSTOMER_OUT = CustomerOut()
+
+
 @blp.post("")
 @requires(*WRITE_ROLES)
 @blp.arguments(CustomerIn)
-@blp.response(201, CustomerOut)
+@blp.response(201, _CUSTOMER_OUT)
+@idempotency.keyed
 def create_customer(body: dict[str, Any]) -> Any:
-    """Record a customer; the response is masked."""
+    """Record a customer; the response is masked. Safe to retry with an `Idempotency-Key`."""
     try:
         with _db().transaction() as tx:
+            if (earlier := idempotency.replay(tx)) is not None:
+                return earlier
             customer = customers.create(tx, _vault(), body, by=caller().subject)
+            etags.tag(_version(tx, customer.id))
+            answer = created(
+                customers.present(customer), "customers.get_customer", customer_id=customer.id
+            )
+            return idempotency.remember(tx, answer, _CUSTOMER_OUT)
     except customers.DuplicateAccount as e:
         return error_body(409, str(e))
-    return customers.present(customer)
 
 
 @blp.get("")
@@ -275,11 +292,15 @@ def search_customers(query: dict[str, Any]) -> Any:
 @requires(*READ_ROLES)
 @blp.arguments(RevealQuery, location="query")
 @blp.response(200, CustomerOut)
+@etags.etag
 def get_customer(query: dict[str, Any], customer_id: uuid.UUID) -> Any:
-    """One customer, masked; `?reveal=true` (pii:read and X-Access-Reason) shows it in clear."""
+    """One customer, masked; `?reveal=true` (pii:read and X-Access-Reason) shows it in clear.
+    The ETag is the record's version, the same masked or not."""
     if not query["reveal"]:
         with _db().transaction() as tx:
             record = customers.get_masked(tx, _vault(), customer_id)
+            if record is not None:
+                etags.tag(_version(tx, customer_id))
     else:
         if not caller().has_scope(PII_SCOPE):
             return error_body(403, f"revealing personal data needs the {PII_SCOPE} permission")
@@ -297,6 +318,8 @@ def get_customer(query: dict[str, Any], customer_id: uuid.UUID) -> Any:
                 reason=reason,
                 fields=query.get("fields_") or customers.PII_FIELDS,
             )
+            if record is not None:
+                etags.tag(_version(tx, customer_id))
     if record is None:
         _not_found(customer_id)
     return record
@@ -306,11 +329,15 @@ def get_customer(query: dict[str, Any], customer_id: uuid.UUID) -> Any:
 @requires(*WRITE_ROLES)
 @blp.arguments(CustomerPatch)
 @blp.response(200, CustomerOut)
+@etags.etag
 def update_customer(changes: dict[str, Any], customer_id: uuid.UUID) -> Any:
-    """Change any fields; the response is masked."""
+    """Change any fields; the response is masked. `If-Match`: the ETag of its GET."""
     try:
         with _db().transaction() as tx:
+            etags.check_if_match(lambda: _version(tx, customer_id, lock=True))
             customer = customers.update(tx, _vault(), customer_id, changes)
+            if customer is not None:
+                etags.tag(_version(tx, customer_id))
     except customers.DuplicateAccount as e:
         return error_body(409, str(e))
     if customer is None:
@@ -323,7 +350,8 @@ def update_customer(changes: dict[str, Any], customer_id: uuid.UUID) -> Any:
 @blp.arguments(ConsentIn)
 @blp.response(201, ConsentOut)
 def record_consent(body: dict[str, Any], customer_id: uuid.UUID) -> Any:
-    """Record a grant (`granted: true`) or a withdrawal of consent to share for a purpose."""
+    """Record a grant (`granted: true`) or a withdrawal of consent to share for a purpose
+    (`Location`: the current decision for that purpose)."""
     problem = body["at"] and time_problem(body["at"], clock.now())
     if problem:
         abort(422, errors={"json": {"at": [problem]}})
@@ -331,7 +359,7 @@ def record_consent(body: dict[str, Any], customer_id: uuid.UUID) -> Any:
         row = customers.record_consent(tx, customer_id, **body, by=caller().subject)
     if row is None:
         _not_found(customer_id)
-    return row
+    return created(row, "customers.may_share", customer_id=customer_id, purpose=body["purpose"])
 
 
 @blp.get("/<uuid:customer_id>/consents")

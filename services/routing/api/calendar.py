@@ -12,7 +12,8 @@ from marshmallow import Schema, fields, validate
 from services.routing import calendar_admin, policies, queries
 from services.routing.domain.calendar_file import CalendarFileError, parse_schedule
 from shared import clock
-from shared.web import StrictSchema, caller, error_body, requires, service_db
+from shared.etags import check_if_match, etag, tag
+from shared.web import StrictSchema, caller, created, error_body, requires, service_db
 
 blp = Blueprint("calendar", __name__, description="Working-day calendar and SLA policies")
 MANAGERS = ("supervisor", "admin")
@@ -31,6 +32,12 @@ class DayOut(Schema):
     working = fields.Bool()
     reason = fields.Str()
     source = fields.Str()
+
+
+class CalendarDayOut(DayOut):
+    official = fields.Bool(
+        metadata={"description": "false: the year's official schedule is not loaded yet"}
+    )
 
 
 class YearOut(Schema):
@@ -111,18 +118,41 @@ def import_calendar() -> Any:
         return calendar_admin.import_year(tx, year, days, caller().subject)
 
 
+def _date(day: str) -> date | None:
+    try:
+        return date.fromisoformat(day)
+    except ValueError:
+        return None
+
+
+@blp.get("/calendar/<string:day>")
+@requires(*READERS)
+@blp.response(200, CalendarDayOut)
+@etag
+def calendar_day(day: str) -> Any:
+    """One date: working or not, why, and where that comes from."""
+    on = _date(day)
+    if on is None:
+        return error_body(400, f"{day!r} is not a date (YYYY-MM-DD)")
+    with _db().transaction() as tx:
+        return calendar_admin.calendar_day(tx, on)
+
+
 @blp.put("/calendar/<string:day>")
 @requires(*MANAGERS)
 @blp.arguments(ExceptionIn)
 @blp.response(200, ExceptionOut)
+@etag
 def set_exception(body: dict[str, Any], day: str) -> Any:
-    """A company exception for one date."""
-    try:
-        on = date.fromisoformat(day)
-    except ValueError:
+    """A company exception for one date. `If-Match`: the ETag of the date's GET."""
+    on = _date(day)
+    if on is None:
         return error_body(400, f"{day!r} is not a date (YYYY-MM-DD)")
     with _db().transaction() as tx:
-        return calendar_admin.set_exception(tx, on, body["working"], body["reason"])
+        check_if_match(lambda: calendar_admin.calendar_day(tx, on, lock=True))
+        changed = calendar_admin.set_exception(tx, on, body["working"], body["reason"])
+        tag(calendar_admin.calendar_day(tx, on))
+    return changed
 
 
 @blp.get("/sla-policies")
@@ -139,7 +169,9 @@ def policies_in_effect(query: dict[str, Any]) -> dict[str, Any]:
 @requires(*MANAGERS)
 @blp.arguments(PolicyIn)
 @blp.response(201, PolicyVersionOut)
-def revise_policy(body: dict[str, Any]) -> dict[str, Any]:
-    """A new version of a time limit from a date on (policy ch.8: the policy is revised)."""
+def revise_policy(body: dict[str, Any]) -> Any:
+    """A new version of a time limit from a date on (policy ch.8: the policy is revised;
+    `Location`: the limits in effect that day)."""
     with _db().transaction() as tx:
-        return policies.revise(tx, body, caller().subject)
+        version = policies.revise(tx, body, caller().subject)
+    return created(version, "calendar.policies_in_effect", at=version["effective_from"])

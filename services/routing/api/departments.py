@@ -8,7 +8,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from services.routing import directory
-from shared.web import StrictSchema, requires, service_db
+from shared.etags import check_if_match, etag
+from shared.web import StrictSchema, created, requires, service_db
 
 blp = Blueprint(
     "departments", __name__, url_prefix="/departments", description="Departments and their heads"
@@ -75,10 +76,11 @@ class DepartmentListOut(Schema):
 @requires(*MANAGERS)
 @blp.arguments(DepartmentIn)
 @blp.response(201, DepartmentOut)
-def create_department(body: dict[str, Any]) -> dict[str, Any]:
+def create_department(body: dict[str, Any]) -> Any:
     """A new department; an existing code is 409."""
     with db().transaction() as tx:
-        return directory.create_department(tx, body)
+        department = directory.create_department(tx, body)
+    return created(department, "departments.get_department", code=department["code"])
 
 
 @blp.get("")
@@ -93,6 +95,7 @@ def list_departments(query: dict[str, Any]) -> dict[str, Any]:
 @blp.get("/<code>")
 @requires(*READERS)
 @blp.response(200, DepartmentOut)
+@etag
 def get_department(code: str) -> dict[str, Any]:
     with db().transaction() as tx:
         return directory.get_department(tx, code)
@@ -102,7 +105,10 @@ def get_department(code: str) -> dict[str, Any]:
 @requires(*MANAGERS)
 @blp.arguments(DepartmentPatch)
 @blp.response(200, DepartmentOut)
+@etag
 def update_department(body: dict[str, Any], code: str) -> dict[str, Any]:
-    """Name, head, time target, default flag, active flag: only the fields given change."""
+    """Name, head, time target, default flag, active flag: only the fields given change.
+    `If-Match`: the ETag of its GET."""
     with db().transaction() as tx:
+        check_if_match(lambda: directory.lock_department(tx, code))
         return directory.update_department(tx, code, body)

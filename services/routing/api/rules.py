@@ -16,8 +16,9 @@ from services.routing.api.departments import (
 )
 from services.routing.domain.rules import CONDITIONS, CaseAttributes
 from shared import clock
+from shared.etags import check_if_match, etag
 from shared.events.catalogue import CHANNELS, KINDS, PRIORITIES
-from shared.web import StrictSchema, caller, requires
+from shared.web import StrictSchema, caller, created, requires
 
 blp = Blueprint("routing_rules", __name__, description="Routing rules and their dry-run")
 
@@ -144,10 +145,11 @@ class DryRunOut(Schema):
 @requires(*MANAGERS)
 @blp.arguments(RuleIn)
 @blp.response(201, RuleOut)
-def create_rule(body: dict[str, Any]) -> dict[str, Any]:
+def create_rule(body: dict[str, Any]) -> Any:
     """A new rule: conditions on kind, category, region, channel, priority → a department."""
     with db().transaction() as tx:
-        return rules.create_rule(tx, body, by=caller().subject)
+        rule = rules.create_rule(tx, body, by=caller().subject)
+    return created(rule, "routing_rules.get_rule", rule_id=rule["id"])
 
 
 @blp.get("/routing-rules")
@@ -164,6 +166,7 @@ def list_rules(query: dict[str, Any]) -> dict[str, Any]:
 @blp.get("/routing-rules/<int:rule_id>")
 @requires(*READERS)
 @blp.response(200, RuleOut)
+@etag
 def get_rule(rule_id: int) -> dict[str, Any]:
     """The rule's newest version (it may apply from a later day: see effective_from)."""
     with db().transaction() as tx:
@@ -183,9 +186,12 @@ def rule_versions(rule_id: int) -> dict[str, Any]:
 @requires(*MANAGERS)
 @blp.arguments(RuleIn)
 @blp.response(200, RuleOut)
+@etag
 def replace_rule(body: dict[str, Any], rule_id: int) -> dict[str, Any]:
-    """A new version with exactly this content (conditions not given are cleared)."""
+    """A new version with exactly this content (conditions not given are cleared). `If-Match`:
+    the ETag of its GET."""
     with db().transaction() as tx:
+        check_if_match(lambda: rules.lock_rule(tx, rule_id))
         return rules.change_rule(tx, rule_id, body, caller().subject, replace=True)
 
 
@@ -193,9 +199,11 @@ def replace_rule(body: dict[str, Any], rule_id: int) -> dict[str, Any]:
 @requires(*MANAGERS)
 @blp.arguments(RulePatch)
 @blp.response(200, RuleOut)
+@etag
 def change_rule(body: dict[str, Any], rule_id: int) -> dict[str, Any]:
-    """A new version with the fields given changed."""
+    """A new version with the fields given changed. `If-Match`: the ETag of its GET."""
     with db().transaction() as tx:
+        check_if_match(lambda: rules.lock_rule(tx, rule_id))
         return rules.change_rule(tx, rule_id, body, caller().subject)
 
 
@@ -203,9 +211,12 @@ def change_rule(body: dict[str, Any], rule_id: int) -> dict[str, Any]:
 @requires(*MANAGERS)
 @blp.arguments(DeleteQuery, location="query")
 @blp.response(204)
+@etag
 def delete_rule(query: dict[str, Any], rule_id: int) -> None:
-    """Stops applying from `effective_from` (default today); the history keeps it."""
+    """Stops applying from `effective_from` (default today); the history keeps it. `If-Match`:
+    the ETag of its GET."""
     with db().transaction() as tx:
+        check_if_match(lambda: rules.lock_rule(tx, rule_id))
         rules.delete_rule(
             tx, rule_id, caller().subject, query.get("reason"), query.get("effective_from")
         )

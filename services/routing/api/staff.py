@@ -14,7 +14,8 @@ from services.routing.api.departments import (
     code_format,
     db,
 )
-from shared.web import StrictSchema, caller, requires
+from shared.etags import check_if_match, etag, tag
+from shared.web import StrictSchema, caller, created, requires
 
 blp = Blueprint("staff", __name__, url_prefix="/staff", description="The staff directory")
 
@@ -102,10 +103,11 @@ class StaffListOut(Schema):
 @requires(*MANAGERS)
 @blp.arguments(StaffIn)
 @blp.response(201, StaffOut)
-def create_staff(body: dict[str, Any]) -> dict[str, Any]:
+def create_staff(body: dict[str, Any]) -> Any:
     """A new member of staff (announced as `staff.upserted`); an existing id is 409."""
     with db().transaction() as tx:
-        return directory.create_staff(tx, body, by=caller().subject)
+        staff = directory.create_staff(tx, body, by=caller().subject)
+    return created(staff, "staff.get_staff", staff_id=staff["staff_id"])
 
 
 @blp.get("")
@@ -120,6 +122,7 @@ def list_staff(query: dict[str, Any]) -> dict[str, Any]:
 @blp.get("/<staff_id>")
 @requires(*READERS)
 @blp.response(200, StaffOut)
+@etag
 def get_staff(staff_id: str) -> dict[str, Any]:
     with db().transaction() as tx:
         return directory.get_staff(tx, staff_id)
@@ -129,11 +132,15 @@ def get_staff(staff_id: str) -> dict[str, Any]:
 @requires(*MANAGERS)
 @blp.arguments(StaffPatch)
 @blp.response(200, StaffChangedOut)
+@etag
 def update_staff(body: dict[str, Any], staff_id: str) -> dict[str, Any]:
     """Only the fields given change. Someone deactivated, or moved out of a department, loses
-    their open work items to the least-loaded qualified colleague (or the queue)."""
+    their open work items to the least-loaded qualified colleague (or the queue). `If-Match`:
+    the ETag of its GET."""
     by = caller().subject
     with db().transaction() as tx:
+        check_if_match(lambda: directory.lock_staff(tx, staff_id))
         staff = directory.update_staff(tx, staff_id, body, by=by)
         moved = work_items.release_items_of(tx, staff_id, by=by)
+    tag(staff)  # the record as its GET shows it, without `reassigned`
     return dict(staff, reassigned=moved)

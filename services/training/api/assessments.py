@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from services.training import commands, queries
@@ -16,7 +16,7 @@ from services.training.api.common import (
     staff_format,
 )
 from shared import clock
-from shared.web import StrictSchema, caller, requires
+from shared.web import StrictSchema, caller, created, requires
 
 blp = Blueprint(
     "assessments", __name__, url_prefix="/assessments", description="Assessments and certificates"
@@ -63,10 +63,22 @@ class AssessmentListOut(Schema):
 @requires(*TRAINERS)
 @blp.arguments(AssessmentIn)
 @blp.response(201, AssessmentOut)
-def record(body: dict[str, Any]) -> dict[str, Any]:
+def record(body: dict[str, Any]) -> Any:
     """Passed when the score reaches the course's pass mark."""
     with db().transaction() as tx:
-        return commands.record_assessment(tx, body, caller().subject, clock.now())
+        assessment = commands.record_assessment(tx, body, caller().subject, clock.now())
+    return created(assessment, "assessments.get_assessment", assessment_id=assessment["id"])
+
+
+@blp.get("/<int:assessment_id>")
+@requires(*READERS)
+@blp.response(200, AssessmentOut)
+def get_assessment(assessment_id: int) -> dict[str, Any]:
+    with db().transaction() as tx:
+        assessment = queries.get_assessment(tx, assessment_id)
+    if assessment is None:
+        abort(404, message=f"no assessment {assessment_id}")
+    return assessment
 
 
 @blp.get("")

@@ -16,7 +16,7 @@ from services.training.api.common import (
     role_format,
     staff_format,
 )
-from shared.web import StrictSchema, caller, requires
+from shared.web import StrictSchema, caller, created, requires
 
 blp = Blueprint("courses", __name__, url_prefix="/courses", description="Training courses")
 sessions_blp = Blueprint(
@@ -66,10 +66,11 @@ class CourseListOut(Schema):
 @requires(*TRAINERS)
 @blp.arguments(CourseIn)
 @blp.response(201, CourseOut)
-def create_course(body: dict[str, Any]) -> dict[str, Any]:
+def create_course(body: dict[str, Any]) -> Any:
     """A course; an existing code is 409."""
     with db().transaction() as tx:
-        return commands.create_course(tx, body, caller().subject)
+        course = commands.create_course(tx, body, caller().subject)
+    return created(course, "courses.get_course", code=course["code"])
 
 
 @blp.get("")
@@ -147,10 +148,11 @@ class AttendanceIn(StrictSchema):
 @requires(*TRAINERS)
 @sessions_blp.arguments(SessionIn)
 @sessions_blp.response(201, SessionOut)
-def create_session(body: dict[str, Any]) -> dict[str, Any]:
+def create_session(body: dict[str, Any]) -> Any:
     with db().transaction() as tx:
         session = commands.create_session(tx, body, caller().subject)
-        return queries.get_session(tx, session["id"])  # type: ignore[return-value]
+        made = queries.get_session(tx, session["id"])
+    return created(made, "sessions.get_session", session_id=session["id"])
 
 
 @sessions_blp.get("")
@@ -177,10 +179,11 @@ def get_session(session_id: int) -> dict[str, Any]:
 @requires(*TRAINERS)
 @sessions_blp.arguments(EnrolmentIn)
 @sessions_blp.response(201, EnrolmentOut)
-def enrol(body: dict[str, Any], session_id: int) -> dict[str, Any]:
+def enrol(body: dict[str, Any], session_id: int) -> Any:
     """A place on the session; 409 when full or already enrolled."""
     with db().transaction() as tx:
-        return commands.enrol(tx, session_id, body["staff_id"], caller().subject)
+        enrolment = commands.enrol(tx, session_id, body["staff_id"], caller().subject)
+    return created(enrolment, "sessions.get_session", session_id=session_id)
 
 
 @sessions_blp.post("/<int:session_id>/attendance")

@@ -21,7 +21,8 @@ from services.training.domain.periods import PERIOD_KINDS
 from services.training.domain.rules import OPS
 from services.training.domain.scorecard import FIGURES
 from shared import clock
-from shared.web import StrictSchema, caller, requires
+from shared.etags import check_if_match, etag
+from shared.web import StrictSchema, caller, created, requires
 
 rules_blp = Blueprint(
     "incentive_rules", __name__, url_prefix="/incentive-rules", description="Incentive rules"
@@ -106,11 +107,12 @@ class RuleListOut(Schema):
 @requires(*SUPERVISORS)
 @rules_blp.arguments(RuleIn)
 @rules_blp.response(201, RuleOut)
-def create_rule(body: dict[str, Any]) -> dict[str, Any]:
+def create_rule(body: dict[str, Any]) -> Any:
     """A rule: every condition on a scorecard figure must hold, e.g. satisfaction_mean >= 4.5
     with min_events 30. Figures: see GET /scorecards."""
     with db().transaction() as tx:
-        return commands.create_rule(tx, body, caller().subject)
+        rule = commands.create_rule(tx, body, caller().subject)
+    return created(rule, "incentive_rules.get_rule", code=rule["code"])
 
 
 @rules_blp.get("")
@@ -125,6 +127,7 @@ def list_rules(query: dict[str, Any]) -> dict[str, Any]:
 @rules_blp.get("/<code>")
 @requires(*READERS)
 @rules_blp.response(200, RuleOut)
+@etag
 def get_rule(code: str) -> dict[str, Any]:
     with db().transaction() as tx:
         rule = queries.get_rule(tx, code)
@@ -137,9 +140,12 @@ def get_rule(code: str) -> dict[str, Any]:
 @requires(*SUPERVISORS)
 @rules_blp.arguments(RulePatch)
 @rules_blp.response(200, RuleOut)
+@etag
 def update_rule(body: dict[str, Any], code: str) -> dict[str, Any]:
-    """Rename, describe, (de)activate; conditions stay as they were when it nominated."""
+    """Rename, describe, (de)activate; conditions stay as they were when it nominated.
+    `If-Match`: the ETag of its GET."""
     with db().transaction() as tx:
+        check_if_match(lambda: commands.lock_rule(tx, code))
         return commands.update_rule(tx, code, body)
 
 
@@ -215,13 +221,15 @@ class DecisionIn(StrictSchema):
 @requires(*SUPERVISORS)
 @runs_blp.arguments(RunIn)
 @runs_blp.response(201, RunOut)
-def run(body: dict[str, Any]) -> dict[str, Any]:
+def run(body: dict[str, Any]) -> Any:
     """Evaluates every active rule of the period's kind for every active staff member;
-    nominates who qualifies (once per rule, staff member and period)."""
+    nominates who qualifies (once per rule, staff member and period). `Location`: the
+    period's nominations."""
     period = period_or_422(body["period"])
     with db().transaction() as tx:
         summary, ids = commands.run_incentives(tx, period, caller().subject, clock.now())
-        return dict(summary, nominations=queries.nominations_by_id(tx, ids))
+        done = dict(summary, nominations=queries.nominations_by_id(tx, ids))
+    return created(done, "nominations.list_nominations", period=period.code)
 
 
 @nominations_blp.get("")

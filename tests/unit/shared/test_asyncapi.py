@@ -12,7 +12,7 @@ import yaml
 
 from shared.config import SERVICES
 from shared.events import CATALOGUE, parse_event
-from shared.events.asyncapi import EXAMPLES, FLOWS, build_document, schema_name
+from shared.events.asyncapi import EXAMPLES, FLOWS, build_document, operation_ids, schema_name
 from shared.logs import scrub
 
 COMMITTED = Path(__file__).resolve().parents[3] / "docs" / "asyncapi.yaml"
@@ -45,6 +45,7 @@ def test_tables_cover_exactly_the_catalogue() -> None:
 def test_every_type_has_a_channel_bound_to_its_exchange(document: dict[str, Any]) -> None:
     assert set(document["channels"]) == set(CATALOGUE)
     for type_, kind in CATALOGUE.items():
+        assert document["channels"][type_]["address"] == type_  # the routing key
         amqp = document["channels"][type_]["bindings"]["amqp"]
         assert amqp["is"] == "routingKey"
         assert amqp["exchange"] == {
@@ -65,8 +66,13 @@ def test_every_version_has_a_message_and_a_complete_schema(
     assert message["name"] == type_
     assert message["contentType"] == "application/cloudevents+json"
     assert message["x-dataschema"] == CATALOGUE[type_].schema_id(version)
-    refs = [m["$ref"] for m in _operation_messages(document["channels"][type_]["subscribe"])]
-    assert f"#/components/messages/{name}" in refs
+    channel = document["channels"][type_]
+    assert channel["messages"][name] == {"$ref": f"#/components/messages/{name}"}
+    for operation_id in operation_ids(type_):
+        operation = document["operations"][operation_id]
+        assert operation["channel"] == {"$ref": f"#/channels/{type_}"}
+        refs = [m["$ref"] for m in operation["messages"]]
+        assert f"#/channels/{type_}/messages/{name}" in refs
 
     schema = document["components"]["schemas"][name]
     marshmallow_fields = CATALOGUE[type_].versions[version]().fields
@@ -75,9 +81,19 @@ def test_every_version_has_a_message_and_a_complete_schema(
     assert set(schema.get("required", [])) == required
 
 
-def _operation_messages(operation: dict[str, Any]) -> list[dict[str, Any]]:
-    message = operation["message"]
-    return message.get("oneOf", [message])
+def _consume(document: dict[str, Any], type_: str) -> dict[str, Any]:
+    return document["operations"][operation_ids(type_)[1]]
+
+
+def test_every_type_is_sent_and_received(document: dict[str, Any]) -> None:
+    actions = {}
+    for operation in document["operations"].values():
+        type_ = operation["channel"]["$ref"].removeprefix("#/channels/")
+        actions.setdefault(type_, []).append(operation["action"])
+    assert actions == {t: ["send", "receive"] for t in CATALOGUE}
+    for type_ in CATALOGUE:
+        send = document["operations"][operation_ids(type_)[0]]
+        assert send["x-producers"] == list(CATALOGUE[type_].producers)
 
 
 @pytest.mark.parametrize("type_", list(CATALOGUE))
@@ -92,7 +108,7 @@ def test_each_example_is_a_valid_event(document: dict[str, Any], type_: str) -> 
 def test_handled_types_are_listed_as_consumed(document: dict[str, Any], service: str) -> None:
     handlers = importlib.import_module(f"services.{service}.handlers").EVENT_HANDLERS
     for type_ in handlers:
-        subscribe = document["channels"][type_]["subscribe"]
+        subscribe = _consume(document, type_)
         assert service in subscribe["x-consumers"]
         assert service not in subscribe["x-planned-consumers"]
 
@@ -101,8 +117,8 @@ def test_consumers_are_honest(document: dict[str, Any]) -> None:
     handled = {
         s: set(importlib.import_module(f"services.{s}.handlers").EVENT_HANDLERS) for s in SERVICES
     }
-    for type_, channel in document["channels"].items():
-        subscribe = channel["subscribe"]
+    for type_ in document["channels"]:
+        subscribe = _consume(document, type_)
         assert all(type_ in handled[s] for s in subscribe["x-consumers"])
         assert all(type_ not in handled[s] for s in subscribe["x-planned-consumers"])
         assert set(FLOWS[type_].consumers) <= (

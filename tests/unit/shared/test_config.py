@@ -26,6 +26,8 @@ VARIABLES = (
     "CS_OPENING_TIME",
     "CS_CLOSE_OF_BUSINESS",
     "CS_LOG_LEVEL",
+    "CS_REQUIRE_IF_MATCH",
+    "CS_IDEMPOTENCY_KEEP_H",
     *(f"CS_{s.upper()}_DB_PASSWORD" for s in SERVICES),
     *(f"CS_{u.upper()}_BROKER_PASSWORD" for u in (*SERVICES, *OUTSIDE_SYSTEMS)),
 )
@@ -105,6 +107,16 @@ def test_close_of_business_with_minutes(env: pytest.MonkeyPatch) -> None:
     assert Settings.from_env().close_of_business == time(16, 45)
 
 
+def test_if_match_required_and_keys_kept_at_least_a_day(env: pytest.MonkeyPatch) -> None:
+    assert DEFAULTS.require_if_match is False and DEFAULTS.idempotency_keep_h == 24
+    env.setenv("CS_REQUIRE_IF_MATCH", "true")
+    env.setenv("CS_IDEMPOTENCY_KEEP_H", "72")
+    settings = Settings.from_env()
+    assert settings.require_if_match is True and settings.idempotency_keep_h == 72
+    env.setenv("CS_IDEMPOTENCY_KEEP_H", "1")  # less than a day is not what integrators get
+    assert Settings.from_env().idempotency_keep_h == 24
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
@@ -112,6 +124,7 @@ def test_close_of_business_with_minutes(env: pytest.MonkeyPatch) -> None:
         ("CS_CLOSE_OF_BUSINESS", "18"),
         ("CS_OPENING_TIME", "8h30"),
         ("CS_OPENING_TIME", "18:00"),  # after close of business
+        ("CS_REQUIRE_IF_MATCH", "maybe"),
     ],
 )
 def test_malformed_values_raise(env: pytest.MonkeyPatch, name: str, value: str) -> None:
