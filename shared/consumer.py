@@ -21,8 +21,9 @@ everything after it in its partition are held (other partitions go on) and tried
 applies, at most `CS_CONSUMER_WAIT_S`, then dead-lettered saying what never came.
 
 Sharing. Every `CS_CONSUMER_REBALANCE_S` a process compares the partitions it received events
-from with its fair share (partitions / consumers of a queue) and hands the surplus over: it
-cancels its consumer there and subscribes again at the back of the queue's line.
+from with its fair share (partitions / live consumer processes, from their heartbeats) and hands
+the surplus over: it cancels its consumer there and subscribes again at the back of the queue's
+line, where another replica waits to take it.
 
 Between two reads of its queues the consumer keeps its heartbeat fresh (shared/heartbeat.py):
 alive, connected to the broker, and able to write to its database.
@@ -57,7 +58,7 @@ from shared.db import Database, Transaction
 from shared.errors import NotYet
 from shared.events.catalogue import CATALOGUE, InvalidEvent
 from shared.events.envelope import Event, parse_event
-from shared.heartbeat import Heartbeat
+from shared.heartbeat import Heartbeat, beats
 from shared.logs import correlation_id, scrub
 from shared.service import Handler
 
@@ -445,9 +446,12 @@ class Consumer:
             p.delivered = 0
         if len(active) <= 1:
             return
-        ok = self._channel.queue_declare(partitions[0].queue, passive=True)
-        consumers = max(1, ok.method.consumer_count)
-        surplus = len(active) - math.ceil(len(partitions) / consumers)
+        try:  # the broker counts only a queue's active consumer: the live replicas say more
+            with self.db.transaction() as tx:
+                alive = [b for b in beats(tx.conn) if b.process == "consumer" and b.alive]
+        except (psycopg.Error, PoolTimeout):
+            return
+        surplus = len(active) - math.ceil(len(partitions) / max(1, len(alive)))
         for partition in active[: max(0, surplus)]:
             self._channel.basic_cancel(partition.consumer_tag)  # pending deliveries go back
             self._subscribe(partition)

@@ -13,11 +13,15 @@ from __future__ import annotations
 import signal
 import threading
 import uuid
+from collections import Counter
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
-from shared.testing.waiting import wait_until
+from shared.broker_admin import BrokerAdmin, vhost_of
+from shared.testing.factories import case_opened
+from shared.testing.waiting import publish, wait_until
 from tests.faults.conftest import cs_process
 
 REPLICAS = 3
@@ -211,3 +215,48 @@ def _assert_applied_once_in_order(system, case_ids: list[str]) -> None:
             f"case {subject}: {type_} applied before {last[subject][1]}"
         )
         last[subject] = (at, type_)
+
+
+@pytest.mark.slow
+def test_a_replica_started_later_takes_its_share_of_the_partitions(own_system, monkeypatch):
+    """The first consumer holds every partition; a second one started later gets about half
+    of those with traffic within a few rebalance rounds (the broker says which is active)."""
+    system = own_system
+    monkeypatch.setenv("CS_CONSUMER_REBALANCE_S", "1")
+    first = cs_process(system, "consume", "routing")
+    second = None
+    stop = threading.Event()
+
+    def stream() -> None:  # cases on every partition, until told to stop
+        while not stop.is_set():
+            publish(system.settings, *(case_opened() for _ in range(20)))
+            stop.wait(0.2)
+
+    feeder = threading.Thread(target=stream)
+    try:
+        wait_until(lambda: len(_active(system)) == system.settings.partitions, 30, "first active")
+        assert len(set(_active(system).values())) == 1
+        second = cs_process(system, "consume", "routing")
+        feeder.start()
+        wait_until(lambda: len(set(_active(system).values())) == 2, 60, "the partitions shared")
+        shares = Counter(_active(system).values())
+        assert sorted(shares.values()) == [2, 2], shares
+    finally:
+        stop.set()
+        if feeder.is_alive():
+            feeder.join()
+        for p in (first, second):
+            if p is not None:
+                p.terminate()
+                p.wait(15)
+
+
+def _active(system) -> dict[str, str]:
+    """Partition queue -> the connection of its active consumer, from the management API."""
+    vhost = quote(vhost_of(system.settings), safe="")
+    found = BrokerAdmin(system.settings).call("GET", f"/consumers/{vhost}") or []
+    return {
+        c["queue"]["name"]: c["channel_details"]["connection_name"]
+        for c in found
+        if c.get("active") and ".events." in c["queue"]["name"]
+    }
