@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from shared.auth import Caller
 from shared.db import Transaction
 from shared.errors import Conflict, Invalid, NotFound
 from shared.events import new_event
+from shared.scoping import Actor
 
 SOURCE = "/routing"
 CODE_PATTERN = r"^[A-Za-z0-9_-]{2,32}$"
@@ -132,6 +134,13 @@ def list_staff(
 
 def find_staff(tx: Transaction, staff_id: str) -> dict[str, Any] | None:
     return tx.one(f"SELECT {_STAFF} FROM staff WHERE staff_id = %s", (staff_id,))
+
+
+def actor(tx: Transaction, caller: Caller) -> Actor:
+    """The caller as the object rules see them: their department if they are an active member
+    (shared/scoping.py); the token's roles, never the directory's, say what they may do."""
+    member = find_staff(tx, caller.subject)
+    return Actor.of(caller, member["department"] if member and member["active"] else None)
 
 
 def get_staff(tx: Transaction, staff_id: str) -> dict[str, Any]:

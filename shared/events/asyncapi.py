@@ -97,7 +97,7 @@ FLOWS: dict[str, Flow] = {
     "staff.upserted": Flow(
         "A staff member was created or changed.",
         ("routing", "HR system (external)"),
-        ("training", "followup"),
+        ("intake", "training", "followup"),
     ),
     "training.completed": Flow(
         "A staff member completed a course.", ("training",), ("external systems",)

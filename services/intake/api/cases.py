@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, current_app
 from flask_smorest import Blueprint, abort
 
-from services.intake import commands, customers, queries
+from services.intake import commands, customers, queries, staff
 from services.intake.api.schemas import (
     AcknowledgementOut,
     CaseIn,
@@ -27,8 +27,9 @@ from services.intake.api.schemas import (
 )
 from services.intake.domain.cases import receipt_problem
 from services.intake.domain.lifecycle import IllegalTransition
-from shared import clock
+from shared import clock, scoping
 from shared.db import Transaction
+from shared.scoping import Actor
 from shared.web import caller, error_body, reported_step, requires, service_db
 
 blp = Blueprint("cases", __name__, url_prefix="/cases", description="Consultations and complaints")
@@ -46,6 +47,22 @@ def _vault():  # type: ignore[no-untyped-def]
 
 def _invalid(field: str, message: str) -> None:
     abort(422, errors={"json": {field: [message]}})
+
+
+def _actor(tx: Transaction) -> Actor:
+    """The caller, placed by the staff directory (object rules: docs/access.md)."""
+    return staff.actor(tx, caller())
+
+
+def _reader() -> Actor:
+    with _db().transaction() as tx:
+        return _actor(tx)
+
+
+def _readable(case_id: uuid.UUID, department: str | None, case_no: str) -> None:
+    """403 unless the caller may read this case: department staff and heads read only their
+    department's cases."""
+    scoping.require_reading(_reader(), department, f"case {case_no or case_id}")
 
 
 @blp.post("")
@@ -82,8 +99,14 @@ def open_case(body: dict[str, Any]) -> dict[str, Any]:
 @blp.arguments(CaseListQuery, location="query")
 @blp.response(200, CasePageOut)
 def list_cases(query: dict[str, Any]) -> dict[str, Any]:
-    """Cases with filters, newest first, a page at a time."""
+    """Cases with filters, newest first, a page at a time. Department staff and heads see
+    their department's cases only."""
     page, per_page = query.pop("page"), query.pop("per_page")
+    confined = scoping.reading_confined_to(_reader())
+    if confined is not None:
+        if query.get("department") not in (None, confined):
+            return error_body(403, f"department {confined} reads only its own cases")
+        query["department"] = confined
     return queries.list_cases(_db(), query, page, per_page)
 
 
@@ -95,6 +118,7 @@ def get_case(case_id: uuid.UUID) -> dict[str, Any]:
     case = queries.get_case(_db(), case_id)
     if case is None:
         abort(404, message=f"no case {case_id}")
+    _readable(case_id, case["department"], case["case_no"])
     return case
 
 
@@ -135,24 +159,30 @@ def transfer(body: dict[str, Any], case_id: uuid.UUID) -> Any:
 @blp.arguments(ResolveIn)
 @blp.response(200, CaseOut)
 def resolve(body: dict[str, Any], case_id: uuid.UUID) -> Any:
-    """Resolved: at first contact, or after the department's work."""
+    """Resolved: at first contact by the front line, or by the department that has the case
+    (docs/access.md)."""
     step = reported_step(body)
     return _moved(
         case_id,
         lambda tx: commands.resolve_case(
-            tx, case_id, body["resolution"], body["first_contact"], step
+            tx, case_id, body["resolution"], body["first_contact"], step, actor=_actor(tx)
         ),
     )
 
 
 @blp.post("/<uuid:case_id>/close")
-@requires(*AGENTS)
+@requires("supervisor")
 @blp.arguments(CloseIn)
 @blp.response(200, CaseOut)
 def close(body: dict[str, Any], case_id: uuid.UUID) -> Any:
-    """Closed after the follow-up confirmed it (followup does this through its event)."""
+    """A resolved case closed by a supervisor without the customer's confirmation: withdrawn,
+    a duplicate, or not followed up (the customer may not be called). Closed as confirmed only
+    by its follow-up call (followup's `followup.completed`): that outcome is refused here."""
     return _moved(
-        case_id, lambda tx: commands.close_case(tx, case_id, caller().subject, body["outcome"])
+        case_id,
+        lambda tx: commands.close_case(
+            tx, case_id, caller().subject, body["outcome"], actor=_actor(tx)
+        ),
     )
 
 
@@ -175,7 +205,9 @@ def eta(body: dict[str, Any], case_id: uuid.UUID) -> Any:
     """The estimated completion time told to the customer of a complex case, or its update."""
     return _moved(
         case_id,
-        lambda tx: commands.give_eta(tx, case_id, body["eta"], body["note"], caller().subject),
+        lambda tx: commands.give_eta(
+            tx, case_id, body["eta"], body["note"], caller().subject, _actor(tx)
+        ),
     )
 
 
@@ -188,7 +220,9 @@ def add_interaction(body: dict[str, Any], case_id: uuid.UUID) -> Any:
     step = reported_step(body)
     refused = _change(
         case_id,
-        lambda tx: commands.add_interaction(tx, case_id, body["type"], step, body["text"]),
+        lambda tx: commands.add_interaction(
+            tx, case_id, body["type"], step, body["text"], actor=_actor(tx)
+        ),
     )
     return refused if refused is not None else {"case_id": case_id, "type": body["type"]}
 
@@ -198,10 +232,11 @@ def add_interaction(body: dict[str, Any], case_id: uuid.UUID) -> Any:
 @blp.response(200, TimelineOut)
 def timeline(case_id: uuid.UUID) -> dict[str, Any]:
     """Everything that happened to the case, in time order, with who and when."""
-    entries = queries.timeline(_db(), case_id)
-    if entries is None:
+    case = queries.get_case(_db(), case_id)
+    if case is None:
         abort(404, message=f"no case {case_id}")
-    return {"case_id": case_id, "items": entries}
+    _readable(case_id, case["department"], case["case_no"])
+    return {"case_id": case_id, "items": queries.timeline(_db(), case_id) or []}
 
 
 @blp.get("/<uuid:case_id>/acknowledgement")
@@ -209,6 +244,9 @@ def timeline(case_id: uuid.UUID) -> dict[str, Any]:
 @blp.response(200, AcknowledgementOut)
 def acknowledgement(case_id: uuid.UUID) -> dict[str, Any]:
     """What the customer is told: case number, what happens next, the deadline."""
+    case = queries.get_case(_db(), case_id)
+    if case is not None:
+        _readable(case_id, case["department"], case["case_no"])
     ack = queries.acknowledgement(_db(), case_id)
     if ack is None:
         abort(404, message=f"no acknowledgement for case {case_id} (yet: it follows the clock)")
