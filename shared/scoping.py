@@ -14,9 +14,12 @@ Pure: no I/O. A refusal is a sentence for a 403's JSON body.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from shared.auth import Caller
 from shared.errors import Forbidden
+
+if TYPE_CHECKING:
+    from shared.auth import Caller
 
 ANYWHERE_ROLES = frozenset({"supervisor", "system", "admin"})
 DEPARTMENT_ROLES = frozenset({"department_staff", "department_head"})
