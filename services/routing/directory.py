@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from shared.auth import Caller
-from shared.db import Transaction
+from shared.config import Settings
+from shared.db import Database, Transaction
 from shared.errors import Conflict, Invalid, NotFound
 from shared.events import new_event
 from shared.scoping import Actor
@@ -229,6 +230,21 @@ def _write_staff(
         f" WHERE staff_id = %(staff_id)s RETURNING {_STAFF}",
         params,
     )  # type: ignore[return-value]
+
+
+def announce_pending(db: Database, _settings: Settings | None = None) -> int:
+    """Announces once more the members listed in `staff_to_announce` (a service that starts
+    keeping a copy of the directory needs the members it never heard of), then forgets them.
+    Runs after every migration; returns how many were announced."""
+    with db.transaction() as tx:
+        rows = tx.all(
+            f"SELECT {_STAFF} FROM staff WHERE staff_id IN"
+            " (SELECT staff_id FROM staff_to_announce) ORDER BY staff_id FOR UPDATE"
+        )
+        for row in rows:
+            _announce(tx, row)
+        tx.execute("DELETE FROM staff_to_announce")
+    return len(rows)
 
 
 def upsert_from_hr(tx: Transaction, data: dict[str, Any], source: str) -> dict[str, Any]:

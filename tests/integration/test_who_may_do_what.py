@@ -182,3 +182,39 @@ def test_a_department_reads_only_its_own_cases_and_work(world: dict[str, Any]) -
     # B's head acts on B's items only: A's item refuses them
     r = routing.post(f"/work-items/{item['id']}/accept", json={}, headers=w["hb"])
     assert r.status_code == 403 and "is with department" in r.json["message"]
+
+
+def test_members_routing_knew_before_intake_kept_a_copy_are_announced_once(
+    running, client, auth, service_db
+) -> None:
+    """An upgraded system: routing's directory has members intake never heard of. The
+    migration lists them; the migration run after it announces them once, and intake learns
+    their departments."""
+    from services.routing.directory import announce_pending
+
+    routing, run = client("routing"), uid()
+    boss = auth("supervisor", subject="sup-who")
+    department = f"WU-{run}"
+    assert (
+        routing.post(
+            "/departments", json={"code": department, "name": department}, headers=boss
+        ).status_code
+        == 201
+    )
+    old_hand = f"OLD-{run}"
+    with service_db("routing").transaction() as tx:  # as if it predated the copy in intake
+        tx.execute(
+            "INSERT INTO staff (staff_id, display_name, role, department, active, skills,"
+            " regions, updated_by, created_at, updated_at)"
+            " VALUES (%s, %s, 'department_staff', %s, true, '{}', '{}', 'hr', %s, %s)",
+            (old_hand, old_hand, department, tx.now, tx.now),
+        )
+        tx.execute("INSERT INTO staff_to_announce (staff_id) VALUES (%s)", (old_hand,))
+    assert announce_pending(service_db("routing")) >= 1
+    assert announce_pending(service_db("routing")) == 0  # once
+
+    def known() -> dict | None:
+        with service_db("intake").transaction() as tx:
+            return tx.one("SELECT department, active FROM staff WHERE staff_id = %s", (old_hand,))
+
+    assert wait_until(known, 15, "intake's copy") == {"department": department, "active": True}
