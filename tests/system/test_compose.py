@@ -231,6 +231,8 @@ def test_dev_up_runs_the_same_procfile() -> None:
     up = re.search(r"^\s*up\)\n(.*?)^\s*;;", script, re.MULTILINE | re.DOTALL)
     assert up, "dev has no `up)` case"
     assert re.search(r"\bhoncho start -f Procfile\b", up.group(1))
+    # a development machine: the processes it starts accept the development secrets
+    assert re.search(r"^\s*export CS_ENV=\$\{CS_ENV:-development\}$", up.group(1), re.MULTILINE)
 
 
 def test_the_cluster_profile_adds_two_rabbitmq_nodes_that_join_the_first(compose: dict) -> None:

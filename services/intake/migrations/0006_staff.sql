@@ -8,3 +8,7 @@ CREATE TABLE staff (
     active     boolean NOT NULL,
     as_of      timestamptz NOT NULL
 );
+
+-- department staff and heads list their department's cases only
+CREATE INDEX cases_department ON cases (department, received_at DESC)
+    WHERE department IS NOT NULL;
