@@ -67,6 +67,8 @@ def spawn(*args: str, port: int | None = None, log: str = "cs") -> subprocess.Po
         AMQP_URL=settings().amqp_url,
         CS_LOG_LEVEL="WARNING",
         CS_METRICS_DIR=f"/tmp/cs-metrics-bench-{os.getpid()}",
+        # the bench runs on a development machine, with its public secrets
+        CS_ENV=os.environ.get("CS_ENV") or "development",
     )
     argv = [str(VENV_BIN / "cs"), *args]
     if port:

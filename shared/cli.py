@@ -16,7 +16,14 @@ import tempfile
 import threading
 from datetime import timedelta
 
-from shared.config import PORTS, SERVICES, Settings
+from shared.config import (
+    PORTS,
+    SERVICES,
+    Settings,
+    db_password_variable,
+    migrate_variables,
+    process_settings,
+)
 
 log = logging.getLogger("cs")
 
@@ -39,11 +46,12 @@ def _process(service: str, role: str) -> Settings:
     Runs before the process imports anything that imports prometheus_client (the relay, the
     consumer, the service's code): that library chooses, once, at import, whether metrics go
     to the shared directory or stay in this process where nothing exports them.
+    Outside development it first refuses development secrets and passwords (UnsafeSettings).
     """
+    settings = process_settings(service)
     _use_metrics_directory(service)
     from shared.logs import configure_logging
 
-    settings = Settings.from_env()
     configure_logging(f"{service}-{role}", settings.log_level)
     _migrate(settings, [service])
     return settings
@@ -96,12 +104,14 @@ def cmd_token(args: argparse.Namespace) -> int:
     from shared.auth import mint_token
 
     settings = Settings.from_env()
+    settings.refuse_development_defaults(["CS_JWT_SECRET"])
     token = mint_token(
         settings.jwt_secret,
         args.subject,
         args.role,
         args.scope or (),
         ttl=timedelta(hours=args.ttl_hours),
+        audience=args.audience or SERVICES,
     )
     print(token)
     return 0
@@ -111,6 +121,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from shared.logs import configure_logging
 
     settings = Settings.from_env()
+    settings.refuse_development_defaults(migrate_variables())
     configure_logging("cs-migrate", settings.log_level)
     from shared.broker_admin import BrokerAdminError, ensure_users
 
@@ -273,6 +284,9 @@ def cmd_pii(args: argparse.Namespace) -> int:
     from shared.db import Database
 
     settings = Settings.from_env()
+    settings.refuse_development_defaults(
+        ["CS_PII_KEY", "CS_PII_INDEX_KEY", db_password_variable("intake")]
+    )
     vault = Vault.from_settings(settings)
     db = Database(settings, "intake", max_size=1)
     try:
@@ -280,7 +294,7 @@ def cmd_pii(args: argparse.Namespace) -> int:
             if index_key_matches(tx, vault) is False:
                 print(
                     "cs: CS_PII_INDEX_KEY is not the key the stored lookups were built with"
-                    " (it defaults to CS_PII_KEY: set it to the previous value); nothing changed",
+                    " (set it to that key: the rotation keeps it); nothing changed",
                     file=sys.stderr,
                 )
                 return 1
@@ -367,7 +381,9 @@ def _safe(url: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from shared.auth import ROLES, SCOPES
+    from shared.auth import MAX_TTL, ROLES, SCOPES
+
+    max_hours = MAX_TTL.total_seconds() / 3600
 
     p = argparse.ArgumentParser(prog="cs", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -376,7 +392,18 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--subject", required=True, help="staff id or system name")
     t.add_argument("--role", required=True, action="append", choices=ROLES, help="repeatable")
     t.add_argument("--scope", action="append", choices=SCOPES, help="extra permission")
-    t.add_argument("--ttl-hours", type=float, default=12.0)
+    t.add_argument(
+        "--ttl-hours",
+        type=float,
+        default=12.0,
+        help=f"lifetime (default 12, at most {max_hours:g})",
+    )
+    t.add_argument(
+        "--audience",
+        action="append",
+        choices=SERVICES,
+        help="a service that accepts the token (repeatable; default: all four)",
+    )
     t.set_defaults(func=cmd_token)
 
     m = sub.add_parser("migrate", help="create or update schemas, roles and broker queues")

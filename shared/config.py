@@ -2,11 +2,18 @@
 
 Every process of every service reads its configuration here and nowhere else; docs/operations.md
 lists each variable.
+
+The defaults of the secrets (the token secret, the PII keys) and of the passwords are public:
+they are in this file. Outside development (`CS_ENV` other than `development`) a process
+refuses to start with one of them, or with a secret too short to be one
+(`Settings.refuse_development_defaults`, called by every process and by the commands that use
+a secret).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import time
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -15,8 +22,50 @@ SERVICES = ("intake", "routing", "followup", "training")
 # other systems that publish into the platform, each as a broker user of its own (cs.inbound only)
 OUTSIDE_SYSTEMS = ("portal", "hr")
 PORTS = {"intake": 8081, "routing": 8082, "followup": 8083, "training": 8084}
+DEVELOPMENT = "development"
 DEV_JWT_SECRET = "dev-only-secret-change-me-in-production-0123456789"
 DEV_PII_KEY = "ZGV2LW9ubHkta2V5LWNoYW5nZS1tZS1pbi1wcm9kdWN0aW9uIQ=="
+# in development the blind-index key defaults to the PII key, as it always did there, so local
+# data keeps its lookups; outside development it is a key of its own that must be set
+DEV_PII_INDEX_KEY = DEV_PII_KEY
+# the secrets every process needs outside development, and their least length (characters; a
+# random 32-byte value in base64 has 44)
+SECRETS = ("CS_JWT_SECRET", "CS_PII_KEY", "CS_PII_INDEX_KEY")
+MIN_SECRET_LENGTH = 32
+_DEV_SECRETS = frozenset({DEV_JWT_SECRET, DEV_PII_KEY, DEV_PII_INDEX_KEY})
+
+
+class UnsafeSettings(ValueError):
+    """Outside development, a secret or password that is unset (so its public development
+    default), a development default, or a secret too short to be one."""
+
+
+def dev_password(user: str) -> str:
+    """The development default of a service's database password or a broker user's password."""
+    return f"{user}-local"
+
+
+def db_password_variable(service: str) -> str:
+    return f"CS_{service.upper()}_DB_PASSWORD"
+
+
+def broker_password_variable(user: str) -> str:
+    return f"CS_{user.upper()}_BROKER_PASSWORD"
+
+
+def process_variables(service: str) -> tuple[str, ...]:
+    """What a process of `service` must have set outside development: the three secrets, its
+    own database password and its own broker password."""
+    return (*SECRETS, db_password_variable(service), broker_password_variable(service))
+
+
+def migrate_variables() -> tuple[str, ...]:
+    """`cs migrate all` sets every service's database password and every broker user's."""
+    return (
+        *SECRETS,
+        *(db_password_variable(s) for s in SERVICES),
+        *(broker_password_variable(u) for u in (*SERVICES, *OUTSIDE_SYSTEMS)),
+    )
 
 
 def _env(name: str, default: str) -> str:
@@ -53,12 +102,15 @@ class Settings:
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
     # prefix for exchange and queue names, so a test run never touches a running system's
     broker_prefix: str = ""
+    # `development` (./dev up, the tests) accepts the public defaults below; anything else
+    # (unset included) is a real deployment, where processes refuse them
+    environment: str = DEVELOPMENT
     jwt_secret: str = DEV_JWT_SECRET
     pii_key: str = DEV_PII_KEY
     # keys personal data was encrypted with before the current one (rotation), newest first
     pii_old_keys: tuple[str, ...] = ()
     # the blind-index key (lookups by phone, account, e-mail); kept when the PII key rotates
-    pii_index_key: str = DEV_PII_KEY
+    pii_index_key: str = DEV_PII_INDEX_KEY
     db_pool_min: int = 1
     db_pool_max: int = 8
     # how long a request or handler waits for a pooled connection before giving up
@@ -93,6 +145,9 @@ class Settings:
     # follow-up calls: due this many working days after resolution; unreachable after N failures
     followup_due_working_days: int = 1
     followup_max_attempts: int = 3
+    # a paused customer clock runs again by itself after this many hours (the scheduler resumes
+    # it, counting it resumed at the bound): nobody can stop a clock for good
+    sla_pause_max_h: float = 72.0
     log_level: str = "INFO"
     # a PUT, PATCH or DELETE of an editable record without If-Match: 428 instead of going through
     require_if_match: bool = False
@@ -110,14 +165,18 @@ class Settings:
                 f"CS_OPENING_TIME {opening_time:%H:%M} must come before"
                 f" CS_CLOSE_OF_BUSINESS {close_of_business:%H:%M}"
             )
+        environment = _env("CS_ENV", "").lower()
+        pii_key = _env("CS_PII_KEY", DEV_PII_KEY)
+        index_default = pii_key if environment == DEVELOPMENT else DEV_PII_INDEX_KEY
         return cls(
             database_url=_env("DATABASE_URL", cls.database_url),
             amqp_url=_env("AMQP_URL", cls.amqp_url),
             broker_prefix=_env("CS_BROKER_PREFIX", ""),
+            environment=environment,
             jwt_secret=_env("CS_JWT_SECRET", DEV_JWT_SECRET),
-            pii_key=_env("CS_PII_KEY", DEV_PII_KEY),
+            pii_key=pii_key,
             pii_old_keys=tuple(k for k in _env("CS_PII_OLD_KEYS", "").split(",") if k.strip()),
-            pii_index_key=_env("CS_PII_INDEX_KEY", _env("CS_PII_KEY", DEV_PII_KEY)),
+            pii_index_key=_env("CS_PII_INDEX_KEY", index_default),
             db_pool_min=_int("CS_DB_POOL_MIN", cls.db_pool_min),
             db_pool_max=_int("CS_DB_POOL_MAX", cls.db_pool_max),
             db_pool_timeout_s=_float("CS_DB_POOL_TIMEOUT_S", cls.db_pool_timeout_s),
@@ -140,6 +199,7 @@ class Settings:
                 "CS_FOLLOWUP_DUE_WORKING_DAYS", cls.followup_due_working_days
             ),
             followup_max_attempts=_int("CS_FOLLOWUP_MAX_ATTEMPTS", cls.followup_max_attempts),
+            sla_pause_max_h=_float("CS_SLA_PAUSE_MAX_H", cls.sla_pause_max_h),
             log_level=_env("CS_LOG_LEVEL", "INFO"),
             require_if_match=_bool("CS_REQUIRE_IF_MATCH", cls.require_if_match),
             idempotency_keep_h=max(24.0, _float("CS_IDEMPOTENCY_KEEP_H", cls.idempotency_keep_h)),
@@ -149,6 +209,55 @@ class Settings:
                 for u in (*SERVICES, *OUTSIDE_SYSTEMS)
             },
         )
+
+    @property
+    def development(self) -> bool:
+        return self.environment == DEVELOPMENT
+
+    def refuse_development_defaults(self, variables: Iterable[str]) -> None:
+        """Outside development, raises UnsafeSettings naming the first of `variables` (names
+        from SECRETS, `db_password_variable`, `broker_password_variable`) that is unset or a
+        development default, or, for a secret, shorter than MIN_SECRET_LENGTH."""
+        if self.development:
+            return
+        for variable in variables:
+            problem = self._problem(variable)
+            if problem:
+                raise UnsafeSettings(
+                    f"{variable} {problem}; outside development (CS_ENV is"
+                    f" {self.environment or 'unset'}) a real one is needed, on a development"
+                    " machine set CS_ENV=development (docs/operations.md, Secrets)"
+                )
+
+    def _problem(self, variable: str) -> str | None:
+        if variable in SECRETS:
+            value = {
+                "CS_JWT_SECRET": self.jwt_secret,
+                "CS_PII_KEY": self.pii_key,
+                "CS_PII_INDEX_KEY": self.pii_index_key,
+            }[variable].strip()
+            if value in _DEV_SECRETS:
+                extra = (
+                    " (it no longer defaults to CS_PII_KEY: set it to the key the stored lookups"
+                    " were built with, which is CS_PII_KEY's value if it never rotated)"
+                    if variable == "CS_PII_INDEX_KEY"
+                    else ""
+                )
+                return f"is unset or the public development default{extra}"
+            if len(value) < MIN_SECRET_LENGTH:
+                return f"is shorter than {MIN_SECRET_LENGTH} characters"
+            return None
+        for user in (*SERVICES, *OUTSIDE_SYSTEMS):
+            if variable == db_password_variable(user):
+                password = self.db_passwords.get(user, dev_password(user))
+            elif variable == broker_password_variable(user):
+                password = self.broker_passwords.get(user, dev_password(user))
+            else:
+                continue
+            if password.strip() in ("", dev_password(user)):
+                return f"is unset or the development default ({dev_password(user)})"
+            return None
+        raise ValueError(f"{variable} is not a secret or password Settings knows")
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)
@@ -186,3 +295,12 @@ class Settings:
 
 def db_role(service: str) -> str:
     return f"cs_{service}"
+
+
+def process_settings(service: str) -> Settings:
+    """The settings of a process of `service` (web worker, relay, consumer, scheduler) from the
+    environment; outside development, UnsafeSettings when a secret or its passwords are not
+    real ones."""
+    settings = Settings.from_env()
+    settings.refuse_development_defaults(process_variables(service))
+    return settings

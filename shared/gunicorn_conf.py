@@ -6,6 +6,7 @@ from datetime import timedelta
 from gunicorn.glogging import Logger
 
 from shared import metrics
+from shared.config import UnsafeSettings, process_settings
 from shared.logs import configure_logging, json_handler
 
 SERVICE = os.environ["CS_SERVICE"]
@@ -58,6 +59,16 @@ class JsonLogger(Logger):
 
 
 logger_class = JsonLogger
+
+
+def on_starting(_server) -> None:  # type: ignore[no-untyped-def]
+    """The master refuses development secrets outside development before any worker starts
+    (gunicorn prints a RuntimeError as one line and exits 1); `cs serve` has checked already,
+    this covers gunicorn started by hand with this configuration."""
+    try:
+        process_settings(SERVICE)
+    except UnsafeSettings as e:
+        raise RuntimeError(str(e)) from None
 
 
 def post_worker_init(_worker) -> None:  # type: ignore[no-untyped-def]

@@ -305,7 +305,9 @@ def _install_hooks(app: Flask, service: str, settings: Settings) -> None:
         if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
             return None
         try:
-            g.caller = caller_from_header(request.headers.get("Authorization"), settings.jwt_secret)
+            g.caller = caller_from_header(
+                request.headers.get("Authorization"), settings.jwt_secret, audience=service
+            )
         except AuthError as e:
             response = error_body(401, str(e))
             response.headers["WWW-Authenticate"] = 'Bearer realm="cs"'

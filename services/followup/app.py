@@ -13,13 +13,13 @@ from services.followup.api import (
     inspections,
     reports,
 )
-from shared.config import Settings
+from shared.config import Settings, process_settings
 from shared.db import Database
 from shared.web import create_api
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Flask:
-    settings = settings or Settings.from_env()
+    settings = settings or process_settings("followup")
     db = db or Database(settings, "followup")
     app, api = create_api("followup", settings, db)
     api.register_blueprint(followups.blp)

@@ -27,7 +27,7 @@ from services.followup.domain.due import followup_due, package_calendar
 from services.followup.domain.periods import Quarter
 from services.followup.domain.sampling import draw
 from shared.db import Transaction
-from shared.errors import Conflict, Invalid, NotFound
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.events import new_event
 from shared.steps import Step
 
@@ -344,10 +344,19 @@ def record_attempt(
     body: dict[str, Any],
     step: Step,
 ) -> None:
-    """One call attempt; the task ends when the customer is reached or too many calls failed."""
+    """One call attempt; the task ends when the customer is reached or too many calls failed.
+
+    The call is independent of the work it checks (policy: 回访 is the customer's confirmation):
+    whoever resolved the case may not record its follow-up, not even through a reporting
+    system that names them (`step.by`)."""
     task = tx.one("SELECT * FROM followups WHERE id = %s FOR UPDATE", (followup_id,))
     if task is None:
         raise NotFound(f"no follow-up {followup_id}")
+    if step.by == task["resolved_by"]:
+        raise Forbidden(
+            f"{step.by} resolved case {task['case_id']}: its follow-up call is recorded by"
+            " someone else"
+        )
     if task["state"] not in attempts.OPEN_STATES:
         raise Conflict(f"the follow-up is {task['state']}: no more attempts")
     problems = attempts.attempt_problems(body["result"], body)
@@ -604,9 +613,18 @@ def draw_inspections(tx: Transaction, body: dict[str, Any], by: str, now: dateti
 def score_inspection(
     tx: Transaction, inspection_id: uuid.UUID, body: dict[str, Any], by: str, now: datetime
 ) -> None:
-    row = tx.one("SELECT state FROM inspections WHERE id = %s FOR UPDATE", (inspection_id,))
+    """Scores a drawn case; never by the agent it inspects or whoever resolved the case."""
+    row = tx.one(
+        "SELECT i.state, i.agent_id, i.case_id, c.resolved_by FROM inspections i"
+        " LEFT JOIN cases c ON c.case_id = i.case_id WHERE i.id = %s FOR UPDATE OF i",
+        (inspection_id,),
+    )
     if row is None:
         raise NotFound(f"no inspection {inspection_id}")
+    if by in (row["agent_id"], row["resolved_by"]):
+        raise Forbidden(
+            f"{by} handled case {row['case_id']}: its inspection is scored by someone else"
+        )
     if row["state"] != "drawn":
         raise Conflict("the inspection is scored already")
     problems = inspections.checklist_problems(body["checklist"])

@@ -18,8 +18,10 @@ from services.followup.domain.report import (
     TaskCount,
 )
 from shared import clock
+from shared.auth import Caller
 from shared.db import Database, Transaction
 from shared.paging import fetch_page
+from shared.scoping import Actor
 
 _TASK = """f.id, f.case_id, f.kind, f.category, f.department, f.resolved_by, f.resolved_at,
 f.customer_id, f.agent_id, f.state, f.outcome, f.solved, f.satisfaction, f.due_at,
@@ -30,6 +32,15 @@ f.failed_attempts, f.created_at, f.ended_at, f.ended_by, f.end_reason"""
 def _overdue() -> str:
     """Still to call after its due time, by the one clock (a literal we format ourselves)."""
     return f"(f.state = 'due' AND f.due_at < '{clock.now().isoformat()}'::timestamptz)"
+
+
+def actor(db: Database, caller: Caller) -> Actor:
+    """The caller with the department the staff projection gives an active member."""
+    with db.transaction() as tx:
+        row = tx.one(
+            "SELECT department FROM staff WHERE staff_id = %s AND active", (caller.subject,)
+        )
+    return Actor.of(caller, row["department"] if row else None)
 
 
 # --- follow-ups --------------------------------------------------------------------------------
@@ -229,9 +240,14 @@ def inspection_draw(db: Database, draw_id: uuid.UUID) -> dict[str, Any] | None:
     return draw
 
 
-def inspection_results(db: Database, period: str | None) -> dict[str, list[dict[str, Any]]]:
-    """Scored inspections per agent and per department (all periods, or one)."""
+def inspection_results(
+    db: Database, period: str | None, department: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Scored inspections per agent and per department (all periods, or one; all departments,
+    or one)."""
     clause, params = ("AND d.period = %s", [period]) if period else ("", [])
+    if department is not None:
+        clause, params = f"{clause} AND i.department = %s", [*params, department]
     out: dict[str, list[dict[str, Any]]] = {}
     with db.transaction() as tx:
         for key in ("agent_id", "department"):

@@ -6,13 +6,13 @@ from flask import Flask
 
 from services.intake.api import cases, channels, customers
 from services.intake.vault import Vault
-from shared.config import Settings
+from shared.config import Settings, process_settings
 from shared.db import Database
 from shared.web import create_api
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Flask:
-    settings = settings or Settings.from_env()
+    settings = settings or process_settings("intake")
     db = db or Database(settings, "intake")
     app, api = create_api("intake", settings, db)
     app.extensions["cs"]["vault"] = Vault.from_settings(settings)

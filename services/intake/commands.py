@@ -14,10 +14,19 @@ from psycopg.types.json import Jsonb
 
 from services.intake.domain import acknowledgements
 from services.intake.domain.cases import CASE_NO_PREFIX
-from services.intake.domain.lifecycle import IllegalTransition, is_active, next_state
+from services.intake.domain.lifecycle import (
+    HAND_CLOSE_OUTCOMES,
+    IllegalTransition,
+    holder,
+    is_active,
+    next_state,
+)
+from shared import scoping
 from shared.db import Transaction
+from shared.errors import Forbidden
 from shared.events import Event, new_event
 from shared.logs import scrub
+from shared.scoping import Actor
 from shared.steps import Step
 
 SOURCE = "/intake"
@@ -141,6 +150,18 @@ def _lock(tx: Transaction, case_id: uuid.UUID | str) -> dict[str, Any]:
     return case
 
 
+def _may(case: dict[str, Any], actor: Actor | None, action: str) -> None:
+    """Forbidden (403) unless `actor` may `action` the locked case where it is now: the front
+    line's, a department's, or on its way (shared/scoping.py). No actor: another service
+    told intake, which is no one's request."""
+    if actor is not None:
+        scoping.require(actor, holder(case["state"], case["department"]), action, _what(case))
+
+
+def _what(case: dict[str, Any]) -> str:
+    return f"case {case['case_no']}"
+
+
 # the timeline entries that are steps of the case's handling: a step reported later with its
 # own time may not come before them
 STEP_TYPES = ("transferred", "routed", "progressed", "resolved", "reopened", "closed")
@@ -192,7 +213,8 @@ def transfer_case(
     requested_department: str | None,
     step: Step,
 ) -> dict[str, Any]:
-    """The front line cannot solve it: routing is asked to find the responsible department."""
+    """The front line cannot solve it: routing is asked to find the responsible department.
+    Only a front-line case (open, reopened) can be transferred: the state is the rule."""
     current = _lock(tx, case_id)
     now, by = _checked(tx, current, step).at, step.by
     case = _move(tx, current, "transfer", transferred=True)
@@ -227,9 +249,11 @@ def resolve_case(
     first_contact: bool,
     step: Step,
     department: str | None = None,
+    actor: Actor | None = None,
 ) -> dict[str, Any]:
     """Resolved by the agent at once, or by the department (`case.handled`)."""
     current = _lock(tx, case_id)
+    _may(current, actor, "resolve")
     at, by = _checked(tx, current, step).at, step.by
     # first-contact resolution: solved by the front line without a transfer
     first_contact = bool(first_contact) and not current["transferred"]
@@ -272,10 +296,24 @@ def resolve_case(
 
 
 def close_case(
-    tx: Transaction, case_id: uuid.UUID | str, by: str, outcome: str, at: datetime | None = None
+    tx: Transaction,
+    case_id: uuid.UUID | str,
+    by: str,
+    outcome: str,
+    at: datetime | None = None,
+    actor: Actor | None = None,
 ) -> dict[str, Any]:
+    """Closed: by the follow-up's outcome (no actor), or by a supervisor's hand with one of
+    HAND_CLOSE_OUTCOMES, never as confirmed."""
+    if actor is not None and outcome not in HAND_CLOSE_OUTCOMES:
+        raise Forbidden(
+            f"a case is closed as {outcome} only by its follow-up call (followup.completed);"
+            f" by hand a supervisor closes it as {', '.join(HAND_CLOSE_OUTCOMES)}"
+        )
     at = at or tx.now
-    case = _move(tx, _lock(tx, case_id), "close", closed_at=at)
+    current = _lock(tx, case_id)
+    _may(current, actor, "close")
+    case = _move(tx, current, "close", closed_at=at)
     _timeline(tx, case_id, "closed", by, {"outcome": outcome}, at)
     tx.emit(
         _event(
@@ -288,7 +326,8 @@ def close_case(
 def reopen_case(
     tx: Transaction, case_id: uuid.UUID | str, reason: str, by: str, at: datetime | None = None
 ) -> dict[str, Any]:
-    """Not solved after all: back to work, with a new clock (routing starts it)."""
+    """Not solved after all: back to work, with a new clock (routing starts it). Only a
+    resolved or closed case, the front line's again, can be reopened: the state is the rule."""
     at = at or tx.now
     case = _move(tx, _lock(tx, case_id), "reopen", closed_at=None, resolved_at=None)
     tx.execute("UPDATE cases SET reopen_count = reopen_count + 1 WHERE id = %s", (case_id,))
@@ -304,10 +343,16 @@ def reopen_case(
 
 
 def give_eta(
-    tx: Transaction, case_id: uuid.UUID | str, eta: datetime, note: str | None, by: str
+    tx: Transaction,
+    case_id: uuid.UUID | str,
+    eta: datetime,
+    note: str | None,
+    by: str,
+    actor: Actor | None = None,
 ) -> dict[str, Any]:
     """A complex case: the customer is told when it should be done, and every later update."""
     case = _lock(tx, case_id)
+    _may(case, actor, "give an ETA for")
     if not is_active(case["state"]):
         raise IllegalTransition("give an ETA for", case["state"])
     tx.execute("UPDATE cases SET eta = %s, updated_at = %s WHERE id = %s", (eta, tx.now, case_id))
@@ -328,9 +373,11 @@ def add_interaction(
     step: Step,
     text: str | None = None,
     detail: dict[str, Any] | None = None,
+    actor: Actor | None = None,
 ) -> None:
     """A call in or out, a reply to the customer, an internal note, an email."""
     case = _lock(tx, case_id)
+    _may(case, actor, "add to")
     if step.reported:
         step.not_before(case["received_at"], "the case's receipt")
     _timeline(tx, case_id, type_, step.by, dict(detail or {}, text=text), step.at)

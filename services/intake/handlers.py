@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from services.intake import commands
+from services.intake import commands, staff
 from services.intake.domain.lifecycle import IllegalTransition
 from services.intake.vault import Vault
 from shared.config import Settings
@@ -113,6 +113,12 @@ def on_followup_completed(tx: Transaction, event: Event) -> None:
         _skip_if_past(event, e)
 
 
+def on_staff_upserted(tx: Transaction, event: Event) -> None:
+    """The staff directory changed (routing, or HR through routing): the department each
+    member may act for on cases (docs/access.md)."""
+    staff.record(tx, event.data, event.time)
+
+
 EVENT_HANDLERS: dict[str, Handler] = {
     "case.requested": on_case_requested,
     "case.routed": on_case_routed,
@@ -120,4 +126,5 @@ EVENT_HANDLERS: dict[str, Handler] = {
     "case.handled": on_case_handled,
     "sla.started": on_sla_started,
     "followup.completed": on_followup_completed,
+    "staff.upserted": on_staff_upserted,
 }

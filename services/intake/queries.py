@@ -24,7 +24,7 @@ def get_case(db: Database, case_id: uuid.UUID) -> dict[str, Any] | None:
 def list_cases(db: Database, filters: dict[str, Any], page: int, per_page: int) -> dict[str, Any]:
     """A page of cases, newest first, and how many match in all."""
     where, params = [], []
-    for column in ("state", "kind", "channel", "category", "region", "customer_id"):
+    for column in ("state", "kind", "channel", "category", "region", "department", "customer_id"):
         if filters.get(column) is not None:
             where.append(f"{column} = %s")
             params.append(filters[column])

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Flask
 
 from services.routing.api import calendar, departments, rules, sla, staff, work_items
-from shared.config import Settings
+from shared.config import Settings, process_settings
 from shared.db import Database
 from shared.web import create_api
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Flask:
-    settings = settings or Settings.from_env()
+    settings = settings or process_settings("routing")
     db = db or Database(settings, "routing")
     app, api = create_api("routing", settings, db)
     api.register_blueprint(sla.blp)

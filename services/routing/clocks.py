@@ -293,7 +293,7 @@ def _stop(tx: Transaction, clock: dict[str, Any], at: datetime) -> None:
     `sla_escalations`.
     """
     if clock["state"] == "paused":
-        _close_pause(tx, clock, at)
+        _close_pause(tx, clock, at, "routing")
     met = at <= clock["due_at"]
     tx.execute(
         "UPDATE sla_clocks SET stopped_at = %(at)s, state = %(state)s,"
@@ -357,15 +357,26 @@ def restart_customer_clock(tx: Transaction, *, case_id: str, at: datetime) -> di
     )
 
 
+def customer_clock(tx: Transaction, case_id: str) -> dict[str, Any]:
+    """The case's newest customer clock (not locked); ClockNotFound when it has none."""
+    clock = _current(tx, case_id, "customer", lock=False)
+    if clock is None:
+        raise ClockNotFound(f"no clock for case {case_id}")
+    return clock
+
+
 def pause(tx: Transaction, *, case_id: str, reason: str, by: str, at: datetime) -> dict:
-    """Waiting for the customer: the customer clock stands still until resumed."""
+    """Waiting for the customer: the customer clock stands still until resumed, at most
+    CS_SLA_PAUSE_MAX_H hours (then it runs again by itself: `end_pauses_due`)."""
     clock = _current(tx, case_id, "customer")
     if clock is None:
         raise ClockNotFound(f"no clock for case {case_id}")
     if clock["stopped_at"] is not None or clock["state"] != "running":
         raise ClockConflict(f"cannot pause a clock that is {clock['state']}")
+    ends_at = at + timedelta(hours=tx.settings.sla_pause_max_h)
     tx.execute(
-        "UPDATE sla_clocks SET state = 'paused', paused_at = %s WHERE id = %s", (at, clock["id"])
+        "UPDATE sla_clocks SET state = 'paused', paused_at = %s, pause_ends_at = %s WHERE id = %s",
+        (at, ends_at, clock["id"]),
     )
     tx.execute(
         "INSERT INTO sla_pauses (clock_id, reason, paused_by, paused_at) VALUES (%s, %s, %s, %s)",
@@ -374,38 +385,56 @@ def pause(tx: Transaction, *, case_id: str, reason: str, by: str, at: datetime) 
     return clock
 
 
-def _close_pause(tx: Transaction, clock: dict[str, Any], at: datetime) -> float:
-    """Ends the clock's pause; the deadline moves by the time it stood still, and the warning
-    is placed again in working time (unless it has been given already)."""
+def _close_pause(tx: Transaction, clock: dict[str, Any], at: datetime, by: str) -> float:
+    """Ends the clock's pause at `at`, or where its bound ended it if that came first; the
+    deadline moves by the time it stood still, and the warning is placed again in working
+    time (unless it has been given already)."""
+    if clock["pause_ends_at"] is not None and clock["pause_ends_at"] < at:
+        at = clock["pause_ends_at"]
     paused = max(0.0, (at - clock["paused_at"]).total_seconds())
     tx.execute(
-        "UPDATE sla_pauses SET resumed_at = %s WHERE clock_id = %s AND resumed_at IS NULL",
-        (at, clock["id"]),
+        "UPDATE sla_pauses SET resumed_at = %s, resumed_by = %s"
+        " WHERE clock_id = %s AND resumed_at IS NULL",
+        (at, by, clock["id"]),
     )
     clock.update(
         state="running",
         paused_at=None,
+        pause_ends_at=None,
         paused_seconds=clock["paused_seconds"] + paused,
         due_at=clock["due_at"] + timedelta(seconds=paused),
     )
     if clock["warned_at"] is None:
         clock["warning_at"] = place_warning(tx, clock, clock["due_at"])
     tx.execute(
-        "UPDATE sla_clocks SET state = 'running', paused_at = NULL, paused_seconds = %s,"
-        " due_at = %s, warning_at = %s WHERE id = %s",
+        "UPDATE sla_clocks SET state = 'running', paused_at = NULL, pause_ends_at = NULL,"
+        " paused_seconds = %s, due_at = %s, warning_at = %s WHERE id = %s",
         (clock["paused_seconds"], clock["due_at"], clock["warning_at"], clock["id"]),
     )
     return paused
 
 
-def resume(tx: Transaction, *, case_id: str, at: datetime) -> dict:
+def resume(tx: Transaction, *, case_id: str, at: datetime, by: str) -> dict:
     clock = _current(tx, case_id, "customer")
     if clock is None:
         raise ClockNotFound(f"no clock for case {case_id}")
     if clock["state"] != "paused":
         raise ClockConflict(f"cannot resume a clock that is {clock['state']}")
-    _close_pause(tx, clock, at)
+    _close_pause(tx, clock, at, by)
     return clock
+
+
+def end_pauses_due(tx: Transaction, now: datetime, limit: int) -> int:
+    """Pauses that reached their bound run again, as of the bound: a clock never stands still
+    for longer than CS_SLA_PAUSE_MAX_H, however late the scheduler comes."""
+    due = tx.all(
+        "SELECT * FROM sla_clocks WHERE state = 'paused' AND pause_ends_at <= %s"
+        " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+        (now, limit),
+    )
+    for clock in due:
+        _close_pause(tx, clock, clock["pause_ends_at"], "scheduler")
+    return len(due)
 
 
 ESCALATION = {2: "department_head", 3: "supervision_group"}

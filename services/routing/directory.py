@@ -15,9 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from shared.db import Transaction
+from shared.auth import Caller
+from shared.config import Settings
+from shared.db import Database, Transaction
 from shared.errors import Conflict, Invalid, NotFound
 from shared.events import new_event
+from shared.scoping import Actor
 
 SOURCE = "/routing"
 CODE_PATTERN = r"^[A-Za-z0-9_-]{2,32}$"
@@ -135,6 +138,13 @@ def find_staff(tx: Transaction, staff_id: str) -> dict[str, Any] | None:
     return tx.one(f"SELECT {_STAFF} FROM staff WHERE staff_id = %s", (staff_id,))
 
 
+def actor(tx: Transaction, caller: Caller) -> Actor:
+    """The caller as the object rules see them: their department if they are an active member
+    (shared/scoping.py); the token's roles, never the directory's, say what they may do."""
+    member = find_staff(tx, caller.subject)
+    return Actor.of(caller, member["department"] if member and member["active"] else None)
+
+
 def get_staff(tx: Transaction, staff_id: str) -> dict[str, Any]:
     row = find_staff(tx, staff_id)
     if row is None:
@@ -229,6 +239,21 @@ def _write_staff(
         f" WHERE staff_id = %(staff_id)s RETURNING {_STAFF}",
         params,
     )  # type: ignore[return-value]
+
+
+def announce_pending(db: Database, _settings: Settings | None = None) -> int:
+    """Announces once more the members listed in `staff_to_announce` (a service that starts
+    keeping a copy of the directory needs the members it never heard of), then forgets them.
+    Runs after every migration; returns how many were announced."""
+    with db.transaction() as tx:
+        rows = tx.all(
+            f"SELECT {_STAFF} FROM staff WHERE staff_id IN"
+            " (SELECT staff_id FROM staff_to_announce) ORDER BY staff_id FOR UPDATE"
+        )
+        for row in rows:
+            _announce(tx, row)
+        tx.execute("DELETE FROM staff_to_announce")
+    return len(rows)
 
 
 def upsert_from_hr(tx: Transaction, data: dict[str, Any], source: str) -> dict[str, Any]:

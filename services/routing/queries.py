@@ -75,9 +75,11 @@ def policies_at(db: Database, on: date) -> list[dict[str, Any]]:
         )
 
 
-def compliance(db: Database, start: date, end: date, by: str) -> list[dict[str, Any]]:
-    """Customer clocks started in [start, end): met, breached, open and the median time to
-    stop, grouped by department, kind or both."""
+def compliance(
+    db: Database, start: date, end: date, by: str, department: str | None = None
+) -> list[dict[str, Any]]:
+    """Customer clocks started in [start, end), of one department when given: met, breached,
+    open and the median time to stop, grouped by department or kind."""
     group = {"department": "coalesce(department, 'front_line')", "kind": "kind"}[by]
     with db.transaction() as tx:
         return tx.all(
@@ -91,8 +93,9 @@ def compliance(db: Database, start: date, end: date, by: str) -> list[dict[str, 
             " FROM sla_clocks WHERE clock = 'customer'"
             " AND started_at >= (%s::date)::timestamp AT TIME ZONE 'Asia/Shanghai'"
             " AND started_at < (%s::date)::timestamp AT TIME ZONE 'Asia/Shanghai'"
+            " AND (%s::text IS NULL OR department = %s)"
             f" GROUP BY {group} ORDER BY 1",
-            (start, end),
+            (start, end, department, department),
         )
 
 

@@ -1,5 +1,6 @@
 """Routing's periodic work: clocks that reach their warning point, their deadline, or the next
-escalation level, even when no other event arrives (run by `cs schedule routing`).
+escalation level, and pauses that reach their bound, even when no other event arrives (run by
+`cs schedule routing`).
 
 Each clock's `warned_at`, `breached_at` and escalation level change in the same transaction
 as the event that announces them, so each event leaves exactly once, restarts included. When
@@ -54,8 +55,10 @@ def _warn(tx: Transaction, clock: dict[str, Any], now: datetime) -> None:
 
 
 def tick(db: Database, now: datetime) -> int:
-    """Warnings, then breaches, then escalations that are due at `now`; returns how many."""
+    """Pauses that ran out, then warnings, breaches and escalations that are due at `now`;
+    returns how many."""
     with db.transaction() as tx:
+        resumed = clocks.end_pauses_due(tx, now, BATCH)
         warnings = _due(tx, "state = 'running' AND warned_at IS NULL AND warning_at <= %s", now)
         for clock in warnings:
             _warn(tx, clock, now)
@@ -69,4 +72,4 @@ def tick(db: Database, now: datetime) -> int:
         )
         for clock in escalations:
             clocks.escalate(tx, clock, 3, now)
-    return len(warnings) + len(breaches) + len(escalations)
+    return resumed + len(warnings) + len(breaches) + len(escalations)

@@ -14,7 +14,6 @@ in `work_item_notes` and never go into events.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,9 +21,11 @@ from services.routing import clocks, directory, rules
 from services.routing.domain.assignment import ASSIGNABLE_ROLES, Candidate, choose_assignee
 from services.routing.domain.deadlines import SHANGHAI
 from services.routing.domain.rules import CaseAttributes
+from shared import scoping
 from shared.db import Transaction
-from shared.errors import Conflict, Forbidden, Invalid, NotFound, NotYet
+from shared.errors import Conflict, Invalid, NotFound, NotYet
 from shared.events import new_event
+from shared.scoping import Actor, Holder
 from shared.steps import Step
 
 STATES = ("queued", "assigned", "accepted", "handed_back", "handled", "closed")
@@ -55,14 +56,6 @@ class CaseFactsMissing(NotYet):
 
 class NoDepartment(LookupError):
     """No rule matches and there is no default department: fix the rules, then replay."""
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts on an item: a token subject (a staff id) and whether they may act anywhere."""
-
-    subject: str
-    any_department: bool = False
 
 
 _ITEM = (
@@ -252,6 +245,17 @@ def route_case(
     return _dated(tx, item)
 
 
+def case_holder(tx: Transaction, case_id: str) -> Holder:
+    """Who has the case (shared/scoping.py): the department of its open work item, else the
+    front line. The item stays share-locked until commit: a change of clock made on this
+    answer cannot interleave with the case's rerouting."""
+    item = tx.one(
+        "SELECT department FROM work_items WHERE case_id = %s AND state = ANY(%s) FOR SHARE",
+        (case_id, list(OPEN)),
+    )
+    return item["department"] if item else None
+
+
 def close_case_items(tx: Transaction, *, case_id: str, at: datetime) -> int:
     """The case was resolved (possibly by the agent): its open items close, silently."""
     return tx.execute(
@@ -275,13 +279,7 @@ def _load(
         directory.lock_department(tx, found["department"])
     item = tx.one(f"SELECT {_ITEM} FROM work_items WHERE id = %s FOR UPDATE", (item_id,))
     assert item is not None
-    if not actor.any_department:
-        member = directory.find_staff(tx, actor.subject)
-        if member is None or not member["active"] or member["department"] != item["department"]:
-            raise Forbidden(
-                f"work item {item_id} belongs to department {item['department']}:"
-                f" only its active members (or a supervisor) may act on it"
-            )
+    scoping.require(actor, item["department"], action, f"work item {item_id}")
     if item["state"] not in MOVES[action]:
         raise IllegalMove(action, item["state"])
     return item
@@ -472,10 +470,13 @@ def list_items(
     )
 
 
-def get_item(tx: Transaction, item_id: int) -> dict[str, Any]:
+def get_item(tx: Transaction, item_id: int, reader: Actor | None = None) -> dict[str, Any]:
+    """One item with its notes; Forbidden for a reader confined to another department."""
     item = tx.one(f"SELECT {_ITEM} FROM work_items WHERE id = %s", (item_id,))
     if item is None:
         raise NotFound(f"no work item {item_id}")
+    if reader is not None:
+        scoping.require_reading(reader, item["department"], f"work item {item_id}")
     item["notes"] = tx.all(
         "SELECT kind, note, eta, by, at FROM work_item_notes WHERE work_item_id = %s"
         " ORDER BY at, id",

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Flask
 
 from services.training.api import assessments, compliance, courses, incentives, scorecards
-from shared.config import Settings
+from shared.config import Settings, process_settings
 from shared.db import Database
 from shared.web import create_api
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Flask:
-    settings = settings or Settings.from_env()
+    settings = settings or process_settings("training")
     db = db or Database(settings, "training")
     app, api = create_api("training", settings, db)
     for blp in (

@@ -81,19 +81,22 @@ def on_sla_breached(tx: Transaction, event: Event) -> None:
 
 
 def on_followup_completed(tx: Transaction, event: Event) -> None:
-    """The customer's satisfaction counts for whoever resolved the case."""
+    """The customer's satisfaction counts for whoever resolved the case, when someone else
+    made the call; a call the resolver made counts for no one (scorecards.py)."""
     d = event.data
     if d["satisfaction"] is None:
         return
+    resolver = scorecards.resolver(tx, d["case_id"], d["completed_at"])
     scorecards.record_fact(
         tx,
         event_id=event.id,
         event_type=event.type,
         fact=scorecard.SATISFACTION,
-        staff_id=scorecards.resolver(tx, d["case_id"], d["completed_at"]),
+        staff_id=None if resolver == d["agent_id"] else resolver,
         value=d["satisfaction"],
         occurred_at=d["completed_at"],
         subject=d["case_id"],
+        recorded_by=d["agent_id"],
     )
 
 

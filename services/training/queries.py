@@ -7,7 +7,20 @@ from datetime import date
 from typing import Any
 
 from services.training.domain.certificates import standing
+from shared.auth import Caller
 from shared.db import Transaction
+from shared.scoping import Actor
+
+
+def actor(tx: Transaction, caller: Caller) -> Actor:
+    """The caller with the department the staff projection gives an active member."""
+    row = tx.one("SELECT department FROM staff WHERE staff_id = %s AND active", (caller.subject,))
+    return Actor.of(caller, row["department"] if row else None)
+
+
+def department_of(tx: Transaction, staff_id: str) -> str | None:
+    row = tx.one("SELECT department FROM staff WHERE staff_id = %s", (staff_id,))
+    return row["department"] if row else None
 
 
 def list_courses(tx: Transaction, role: str | None = None) -> list[dict[str, Any]]:
@@ -134,10 +147,11 @@ def list_nominations(tx: Transaction, filters: dict[str, Any]) -> list[dict[str,
         f"{_NOMINATION} WHERE (%(period)s::text IS NULL OR n.period = %(period)s)"
         " AND (%(staff_id)s::text IS NULL OR n.staff_id = %(staff_id)s)"
         " AND (%(rule_code)s::text IS NULL OR n.rule_code = %(rule_code)s)"
+        " AND (%(department)s::text IS NULL OR s.department = %(department)s)"
         " AND (%(status)s::text IS NULL OR CASE WHEN d.nomination_id IS NULL THEN 'pending'"
         "      WHEN d.approved THEN 'approved' ELSE 'rejected' END = %(status)s)"
         " ORDER BY n.id LIMIT 1000",
-        {k: filters.get(k) for k in ("period", "staff_id", "rule_code", "status")},
+        {k: filters.get(k) for k in ("period", "staff_id", "rule_code", "status", "department")},
     )
 
 

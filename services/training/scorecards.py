@@ -4,6 +4,11 @@ Facts are written by the event handlers and by assessments (certificates); figur
 ever computed from facts, with the arithmetic in `domain/scorecard.py`. Who resolved a case
 comes from `case_resolutions` (training's case → resolver projection from `case.resolved`):
 satisfaction and reopenings count for the resolver of the case at that time.
+
+Satisfaction counts only from an independent follow-up call (policy: 回访 is the customer's
+confirmation): a satisfaction fact keeps who made the call (`recorded_by`), is not attributed
+to a resolver who made it themselves, and is left out of the figures of anyone who made it.
+Followup refuses such a call in the first place; this is the second lock on the same door.
 """
 
 from __future__ import annotations
@@ -30,13 +35,26 @@ def record_fact(
     occurred_at: datetime,
     subject: str,
     valid_until: datetime | None = None,
+    recorded_by: str | None = None,
 ) -> None:
-    """Once per event id: a second delivery of the same event adds nothing."""
+    """Once per event id: a second delivery of the same event adds nothing. `recorded_by`: who
+    made the follow-up call behind a satisfaction fact."""
     tx.execute(
         "INSERT INTO scorecard_facts (event_id, event_type, figure, staff_id, value, occurred_at,"
-        " subject, valid_until, recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT (event_id) DO NOTHING",
-        (event_id, event_type, fact, staff_id, value, occurred_at, subject, valid_until, tx.now),
+        " subject, valid_until, recorded_by, recorded_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING",
+        (
+            event_id,
+            event_type,
+            fact,
+            staff_id,
+            value,
+            occurred_at,
+            subject,
+            valid_until,
+            recorded_by,
+            tx.now,
+        ),
     )
 
 
@@ -94,8 +112,15 @@ def record_resolution(
     )
     tx.execute(
         "UPDATE scorecard_facts SET staff_id = %s WHERE subject = %s AND staff_id IS NULL"
-        " AND figure IN (%s, %s) AND occurred_at >= %s",
-        (resolved_by, case_id, scorecard.SATISFACTION, scorecard.REOPENED, resolved_at),
+        " AND figure IN (%s, %s) AND occurred_at >= %s AND recorded_by IS DISTINCT FROM %s",
+        (
+            resolved_by,
+            case_id,
+            scorecard.SATISFACTION,
+            scorecard.REOPENED,
+            resolved_at,
+            resolved_by,
+        ),
     )
 
 
@@ -109,13 +134,18 @@ def resolver(tx: Transaction, case_id: str, at: datetime) -> str | None:
     return row["resolved_by"] if row else None
 
 
+# a fact counts for its staff member unless it is satisfaction from a call they made themselves
+_COUNTS = "recorded_by IS DISTINCT FROM staff_id"
+
+
 def _tallies(
     tx: Transaction, period: Period, staff_ids: Sequence[str]
 ) -> dict[str, dict[str, Tally]]:
     rows = tx.all(
         "SELECT staff_id, figure, count(*) AS events, coalesce(sum(value), 0) AS total"
         " FROM scorecard_facts WHERE staff_id = ANY(%s) AND figure <> %s"
-        " AND occurred_at >= %s AND occurred_at < %s GROUP BY staff_id, figure",
+        f" AND occurred_at >= %s AND occurred_at < %s AND {_COUNTS}"
+        " GROUP BY staff_id, figure",
         (list(staff_ids), scorecard.CERTIFICATE, period.start, period.end),
     )
     out: dict[str, dict[str, Tally]] = {}
@@ -227,7 +257,8 @@ def evidence(
     else:
         items = tx.all(
             f"SELECT {_FACT_COLUMNS} FROM scorecard_facts WHERE staff_id = %s AND figure = %s"
-            " AND occurred_at >= %s AND occurred_at < %s ORDER BY occurred_at, event_id",
+            f" AND occurred_at >= %s AND occurred_at < %s AND {_COUNTS}"
+            " ORDER BY occurred_at, event_id",
             (staff_id, fact, period.start, period.end),
         )
     return {

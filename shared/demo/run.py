@@ -701,8 +701,14 @@ class Demo:
         return found
 
     def _call(self, plan: Plan, c: CasePlan, task: dict[str, Any], calls: tuple[Call, ...]) -> None:
-        """The follow-up call attempts made by now, reported by the call-centre system."""
-        caller = task["agent_id"] or c.agent
+        """The follow-up call attempts made by now, reported by the call-centre system: by the
+        agent followup chose, else by another agent than the one who resolved the case (the
+        follow-up is independent of the work it checks)."""
+        caller = task["agent_id"] or next(
+            a
+            for a in (data.agent_id(1 + (c.number + k) % data.AGENTS) for k in range(2))
+            if a != task["resolved_by"]
+        )
         made = [a for a in calls if plan.done(a.at)]
         for attempt in made:
             body: dict[str, Any] = {"result": attempt.result}

@@ -119,7 +119,7 @@ FLOWS: dict[str, Flow] = {
     ),
     "staff.upserted": Flow(
         "A staff member was created or changed.",
-        ("training", "followup"),
+        ("intake", "training", "followup"),
     ),
     "training.completed": Flow(
         "A staff member completed a course.",

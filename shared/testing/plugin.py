@@ -27,7 +27,7 @@ from psycopg.conninfo import make_conninfo
 from shared import clock
 from shared.auth import mint_token
 from shared.broker_admin import BrokerAdmin, prepare_vhost, vhost_of
-from shared.config import SERVICES, Settings
+from shared.config import DEVELOPMENT, SERVICES, Settings
 from shared.consumer import Consumer
 from shared.db import Database
 from shared.relay import Relay
@@ -90,7 +90,9 @@ def _servers(request: pytest.FixtureRequest) -> tuple[str, str]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """`CS_TEST_NOW` (an ISO timestamp with offset): the suite's clock starts there, runs on."""
+    """The tests run as development (its public secrets; the processes they start inherit it).
+    `CS_TEST_NOW` (an ISO timestamp with offset): the suite's clock starts there, runs on."""
+    os.environ["CS_ENV"] = DEVELOPMENT
     start = os.environ.get("CS_TEST_NOW", "").strip()
     if start:
         try:

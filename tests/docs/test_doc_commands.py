@@ -49,6 +49,7 @@ SKIPPED: list[tuple[str, str]] = [
     (r"^\./dev test\b", "runs this test suite"),
     (r"^docker compose\b", "starts the containers; tests/system/test_compose.py checks the file"),
     (r"^export CS_\w+=\$\(openssl ", "makes production secrets for docker compose"),
+    (r"^export CS_ENV=development\b", "the suite runs as development (shared/testing/plugin.py)"),
     (r"^for s in .*\bpg_dump\b", "a backup of a real database with pg_dump, not a test"),
     (
         r"^(\.venv/bin/)?cs (serve|relay|consume|schedule)\b",

@@ -270,11 +270,15 @@ def test_customers_on_the_do_not_call_list_get_no_call(cs_settings, db, followup
     (task,) = tasks_of(api, auth, case_id)
     assert task["state"] == "skipped_do_not_call" and task["agent_id"] is None
     assert outbox(db, case_id) == []
-    # taken off the list: the next resolution gets its call
-    r = api.delete(f"/do-not-call/{customer}", headers=auth("agent"))
+    # an agent may not take a customer off the list (they asked; agents have calls to make)
+    refused = api.delete(f"/do-not-call/{customer}", headers=auth("agent"))
+    assert refused.status_code == 403 and "supervisor" in refused.json["detail"]
+    assert api.get(f"/do-not-call/{customer}", headers=auth("agent")).status_code == 200
+    # a supervisor does: the next resolution gets its call
+    r = api.delete(f"/do-not-call/{customer}", headers=auth("supervisor"))
     assert r.status_code == 204
     assert api.get(f"/do-not-call/{customer}", headers=auth("agent")).status_code == 404
-    assert api.delete(f"/do-not-call/{customer}", headers=auth("agent")).status_code == 404
+    assert api.delete(f"/do-not-call/{customer}", headers=auth("supervisor")).status_code == 404
     case_id, _ = a_resolved_case(cs_settings, db, customer_id=customer)
     (task,) = tasks_of(api, auth, case_id)
     assert task["state"] == "due"
@@ -298,3 +302,66 @@ def test_a_resolution_arriving_after_the_case_moved_on_is_not_called(
     publish_and_wait(cs_settings, db, resolved(case_id, old))  # delivered late
     tasks = {t["resolved_at"]: t["state"] for t in tasks_of(api, auth, case_id)}
     assert tasks == {new.isoformat(): "due", old.isoformat(): "cancelled"}
+
+
+def test_whoever_resolved_the_case_may_not_record_its_follow_up(
+    cs_settings, db, followup, api, auth
+):
+    case_id, _ = a_resolved_case(cs_settings, db, resolved_by="agent-self-rater")
+    (task,) = tasks_of(api, auth, case_id)
+    reached = {"result": "reached", "solved": True, "satisfaction": 5}
+    r = attempt(api, auth, task["id"], reached, agent="agent-self-rater")
+    assert r.status_code == 403 and r.is_json
+    assert "agent-self-rater resolved case" in r.json["detail"]
+    # not through the call-centre system naming them either
+    system = {"Authorization": auth("system", subject="cti")["Authorization"]}
+    r = api.post(
+        f"/followups/{task['id']}/attempts",
+        json=dict(reached, actor_id="agent-self-rater"),
+        headers=system,
+    )
+    assert r.status_code == 403
+    # nothing was written: the task is still due, with no attempt and no event
+    full = api.get(f"/followups/{task['id']}", headers=auth("agent")).json
+    assert full["state"] == "due" and full["attempts"] == 0 and full["attempt_log"] == []
+    assert outbox(db, case_id) == []
+    # someone else records it, and it counts
+    r = attempt(api, auth, task["id"], reached, agent="agent-colleague")
+    assert r.status_code == 201 and r.json["outcome"] == "confirmed"
+    (completed,) = outbox(db, case_id)
+    assert completed.data["agent_id"] == "agent-colleague"
+
+
+def test_department_staff_read_their_departments_follow_ups_only(
+    cs_settings, db, followup, api, auth
+):
+    run = uuid.uuid4().hex[:6]
+    mine, theirs = f"NOC-{run}", f"FIELD-{run}"
+    case_id, _ = a_resolved_case(cs_settings, db, department=mine)
+    other_id, _ = a_resolved_case(cs_settings, db, department=theirs)
+    head = f"head-{run}"
+    member = new_event(
+        "staff.upserted",
+        head,
+        {
+            "staff_id": head,
+            "display_name": head,
+            "role": "department_head",
+            "department": mine,
+            "active": True,
+        },
+        source="/routing",
+    )
+    publish_and_wait(cs_settings, db, member)
+    as_head = auth("department_head", subject=head)
+    listed = api.get("/followups", query_string={"per_page": 100}, headers=as_head).json
+    assert [t["case_id"] for t in listed["items"]] == [case_id]
+    (other,) = tasks_of(api, auth, other_id)
+    r = api.get(f"/followups/{other['id']}", headers=as_head)
+    assert r.status_code == 403 and r.is_json
+    assert (
+        api.get("/followups", query_string={"department": theirs}, headers=as_head).status_code
+        == 403
+    )
+    # agents, who make the calls, read every department's
+    assert tasks_of(api, auth, other_id)[0]["department"] == theirs

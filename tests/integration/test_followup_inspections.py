@@ -154,6 +154,12 @@ def test_scoring_and_results_per_agent_and_department(system, api, auth, supervi
     ):
         assert api.post(url, json=bad, headers=supervisor).status_code == 422, bad
     assert api.post(url, json={"checklist": CHECKLIST}, headers=auth("agent")).status_code == 403
+    # not by whoever handled the case: the agent inspected, or its resolver
+    for handler in (item["agent_id"], "staff-x"):
+        r = api.post(
+            url, json={"checklist": CHECKLIST}, headers=auth("supervisor", subject=handler)
+        )
+        assert r.status_code == 403 and "scored by someone else" in r.json["detail"], handler
     r = api.post(
         url,
         json={"checklist": CHECKLIST, "findings": "Did not read back the ETA"},
@@ -180,3 +186,39 @@ def test_scoring_and_results_per_agent_and_department(system, api, auth, supervi
         "highest": 76.0,
     } in results["by_agent"]
     assert item["department"] in [d["department"] for d in results["by_department"]]
+
+
+def test_a_department_head_reads_their_departments_inspections_only(system, api, auth, supervisor):
+    cases = seed_cases(system.settings, system.db("followup"), 2022)
+    drawn = draw(api, supervisor, "random", size=10, period="2022-Q2")["items"]
+    mine = drawn[0]["department"]
+    head = f"head-{uuid.uuid4().hex[:6]}"
+    staff = new_event(
+        "staff.upserted",
+        head,
+        {
+            "staff_id": head,
+            "display_name": head,
+            "role": "department_head",
+            "department": mine,
+            "active": True,
+        },
+        source="/routing",
+    )
+    publish(system.settings, staff)
+    wait_handled(system.db("followup"), staff.id)
+    as_head = auth("department_head", subject=head)
+    listed = api.get("/inspections", query_string={"per_page": 100}, headers=as_head).json
+    assert {i["department"] for i in listed["items"]} == {mine}
+    assert len(listed["items"]) == sum(1 for i in drawn if i["department"] == mine)
+    other = next(i for i in drawn if i["department"] != mine)
+    assert api.get(f"/inspections/{other['id']}", headers=as_head).status_code == 403
+    assert api.get(f"/inspections/{drawn[0]['id']}", headers=as_head).status_code == 200
+    refused = api.get(
+        "/inspections", query_string={"department": other["department"]}, headers=as_head
+    )
+    assert refused.status_code == 403
+    api.post(f"/inspections/{other['id']}/score", json={"checklist": CHECKLIST}, headers=supervisor)
+    results = api.get("/inspections/results?period=2022-Q2", headers=as_head).json
+    assert results["by_department"] == []  # only the other department has a score
+    assert len(cases) == 8

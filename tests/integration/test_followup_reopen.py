@@ -57,11 +57,15 @@ def test_not_solved_reopens_the_case_and_the_next_resolution_gets_a_new_call(
     first, second = wait_until(lambda: tasks(2), 15, "the second follow-up task")
     assert (first["state"], first["outcome"]) == ("completed", "unresolved")
     assert second["state"] == "due" and second["resolved_at"] > first["resolved_at"]
-    # confirmed this time: intake closes the case
+    # the agent who resolved it again may not make the call that confirms it
+    confirmed = {"result": "reached", "solved": True, "satisfaction": 5}
+    r = followup.post(f"/followups/{second['id']}/attempts", json=confirmed, headers=agent)
+    assert r.status_code == 403
+    # a colleague confirms it: intake closes the case
     r = followup.post(
         f"/followups/{second['id']}/attempts",
-        json={"result": "reached", "solved": True, "satisfaction": 5},
-        headers=agent,
+        json=confirmed,
+        headers=auth("agent", subject="agent-caller"),
     )
     assert r.status_code == 201 and r.json["outcome"] == "confirmed"
     wait_until(

@@ -213,6 +213,10 @@ def test_reveal_needs_the_permission_first_then_a_reason(intake, auth, make_toke
     no_scope = {"Authorization": f"Bearer {make_token('supervisor')}", "X-Access-Reason": "why"}
     assert intake.get(url, headers=no_scope).status_code == 403
     assert intake.get(url, headers=auth("agent")).status_code == 403  # 403 before 400
+    # admin passes every role check but holds no permission it was not given
+    admin = {"Authorization": f"Bearer {make_token('admin')}", "X-Access-Reason": "audit"}
+    refused = intake.get(url, headers=admin)
+    assert refused.status_code == 403 and "pii:read" in refused.json["detail"]
     assert intake.get(url, headers=pii_headers(make_token, reason=None)).status_code == 400
     assert intake.get(url, headers=pii_headers(make_token, reason="   ")).status_code == 400
     log = intake.get(f"/access-log?customer_id={out['id']}", headers=auth("supervisor"))

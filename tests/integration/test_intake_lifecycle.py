@@ -66,7 +66,7 @@ def timeline_types(intake, agent, case_id: str) -> list[str]:
     return [e["type"] for e in entries]
 
 
-def test_first_contact_resolution_then_close(intake, agent, service_db):
+def test_first_contact_resolution_then_close(intake, agent, auth, service_db):
     case = open_case(intake, agent)
     r = intake.post(
         f"/cases/{case['id']}/resolve",
@@ -76,10 +76,22 @@ def test_first_contact_resolution_then_close(intake, agent, service_db):
     assert r.status_code == 200 and r.json["state"] == "resolved" and r.json["first_contact"]
     again = intake.post(f"/cases/{case['id']}/resolve", json={"resolution": "x"}, headers=agent)
     assert again.status_code == 409 and "resolved" in again.json["detail"]
-    assert (
-        intake.post(f"/cases/{case['id']}/close", json={}, headers=agent).json["state"] == "closed"
-    )
+    # an agent closes nothing: a case is closed as confirmed by its follow-up call only
+    close = f"/cases/{case['id']}/close"
+    for outcome in ("confirmed", "withdrawn"):
+        refused = intake.post(close, json={"outcome": outcome}, headers=agent)
+        assert refused.status_code == 403 and "supervisor" in refused.json["detail"]
+    # nor does a supervisor as confirmed; by hand, a supervisor closes it without confirmation
+    supervisor = auth("supervisor", subject="sup-1")
+    refused = intake.post(close, json={"outcome": "confirmed"}, headers=supervisor)
+    assert refused.status_code == 403 and "follow-up call" in refused.json["detail"]
+    assert intake.post(close, json={}, headers=supervisor).status_code == 422
+    assert intake.post(close, json={"outcome": "fixed"}, headers=supervisor).status_code == 422
+    assert types_of(service_db, case["id"]) == ["case.opened", "case.resolved"]
+    closed = intake.post(close, json={"outcome": "withdrawn"}, headers=supervisor)
+    assert closed.status_code == 200 and closed.json["state"] == "closed"
     assert types_of(service_db, case["id"]) == ["case.opened", "case.resolved", "case.closed"]
+    assert events_of(service_db, case["id"])[2].data["outcome"] == "withdrawn"
     resolved = events_of(service_db, case["id"])[1]
     assert resolved.data["first_contact"] is True and resolved.data["resolved_by"] == "agent-42"
     assert timeline_types(intake, agent, case["id"]) == [
@@ -90,7 +102,7 @@ def test_first_contact_resolution_then_close(intake, agent, service_db):
     ]
 
 
-def test_transfer_means_no_first_contact_and_reopen_starts_again(intake, agent, service_db):
+def test_transfer_means_no_first_contact_and_reopen_starts_again(intake, agent, auth, service_db):
     case = open_case(intake, agent)
     r = intake.post(
         f"/cases/{case['id']}/transfer",
@@ -104,10 +116,12 @@ def test_transfer_means_no_first_contact_and_reopen_starts_again(intake, agent, 
         ).status_code
         == 409
     )
+    # on its way to a department: not the agent's to resolve any more; a supervisor may
+    resolve = {"resolution": "Replaced the cable", "first_contact": True}
+    r = intake.post(f"/cases/{case['id']}/resolve", json=resolve, headers=agent)
+    assert r.status_code == 403 and "being transferred" in r.json["detail"]
     r = intake.post(
-        f"/cases/{case['id']}/resolve",
-        json={"resolution": "Replaced the cable", "first_contact": True},
-        headers=agent,
+        f"/cases/{case['id']}/resolve", json=resolve, headers=auth("supervisor", subject="sup-1")
     )
     assert r.json["first_contact"] is False
     r = intake.post(
@@ -125,15 +139,17 @@ def test_transfer_means_no_first_contact_and_reopen_starts_again(intake, agent, 
 
 
 @pytest.mark.parametrize(
-    "move, body",
+    "move, body, role",
     [
-        ("close", {}),
-        ("reopen", {"reason": "x"}),
+        ("close", {"outcome": "duplicate"}, "supervisor"),
+        ("reopen", {"reason": "x"}, "agent"),
     ],
 )
-def test_illegal_moves_from_open_get_409_and_write_nothing(intake, agent, service_db, move, body):
+def test_illegal_moves_from_open_get_409_and_write_nothing(
+    intake, auth, agent, service_db, move, body, role
+):
     case = open_case(intake, agent)
-    r = intake.post(f"/cases/{case['id']}/{move}", json=body, headers=agent)
+    r = intake.post(f"/cases/{case['id']}/{move}", json=body, headers=auth(role))
     assert r.status_code == 409 and r.is_json
     assert types_of(service_db, case["id"]) == ["case.opened"]
 

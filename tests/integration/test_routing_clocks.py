@@ -192,7 +192,9 @@ def test_pausing_excludes_the_paused_time(own_routing):
     with db.transaction() as tx, pytest.raises(clocks.ClockConflict):
         clocks.pause(tx, case_id=case_id, reason="again", by="agent-1", at=paused_at)
     with db.transaction() as tx:
-        clocks.resume(tx, case_id=case_id, at=paused_at + timedelta(hours=5, minutes=30))
+        clocks.resume(
+            tx, case_id=case_id, at=paused_at + timedelta(hours=5, minutes=30), by="agent-1"
+        )
     clock = clock_rows(db, case_id)[0]
     assert clock["state"] == "running"
     assert clock["paused_seconds"] == 5.5 * 3600
@@ -209,11 +211,83 @@ def test_pausing_excludes_the_paused_time(own_routing):
     assert warning.data["elapsed_ratio"] == 0.75
 
 
+def _pauses(db, case_id: str) -> list[dict]:
+    with db.transaction() as tx:
+        return tx.all(
+            "SELECT p.reason, p.paused_by, p.paused_at, p.resumed_at, p.resumed_by"
+            " FROM sla_pauses p JOIN sla_clocks c ON c.id = p.clock_id WHERE c.case_id = %s"
+            " ORDER BY p.id",
+            (case_id,),
+        )
+
+
+def test_a_pause_ends_by_itself_at_its_bound(own_routing):
+    """Nobody stops a clock for good: the scheduler resumes it as of the bound
+    (CS_SLA_PAUSE_MAX_H, 72 h by default), however late it comes."""
+    cs_settings, db, _ = own_routing
+    assert db.settings.sla_pause_max_h == 72
+    case_id = open_case(cs_settings, db, at(2026, 11, 23, 10, 0))
+    due = clock_rows(db, case_id)[0]["due_at"]
+    paused_at = at(2026, 11, 23, 11, 0)
+    with db.transaction() as tx:
+        clocks.pause(tx, case_id=case_id, reason="customer abroad", by="s-1", at=paused_at)
+    bound = paused_at + timedelta(hours=72)
+    assert clock_rows(db, case_id)[0]["pause_ends_at"] == bound
+    tick(db, bound - timedelta(minutes=1))
+    assert clock_rows(db, case_id)[0]["state"] == "paused"
+    tick(db, bound + timedelta(hours=1, minutes=7))  # the scheduler comes late
+    clock = clock_rows(db, case_id)[0]
+    assert clock["state"] == "running" and clock["pause_ends_at"] is None
+    assert clock["paused_seconds"] == 72 * 3600
+    assert clock["due_at"] == due + timedelta(hours=72)
+    (pause,) = _pauses(db, case_id)
+    assert (pause["resumed_at"], pause["resumed_by"]) == (bound, "scheduler")
+    assert pause["paused_by"] == "s-1" and pause["reason"] == "customer abroad"
+    # it runs out like any clock afterwards
+    tick(db, clock["due_at"] + timedelta(minutes=1))
+    assert [e.type for e in events(db, case_id, "sla.breached")] == ["sla.breached"]
+
+
+def test_a_resume_after_the_bound_counts_only_the_bound(own_routing):
+    cs_settings, db, _ = own_routing
+    case_id = open_case(cs_settings, db, at(2026, 11, 23, 10, 0))
+    due = clock_rows(db, case_id)[0]["due_at"]
+    paused_at = at(2026, 11, 23, 11, 0)
+    with db.transaction() as tx:
+        clocks.pause(tx, case_id=case_id, reason="customer abroad", by="s-1", at=paused_at)
+    with db.transaction() as tx:
+        clocks.resume(tx, case_id=case_id, at=paused_at + timedelta(hours=100), by="s-2")
+    clock = clock_rows(db, case_id)[0]
+    assert clock["paused_seconds"] == 72 * 3600
+    assert clock["due_at"] == due + timedelta(hours=72)
+    (pause,) = _pauses(db, case_id)
+    assert pause["resumed_at"] == paused_at + timedelta(hours=72)
+    assert pause["resumed_by"] == "s-2"
+
+
+def test_the_bound_is_a_setting(own_system):
+    settings = own_system.settings.with_(sla_pause_max_h=1.5)
+    db = Database(settings, "routing")
+    try:
+        own_system.run("routing", relay=False)
+        case_id = open_case(settings, db, at(2026, 11, 23, 10, 0))
+        paused_at = at(2026, 11, 23, 11, 0)
+        with db.transaction() as tx:
+            clocks.pause(tx, case_id=case_id, reason="customer abroad", by="s-1", at=paused_at)
+        tick(db, at(2026, 11, 24, 9, 0))
+        clock = clock_rows(db, case_id)[0]
+        assert clock["state"] == "running" and clock["paused_seconds"] == 1.5 * 3600
+    finally:
+        db.close()
+
+
 def test_pause_and_resume_over_http(cs_settings, service_db, routing, client, auth):
     db = service_db("routing")
     case_id = open_case(cs_settings, db, business_clock.now())
     c = client("routing")
     assert c.post(f"/cases/{case_id}/sla/pause", json={}, headers=auth("agent")).status_code == 422
+    blank = c.post(f"/cases/{case_id}/sla/pause", json={"reason": "  "}, headers=auth("agent"))
+    assert blank.status_code == 422 and "reason" in str(blank.json)
     r = c.post(
         f"/cases/{case_id}/sla/pause", json={"reason": "customer abroad"}, headers=auth("agent")
     )

@@ -27,11 +27,11 @@ def at(month: int, day: int, hour: int = 10, year: int = 2025) -> datetime:
     return datetime(year, month, day, hour, tzinfo=SHANGHAI)
 
 
-def staff_event(staff_id: str, department: str = "HOTLINE") -> Event:
+def staff_event(staff_id: str, department: str = "HOTLINE", role: str = "agent") -> Event:
     data = {
         "staff_id": staff_id,
         "display_name": f"Agent {staff_id}",
-        "role": "agent",
+        "role": role,
         "department": department,
         "active": True,
     }
@@ -282,3 +282,83 @@ def test_a_clock_met_after_its_breach_was_announced_counts_as_met(
         headers=reader,
     ).json
     assert {i["event_id"] for i in evidence["items"]} == {met.id, early_met.id, stands.id}
+
+
+def test_satisfaction_from_a_call_the_resolver_made_never_counts(
+    client, auth, cs_settings, service_db, consumer
+):
+    """Followup refuses such a call; should one arrive anyway (an old event, a replay), the
+    scorecard and so the incentive rules leave it out, in whichever order the events come."""
+    training, db = client("training"), service_db("training")
+    reader = auth("supervisor", subject="sup-1")
+    run = uuid.uuid4().hex[:6]
+    staff = f"agent-{run}"
+    publish_and_wait(cs_settings, db, staff_event(staff))
+    own, own_late, fair = (f"case-{run}-{n}" for n in ("own", "late", "fair"))
+
+    def call_by(case: str, when: datetime, agent: str, satisfaction: int) -> Event:
+        event = followup(case, when, satisfaction)
+        return new_event(
+            "followup.completed", case, dict(event.data, agent_id=agent), source="/followup"
+        )
+
+    for e in (
+        resolved(own, staff, at(11, 3), True),
+        call_by(own, at(11, 4), staff, 5),
+        # the call before its case's resolution (another partition): still not attributed
+        call_by(own_late, at(11, 6), staff, 5),
+        resolved(own_late, staff, at(11, 5), True),
+        # a colleague's call counts
+        resolved(fair, staff, at(11, 7), True),
+        call_by(fair, at(11, 8), f"colleague-{run}", 2),
+    ):
+        publish_and_wait(cs_settings, db, e)
+    card = training.get(f"/scorecards/{staff}?period=2025-11", headers=reader).json
+    assert figures(card)["satisfaction_count"] == (1, 1)
+    assert figures(card)["satisfaction_mean"] == (2.0, 1)
+    assert figures(card)["cases_handled"] == (3, 3)
+    r = training.get(
+        f"/scorecards/{staff}/evidence?period=2025-11&figure=satisfaction_mean", headers=reader
+    )
+    assert [i["subject"] for i in r.json["items"]] == [fair]
+    with db.transaction() as tx:
+        kept = tx.all(
+            "SELECT subject, staff_id, recorded_by FROM scorecard_facts"
+            " WHERE figure = 'satisfaction' AND subject = ANY(%s) ORDER BY subject",
+            ([own, own_late, fair],),
+        )
+    # the self-rated facts are kept for audit, attributed to no one
+    assert {k["subject"]: k["staff_id"] for k in kept} == {
+        fair: staff,
+        own: None,
+        own_late: None,
+    }
+
+
+def test_a_department_head_reads_only_their_departments_scorecards(
+    client, auth, cs_settings, service_db, consumer
+):
+    training, db = client("training"), service_db("training")
+    run = uuid.uuid4().hex[:6]
+    mine, theirs, head = f"mine-{run}", f"theirs-{run}", f"head-{run}"
+    publish_and_wait(cs_settings, db, staff_event(mine, department=f"D1-{run}"))
+    publish_and_wait(cs_settings, db, staff_event(theirs, department=f"D2-{run}"))
+    publish_and_wait(
+        cs_settings, db, staff_event(head, department=f"D1-{run}", role="department_head")
+    )
+    as_head = auth("department_head", subject=head)
+    assert training.get(f"/scorecards/{mine}?period=2025-11", headers=as_head).status_code == 200
+    for path in (f"/scorecards/{theirs}", f"/scorecards/{theirs}/evidence"):
+        r = training.get(
+            path, query_string={"period": "2025-11", "figure": "cases_handled"}, headers=as_head
+        )
+        assert r.status_code == 403 and r.is_json, path
+        assert f"is not D1-{run}'s: a department reads only its own work" in r.json["detail"]
+    # a head the directory does not know reads no one's
+    stranger = auth("department_head", subject=f"nobody-{run}")
+    r = training.get(f"/scorecards/{mine}?period=2025-11", headers=stranger)
+    assert r.status_code == 403 and "staff directory" in r.json["detail"]
+    # supervisors and trainers read everyone's
+    for role in ("supervisor", "trainer"):
+        r = training.get(f"/scorecards/{theirs}?period=2025-11", headers=auth(role))
+        assert r.status_code == 200, role

@@ -1,9 +1,11 @@
 """Every documented endpoint of every service refuses a missing token, an expired one, one
-signed with another key, and one whose roles are not enough — with a JSON body each time."""
+signed with another key, one not meant for the service (or meant for none), one with a blank
+subject, and one whose roles are not enough — with a JSON body each time."""
 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from datetime import timedelta
 
@@ -51,12 +53,23 @@ def test_every_endpoint_refuses_bad_tokens(client, cs_settings, service):
         "another-key-that-is-long-enough-for-hs256!!",
         algorithm="HS256",
     )
+    elsewhere = mint_token(
+        cs_settings.jwt_secret, "s", ["admin"], audience=[s for s in SERVICES if s != service]
+    )
+    # a token of the right key and audience, but with no audience or a blank subject
+    now = int(time.time())
+    claims = {"iss": "cs-platform", "roles": ["admin"], "iat": now, "exp": now + 600}
+    no_audience = jwt.encode(dict(claims, sub="s"), cs_settings.jwt_secret, algorithm="HS256")
+    blank = jwt.encode(dict(claims, sub=" ", aud=service), cs_settings.jwt_secret, "HS256")
     failures = []
     for method, url, roles in operations(client, service):
         for name, headers in (
             ("no token", {}),
             ("expired token", {"Authorization": f"Bearer {expired}"}),
             ("another key", {"Authorization": f"Bearer {other_key}"}),
+            ("a token for the other services", {"Authorization": f"Bearer {elsewhere}"}),
+            ("a token without audience", {"Authorization": f"Bearer {no_audience}"}),
+            ("a blank subject", {"Authorization": f"Bearer {blank}"}),
         ):
             r = c.open(url, method=method.upper(), headers=headers, json={})
             if r.status_code != 401 or not r.is_json:

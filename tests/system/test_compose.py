@@ -17,13 +17,19 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shared.config import OUTSIDE_SYSTEMS, PORTS, SERVICES
+from shared.config import (
+    OUTSIDE_SYSTEMS,
+    PORTS,
+    SECRETS,
+    SERVICES,
+    migrate_variables,
+    process_variables,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = {"postgres", "rabbitmq", "rabbitmq-2", "rabbitmq-3", "migrate"}
 ROLES = ("web", "relay", "consumer")
-CONNECTION_SETTINGS = {"DATABASE_URL", "AMQP_URL", "CS_JWT_SECRET", "CS_PII_KEY"}
-SECRETS = {"CS_JWT_SECRET", "CS_PII_KEY"}
+CONNECTION_SETTINGS = {"DATABASE_URL", "AMQP_URL", *SECRETS}
 
 
 def _procfile() -> dict[str, list[str]]:
@@ -179,6 +185,25 @@ def test_connection_settings_are_set_everywhere(compose: dict, app_services: dic
             assert re.fullmatch(rf"\$\{{{secret}:\?[^}}]+\}}", env[secret]), (name, secret)
 
 
+def test_what_a_process_refuses_to_default_compose_requires(
+    compose: dict, app_services: dict
+) -> None:
+    """Compose runs outside development: every secret and password a container's process
+    refuses as a development default is required from the operator, never defaulted."""
+    wanted = {name: process_variables(name.partition("-")[0]) for name in app_services}
+    wanted["migrate"] = migrate_variables()
+    for name, variables in wanted.items():
+        env = _env(compose["services"][name])
+        for variable in variables:
+            assert variable in env, (name, variable)
+            assert re.fullmatch(rf"\$\{{{variable}:\?[^}}]+\}}", env[variable]), (name, variable)
+
+
+def test_compose_is_not_development(compose: dict) -> None:
+    for name, svc in compose["services"].items():
+        assert "CS_ENV" not in _env(svc), name
+
+
 def test_each_service_shares_one_metrics_volume(compose: dict, app_services: dict) -> None:
     named_volumes = set(compose.get("volumes") or {})
     for service in SERVICES:
@@ -209,6 +234,8 @@ def test_dev_up_runs_the_same_procfile() -> None:
     up = re.search(r"^\s*up\)\n(.*?)^\s*;;", script, re.MULTILINE | re.DOTALL)
     assert up, "dev has no `up)` case"
     assert re.search(r"\bhoncho start -f Procfile\b", up.group(1))
+    # a development machine: the processes it starts accept the development secrets
+    assert re.search(r"^\s*export CS_ENV=\$\{CS_ENV:-development\}$", up.group(1), re.MULTILINE)
 
 
 def test_the_cluster_profile_adds_two_rabbitmq_nodes_that_join_the_first(compose: dict) -> None:

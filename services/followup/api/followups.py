@@ -15,7 +15,8 @@ from services.followup.api.common import (
     db,
 )
 from services.followup.domain.attempts import RESULTS, STATES
-from shared import clock
+from shared import clock, scoping
+from shared.errors import Forbidden
 from shared.etags import check_if_match, etag
 from shared.paging import page_field, page_of, per_page_field
 from shared.web import (
@@ -33,6 +34,10 @@ blp = Blueprint(
 dnc = Blueprint(
     "do_not_call", __name__, url_prefix="/do-not-call", description="Customers not to be called"
 )
+# an agent puts a customer on the list when asked; taking them off goes against what the
+# customer said, and agents have calls to make: a supervisor, or the customer's own request
+# through a channel system, lifts it (docs/access.md)
+LIFTERS = ("supervisor", "system")
 
 
 class FollowupQuery(StrictSchema):
@@ -101,8 +106,14 @@ class AttemptIn(ReportedStepSchema):
 @blp.arguments(FollowupQuery, location="query")
 @blp.response(200, FollowupPageOut)
 def list_followups(query: dict[str, Any]) -> dict[str, Any]:
-    """Follow-up tasks: an agent's due calls (`state=due&agent_id=`), a case's (`case_id=`)."""
+    """Follow-up tasks: an agent's due calls (`state=due&agent_id=`), a case's (`case_id=`).
+    Department staff and heads see their department's only."""
     page, per_page = query.pop("page"), query.pop("per_page")
+    confined = scoping.reading_confined_to(queries.actor(db(), caller()))
+    if confined is not None:
+        if query.get("department") not in (None, confined):
+            raise Forbidden(f"department {confined} reads only its own follow-ups")
+        query["department"] = confined
     return queries.list_followups(db(), query, page, per_page)
 
 
@@ -114,6 +125,9 @@ def get_followup(followup_id: uuid.UUID) -> dict[str, Any]:
     task = queries.get_followup(db(), followup_id)
     if task is None:
         abort(404, message=f"no follow-up {followup_id}")
+    scoping.require_reading(
+        queries.actor(db(), caller()), task["department"], f"follow-up {followup_id}"
+    )
     return task
 
 
@@ -124,7 +138,8 @@ def get_followup(followup_id: uuid.UUID) -> dict[str, Any]:
 def record_attempt(body: dict[str, Any], followup_id: uuid.UUID) -> Any:
     """A call attempt. Reached: say whether it is solved (satisfaction and comment optional);
     the outcome goes out as `followup.completed`. After the configured number of failed
-    attempts (default 3) the task ends unreachable. `Location`: the follow-up."""
+    attempts (default 3) the task ends unreachable. Whoever resolved the case may not record
+    its call (403). `Location`: the follow-up."""
     step = reported_step(body)
     with db().transaction() as tx:
         commands.record_attempt(tx, followup_id, body, step)
@@ -174,11 +189,12 @@ def get_do_not_call(customer_id: str) -> dict[str, Any]:
 
 
 @dnc.delete("/<customer_id>")
-@requires(*CALLERS)
+@requires(*LIFTERS)
 @dnc.response(204)
 @etag
 def remove_do_not_call(customer_id: str) -> None:
-    """The customer may be called again (the change is kept in the list's history).
+    """The customer may be called again (the change is kept in the list's history). A
+    supervisor, or the customer's own request through a channel system: not an agent.
     `If-Match`: the ETag of its GET."""
     with db().transaction() as tx:
         check_if_match(lambda: commands.lock_do_not_call(tx, customer_id))

@@ -18,7 +18,7 @@ from services.followup.api.common import (
     seed_range,
 )
 from services.followup.domain.inspections import CHECKLIST, RULES
-from shared import clock
+from shared import clock, scoping
 from shared.paging import page_field, page_of, per_page_field
 from shared.web import StrictSchema, caller, created, error_body, requires
 
@@ -166,12 +166,18 @@ def get_draw(draw_id: uuid.UUID) -> dict[str, Any]:
 @blp.arguments(InspectionQuery, location="query")
 @blp.response(200, InspectionPageOut)
 def list_inspections(query: dict[str, Any]) -> Any:
-    """Inspections by agent, department, period or state. An agent sees only their own."""
+    """Inspections by agent, department, period or state. An agent sees only their own, a
+    department head their department's."""
     me = caller()
     if not me.has_role("supervisor", "department_head"):
         if query.get("agent_id") not in (None, me.subject):
             return error_body(403, "an agent sees only their own inspections")
         query["agent_id"] = me.subject
+    confined = scoping.reading_confined_to(queries.actor(db(), me))
+    if confined is not None:
+        if query.get("department") not in (None, confined):
+            return error_body(403, f"department {confined} reads only its own inspections")
+        query["department"] = confined
     page, per_page = query.pop("page"), query.pop("per_page")
     return queries.list_inspections(db(), query, page, per_page)
 
@@ -181,8 +187,9 @@ def list_inspections(query: dict[str, Any]) -> Any:
 @blp.arguments(ResultQuery, location="query")
 @blp.response(200, ResultsOut)
 def results(query: dict[str, Any]) -> dict[str, Any]:
-    """Scored inspections per agent and per department."""
-    return queries.inspection_results(db(), query.get("period"))
+    """Scored inspections per agent and per department (a department head: theirs)."""
+    confined = scoping.reading_confined_to(queries.actor(db(), caller()))
+    return queries.inspection_results(db(), query.get("period"), confined)
 
 
 @blp.get("/<uuid:inspection_id>")
@@ -192,6 +199,9 @@ def get_inspection(inspection_id: uuid.UUID) -> dict[str, Any]:
     found = queries.get_inspection(db(), inspection_id)
     if found is None:
         abort(404, message=f"no inspection {inspection_id}")
+    scoping.require_reading(
+        queries.actor(db(), caller()), found["department"], f"inspection {inspection_id}"
+    )
     return found
 
 
@@ -200,7 +210,8 @@ def get_inspection(inspection_id: uuid.UUID) -> dict[str, Any]:
 @blp.arguments(ScoreIn)
 @blp.response(200, InspectionOut)
 def score(body: dict[str, Any], inspection_id: uuid.UUID) -> dict[str, Any]:
-    """Scores the case on the checklist (each item weighs the same; 0-100) with findings."""
+    """Scores the case on the checklist (each item weighs the same; 0-100) with findings; not
+    by the agent inspected or whoever resolved the case (403)."""
     with db().transaction() as tx:
         commands.score_inspection(tx, inspection_id, body, caller().subject, clock.now())
     return queries.get_inspection(db(), inspection_id)

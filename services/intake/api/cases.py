@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, current_app
 from flask_smorest import Blueprint, abort
 
-from services.intake import commands, customers, queries
+from services.intake import commands, customers, queries, staff
 from services.intake.api.schemas import (
     AcknowledgementOut,
     CaseIn,
@@ -27,8 +27,9 @@ from services.intake.api.schemas import (
 )
 from services.intake.domain.cases import receipt_problem
 from services.intake.domain.lifecycle import IllegalTransition
-from shared import clock, idempotency
+from shared import clock, idempotency, scoping
 from shared.db import Transaction
+from shared.scoping import Actor
 from shared.web import caller, created, error_body, reported_step, requires, service_db
 
 blp = Blueprint("cases", __name__, url_prefix="/cases", description="Consultations and complaints")
@@ -49,6 +50,22 @@ def _invalid(field: str, message: str) -> None:
 
 
 _CASE_OUT = CaseOut()
+
+
+def _actor(tx: Transaction) -> Actor:
+    """The caller, placed by the staff directory (object rules: docs/access.md)."""
+    return staff.actor(tx, caller())
+
+
+def _reader() -> Actor:
+    with _db().transaction() as tx:
+        return _actor(tx)
+
+
+def _readable(case_id: uuid.UUID, department: str | None, case_no: str) -> None:
+    """403 unless the caller may read this case: department staff and heads read only their
+    department's cases."""
+    scoping.require_reading(_reader(), department, f"case {case_no or case_id}")
 
 
 @blp.post("")
@@ -92,8 +109,14 @@ def open_case(body: dict[str, Any]) -> Any:
 @blp.arguments(CaseListQuery, location="query")
 @blp.response(200, CasePageOut)
 def list_cases(query: dict[str, Any]) -> dict[str, Any]:
-    """Cases with filters, newest first, a page at a time."""
+    """Cases with filters, newest first, a page at a time. Department staff and heads see
+    their department's cases only."""
     page, per_page = query.pop("page"), query.pop("per_page")
+    confined = scoping.reading_confined_to(_reader())
+    if confined is not None:
+        if query.get("department") not in (None, confined):
+            return error_body(403, f"department {confined} reads only its own cases")
+        query["department"] = confined
     return queries.list_cases(_db(), query, page, per_page)
 
 
@@ -105,6 +128,7 @@ def get_case(case_id: uuid.UUID) -> dict[str, Any]:
     case = queries.get_case(_db(), case_id)
     if case is None:
         abort(404, message=f"no case {case_id}")
+    _readable(case_id, case["department"], case["case_no"])
     return case
 
 
@@ -145,24 +169,30 @@ def transfer(body: dict[str, Any], case_id: uuid.UUID) -> Any:
 @blp.arguments(ResolveIn)
 @blp.response(200, CaseOut)
 def resolve(body: dict[str, Any], case_id: uuid.UUID) -> Any:
-    """Resolved: at first contact, or after the department's work."""
+    """Resolved: at first contact by the front line, or by the department that has the case
+    (docs/access.md)."""
     step = reported_step(body)
     return _moved(
         case_id,
         lambda tx: commands.resolve_case(
-            tx, case_id, body["resolution"], body["first_contact"], step
+            tx, case_id, body["resolution"], body["first_contact"], step, actor=_actor(tx)
         ),
     )
 
 
 @blp.post("/<uuid:case_id>/close")
-@requires(*AGENTS)
+@requires("supervisor")
 @blp.arguments(CloseIn)
 @blp.response(200, CaseOut)
 def close(body: dict[str, Any], case_id: uuid.UUID) -> Any:
-    """Closed after the follow-up confirmed it (followup does this through its event)."""
+    """A resolved case closed by a supervisor without the customer's confirmation: withdrawn,
+    a duplicate, or not followed up (the customer may not be called). Closed as confirmed only
+    by its follow-up call (followup's `followup.completed`): that outcome is refused here."""
     return _moved(
-        case_id, lambda tx: commands.close_case(tx, case_id, caller().subject, body["outcome"])
+        case_id,
+        lambda tx: commands.close_case(
+            tx, case_id, caller().subject, body["outcome"], actor=_actor(tx)
+        ),
     )
 
 
@@ -185,7 +215,9 @@ def eta(body: dict[str, Any], case_id: uuid.UUID) -> Any:
     """The estimated completion time told to the customer of a complex case, or its update."""
     return _moved(
         case_id,
-        lambda tx: commands.give_eta(tx, case_id, body["eta"], body["note"], caller().subject),
+        lambda tx: commands.give_eta(
+            tx, case_id, body["eta"], body["note"], caller().subject, _actor(tx)
+        ),
     )
 
 
@@ -199,7 +231,9 @@ def add_interaction(body: dict[str, Any], case_id: uuid.UUID) -> Any:
     step = reported_step(body)
     refused = _change(
         case_id,
-        lambda tx: commands.add_interaction(tx, case_id, body["type"], step, body["text"]),
+        lambda tx: commands.add_interaction(
+            tx, case_id, body["type"], step, body["text"], actor=_actor(tx)
+        ),
     )
     if refused is not None:
         return refused
@@ -211,10 +245,11 @@ def add_interaction(body: dict[str, Any], case_id: uuid.UUID) -> Any:
 @blp.response(200, TimelineOut)
 def timeline(case_id: uuid.UUID) -> dict[str, Any]:
     """Everything that happened to the case, in time order, with who and when."""
-    entries = queries.timeline(_db(), case_id)
-    if entries is None:
+    case = queries.get_case(_db(), case_id)
+    if case is None:
         abort(404, message=f"no case {case_id}")
-    return {"case_id": case_id, "items": entries}
+    _readable(case_id, case["department"], case["case_no"])
+    return {"case_id": case_id, "items": queries.timeline(_db(), case_id) or []}
 
 
 @blp.get("/<uuid:case_id>/acknowledgement")
@@ -222,6 +257,9 @@ def timeline(case_id: uuid.UUID) -> dict[str, Any]:
 @blp.response(200, AcknowledgementOut)
 def acknowledgement(case_id: uuid.UUID) -> dict[str, Any]:
     """What the customer is told: case number, what happens next, the deadline."""
+    case = queries.get_case(_db(), case_id)
+    if case is not None:
+        _readable(case_id, case["department"], case["case_no"])
     ack = queries.acknowledgement(_db(), case_id)
     if ack is None:
         abort(404, message=f"no acknowledgement for case {case_id} (yet: it follows the clock)")

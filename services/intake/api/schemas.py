@@ -12,6 +12,7 @@ from services.intake.domain.cases import (
     KINDS,
     PRIORITIES,
 )
+from services.intake.domain.lifecycle import HAND_CLOSE_OUTCOMES
 from shared.paging import page_field, page_of, per_page_field
 from shared.web import ReportedStepSchema, StrictSchema
 
@@ -79,6 +80,10 @@ class CaseListQuery(StrictSchema):
     channel = fields.Str(validate=validate.OneOf(CHANNELS))
     category = fields.Str(validate=validate.OneOf(list(CATEGORIES)))
     region = fields.Str(validate=validate.Length(min=1, max=80))
+    department = fields.Str(
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "the department that has or had it (department staff: theirs)"},
+    )
     customer_id = fields.UUID()
     received_from = fields.Date(metadata={"description": "first day of receipt (Asia/Shanghai)"})
     received_to = fields.Date(metadata={"description": "last day of receipt, included"})
@@ -101,7 +106,14 @@ class ResolveIn(ReportedStepSchema):
 
 
 class CloseIn(StrictSchema):
-    outcome = fields.Str(load_default="confirmed", validate=validate.Length(min=1, max=40))
+    outcome = fields.Str(
+        required=True,
+        validate=validate.OneOf(("confirmed", *HAND_CLOSE_OUTCOMES)),
+        metadata={
+            "description": "withdrawn, duplicate or not_followed_up; confirmed is refused (403):"
+            " only the follow-up call confirms a case"
+        },
+    )
 
 
 class ReopenIn(StrictSchema):

@@ -6,6 +6,8 @@ reopened, and a reopened case moves on like an open one.
 
 from __future__ import annotations
 
+from shared.scoping import TRANSFERRING, Holder
+
 STATES = ("open", "transferred", "in_department", "resolved", "closed", "reopened")
 _WORKING = frozenset({"open", "reopened", "transferred", "in_department"})
 
@@ -17,6 +19,9 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "close": (frozenset({"resolved"}), "closed"),
     "reopen": (frozenset({"resolved", "closed"}), "reopened"),
 }
+# closing by hand (a supervisor): without the customer's confirmation; a case is closed as
+# `confirmed` only by its follow-up call (followup.completed), never by hand
+HAND_CLOSE_OUTCOMES = ("withdrawn", "duplicate", "not_followed_up")
 # actions that only add to the timeline but need a case still being worked on
 ACTIVE_ONLY = frozenset({"eta"})
 
@@ -43,3 +48,15 @@ def next_state(state: str, action: str) -> str:
 def is_active(state: str) -> bool:
     """Still being worked on: an ETA can be given, interactions are expected."""
     return state in _WORKING
+
+
+def holder(state: str, department: str | None) -> Holder:
+    """Who has the case now (shared/scoping.py): its department while it is in_department; no
+    one yet while it is transferred and routing has not named the department; otherwise the
+    front line (None). A resolved or closed case is the front line's again: its reopening,
+    and anything after, start there."""
+    if state == "in_department":
+        return department
+    if state == "transferred":
+        return TRANSFERRING
+    return None

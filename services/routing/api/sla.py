@@ -8,9 +8,11 @@ from typing import Any
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validate
 
-from services.routing import clocks, queries
+from services.routing import clocks, directory, queries, work_items
 from services.routing.domain.deadlines import SHANGHAI
-from shared import clock
+from shared import clock, scoping
+from shared.db import Transaction
+from shared.errors import Forbidden
 from shared.web import StrictSchema, caller, error_body, requires, service_db
 
 blp = Blueprint("sla", __name__, description="Time-limit clocks of cases")
@@ -71,11 +73,21 @@ class ClockListOut(Schema):
 
 
 class PauseIn(StrictSchema):
-    reason = fields.Str(required=True, validate=validate.Length(min=1, max=500))
+    reason = fields.Str(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=500),
+            validate.Regexp(r"\S", error="say why the clock stands still"),
+        ],
+        metadata={"description": "why the clock stands still (waiting for the customer ...)"},
+    )
 
 
 class DepartmentQuery(StrictSchema):
-    department = fields.Str(validate=validate.Length(min=1, max=32))
+    department = fields.Str(
+        validate=validate.Length(min=1, max=32),
+        metadata={"description": "department staff and heads: their own (the default)"},
+    )
 
 
 def _period(text: str) -> tuple[date, date]:
@@ -158,9 +170,19 @@ def _case_sla(case_id: str) -> dict[str, Any]:
     return {**all_clocks[0], "clocks": all_clocks}
 
 
-def _pause_or_resume(case_id: str, change) -> Any:  # type: ignore[no-untyped-def]
+def _pause_or_resume(case_id: str, action: str, change) -> Any:  # type: ignore[no-untyped-def]
+    """A change of the case's customer clock by the caller: 404 without a clock, 403 unless
+    they may act on the case where it is (its department's staff and head while a department
+    has it, agents while the front line has it, supervisors always), 409 in the wrong state."""
     try:
         with _db().transaction() as tx:
+            clocks.customer_clock(tx, case_id)
+            scoping.require(
+                directory.actor(tx, caller()),
+                work_items.case_holder(tx, case_id),
+                action,
+                f"the clock of case {case_id}",
+            )
             change(tx)
     except clocks.ClockNotFound as e:
         return error_body(404, str(e))
@@ -174,11 +196,13 @@ def _pause_or_resume(case_id: str, change) -> Any:  # type: ignore[no-untyped-de
 @blp.arguments(PauseIn)
 @blp.response(200, CaseSlaOut)
 def pause(body: dict[str, Any], case_id: str) -> Any:
-    """Waiting for the customer: the time until resumed is not counted."""
+    """Waiting for the customer: the time until resumed is not counted. The pause ends by
+    itself after CS_SLA_PAUSE_MAX_H hours (72 by default)."""
     return _pause_or_resume(
         case_id,
+        "pause",
         lambda tx: clocks.pause(
-            tx, case_id=case_id, reason=body["reason"], by=caller().subject, at=clock.now()
+            tx, case_id=case_id, reason=body["reason"].strip(), by=caller().subject, at=clock.now()
         ),
     )
 
@@ -187,7 +211,26 @@ def pause(body: dict[str, Any], case_id: str) -> Any:
 @requires("agent", "supervisor", "department_staff", "department_head")
 @blp.response(200, CaseSlaOut)
 def resume(case_id: str) -> Any:
-    return _pause_or_resume(case_id, lambda tx: clocks.resume(tx, case_id=case_id, at=clock.now()))
+    return _pause_or_resume(
+        case_id,
+        "resume",
+        lambda tx: clocks.resume(tx, case_id=case_id, at=clock.now(), by=caller().subject),
+    )
+
+
+def _department_read(query_department: str | None) -> str | None:
+    """The department a list is for: department staff and heads get their own only."""
+    with _db().transaction() as tx:
+        return _confine(tx, query_department)
+
+
+def _confine(tx: Transaction, department: str | None) -> str | None:
+    confined = scoping.reading_confined_to(directory.actor(tx, caller()))
+    if confined is None:
+        return department
+    if department not in (None, confined):
+        raise Forbidden(f"department {confined} reads only its own clocks")
+    return confined
 
 
 @blp.get("/sla/at-risk")
@@ -196,7 +239,8 @@ def resume(case_id: str) -> Any:
 @blp.response(200, ClockListOut)
 def at_risk(query: dict[str, Any]) -> dict[str, Any]:
     """Running clocks past their warning point, soonest deadline first."""
-    rows = queries.clocks_at_risk(_db(), query.get("department"), clock.now())
+    department = _department_read(query.get("department"))
+    rows = queries.clocks_at_risk(_db(), department, clock.now())
     return {"items": [_clock(r) for r in rows]}
 
 
@@ -206,7 +250,8 @@ def at_risk(query: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, ClockListOut)
 def breached(query: dict[str, Any]) -> dict[str, Any]:
     """Breached clocks of cases still being worked on."""
-    return {"items": [_clock(r) for r in queries.clocks_breached(_db(), query.get("department"))]}
+    department = _department_read(query.get("department"))
+    return {"items": [_clock(r) for r in queries.clocks_breached(_db(), department)]}
 
 
 @blp.get("/sla/compliance")
@@ -214,9 +259,11 @@ def breached(query: dict[str, Any]) -> dict[str, Any]:
 @blp.arguments(ComplianceQuery, location="query")
 @blp.response(200, ComplianceOut)
 def compliance(query: dict[str, Any]) -> dict[str, Any]:
-    """Time-limit compliance of customer clocks started in a period, per department or kind."""
+    """Time-limit compliance of customer clocks started in a period, per department or kind.
+    A department head sees their department's clocks only."""
     start, end = _period(query["period"])
-    rows = queries.compliance(_db(), start, end, query["by"])
+    department = _department_read(None)
+    rows = queries.compliance(_db(), start, end, query["by"], department)
     for r in rows:
         done = r["met"] + r["breached"]
         r["compliance"] = round(r["met"] / done, 4) if done else None

@@ -7,22 +7,26 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.routing import work_items
+from services.routing import directory, work_items
 from services.routing.api.departments import READERS, code_format, db
+from shared import scoping
+from shared.db import Transaction
+from shared.errors import Forbidden
+from shared.scoping import Actor
 from shared.web import ReportedStepSchema, StrictSchema, caller, reported_step, requires
 
 blp = Blueprint(
     "work_items", __name__, url_prefix="/work-items", description="Department work queues"
 )
 
-# department staff and heads act on their own department's items; supervisors on any, and so
-# do reporting systems (a department's own system reporting its steps, dated)
+# department staff and heads act on their own department's items, and read only those;
+# supervisors on any, and so do reporting systems (a department's own system reporting its
+# steps, dated): shared/scoping.py
 ACTORS = ("department_staff", "department_head", "supervisor", "system")
 
 
-def _actor() -> work_items.Actor:
-    who = caller()
-    return work_items.Actor(who.subject, any_department=who.has_role("supervisor", "system"))
+def _actor(tx: Transaction) -> Actor:
+    return directory.actor(tx, caller())
 
 
 class WorkItemOut(Schema):
@@ -109,13 +113,20 @@ class ReassignIn(StrictSchema):
 @blp.arguments(WorkItemListQuery, location="query")
 @blp.response(200, WorkItemListOut)
 def list_items(query: dict[str, Any]) -> dict[str, Any]:
-    """Overdue first, then by due time; `mine=true` lists the caller's own."""
+    """Overdue first, then by due time; `mine=true` lists the caller's own. Department staff
+    and heads list their department's items only."""
     assignee = caller().subject if query.get("mine") else query.get("assignee")
     states = (query["state"],) if query.get("state") else work_items.OPEN
     with db().transaction() as tx:
+        department = query.get("department")
+        confined = scoping.reading_confined_to(_actor(tx))
+        if confined is not None:
+            if department not in (None, confined):
+                raise Forbidden(f"department {confined} reads only its own work items")
+            department = confined
         items = work_items.list_items(
             tx,
-            department=query.get("department"),
+            department=department,
             assignee=assignee,
             states=states,
             overdue=query.get("overdue"),
@@ -130,7 +141,7 @@ def list_items(query: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, WorkItemDetailOut)
 def get_item(item_id: int) -> dict[str, Any]:
     with db().transaction() as tx:
-        return work_items.get_item(tx, item_id)
+        return work_items.get_item(tx, item_id, reader=_actor(tx))
 
 
 @blp.post("/<int:item_id>/accept")
@@ -140,7 +151,7 @@ def get_item(item_id: int) -> dict[str, Any]:
 def accept(body: dict[str, Any], item_id: int) -> dict[str, Any]:
     """The assignee takes it on; an unassigned item is taken by the member who accepts it."""
     with db().transaction() as tx:
-        return work_items.accept(tx, item_id, _actor(), reported_step(body))
+        return work_items.accept(tx, item_id, _actor(tx), reported_step(body))
 
 
 @blp.post("/<int:item_id>/progress")
@@ -151,7 +162,7 @@ def progress(body: dict[str, Any], item_id: int) -> dict[str, Any]:
     """A progress note (kept in routing) and the ETA, which intake shows on the case."""
     with db().transaction() as tx:
         return work_items.progress(
-            tx, item_id, body["note"], body["eta"], _actor(), reported_step(body)
+            tx, item_id, body["note"], body["eta"], _actor(tx), reported_step(body)
         )
 
 
@@ -162,7 +173,7 @@ def progress(body: dict[str, Any], item_id: int) -> dict[str, Any]:
 def hand_back(body: dict[str, Any], item_id: int) -> dict[str, Any]:
     """Back to the department queue, and on to the least-loaded other member if there is one."""
     with db().transaction() as tx:
-        return work_items.hand_back(tx, item_id, body["reason"], _actor())
+        return work_items.hand_back(tx, item_id, body["reason"], _actor(tx))
 
 
 @blp.post("/<int:item_id>/handled")
@@ -173,7 +184,7 @@ def handled(body: dict[str, Any], item_id: int) -> dict[str, Any]:
     """Done: the department clock stops and intake resolves the case."""
     with db().transaction() as tx:
         return work_items.handle(
-            tx, item_id, body["resolution_code"], _actor(), reported_step(body)
+            tx, item_id, body["resolution_code"], _actor(tx), reported_step(body)
         )
 
 
@@ -184,4 +195,4 @@ def handled(body: dict[str, Any], item_id: int) -> dict[str, Any]:
 def reassign(body: dict[str, Any], item_id: int) -> dict[str, Any]:
     """To another active member of the item's department."""
     with db().transaction() as tx:
-        return work_items.reassign(tx, item_id, body["assignee_id"], _actor())
+        return work_items.reassign(tx, item_id, body["assignee_id"], _actor(tx))

@@ -20,7 +20,7 @@ from services.training.api.common import (
 from services.training.domain.periods import PERIOD_KINDS
 from services.training.domain.rules import OPS
 from services.training.domain.scorecard import FIGURES
-from shared import clock
+from shared import clock, scoping
 from shared.etags import check_if_match, etag
 from shared.web import StrictSchema, caller, created, requires
 
@@ -237,8 +237,11 @@ def run(body: dict[str, Any]) -> Any:
 @nominations_blp.arguments(NominationListQuery, location="query")
 @nominations_blp.response(200, NominationListOut)
 def list_nominations(query: dict[str, Any]) -> dict[str, Any]:
+    """Nominations with their evidence (scorecard figures): a department head sees their
+    department's staff only."""
     with db().transaction() as tx:
-        return {"items": queries.list_nominations(tx, query)}
+        confined = scoping.reading_confined_to(queries.actor(tx, caller()))
+        return {"items": queries.list_nominations(tx, dict(query, department=confined))}
 
 
 @nominations_blp.get("/<int:nomination_id>")
@@ -247,8 +250,11 @@ def list_nominations(query: dict[str, Any]) -> dict[str, Any]:
 def get_nomination(nomination_id: int) -> dict[str, Any]:
     with db().transaction() as tx:
         nomination = queries.get_nomination(tx, nomination_id)
-    if nomination is None:
-        abort(404, message=f"no nomination {nomination_id}")
+        if nomination is None:
+            abort(404, message=f"no nomination {nomination_id}")
+        scoping.require_reading(
+            queries.actor(tx, caller()), nomination["department"], f"nomination {nomination_id}"
+        )
     return nomination  # type: ignore[return-value]
 
 

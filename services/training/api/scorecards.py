@@ -7,7 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.training import scorecards
+from services.training import queries, scorecards
 from services.training.api.common import (
     READERS,
     db,
@@ -15,8 +15,9 @@ from services.training.api.common import (
     period_or_422,
 )
 from services.training.domain.scorecard import FIGURES
-from shared import clock
-from shared.web import StrictSchema, requires
+from shared import clock, scoping
+from shared.db import Transaction
+from shared.web import StrictSchema, caller, requires
 
 blp = Blueprint(
     "scorecards", __name__, url_prefix="/scorecards", description="Performance scorecards"
@@ -78,15 +79,26 @@ class EvidenceOut(Schema):
     items = fields.List(fields.Nested(FactOut))
 
 
+def _readable(tx: Transaction, staff_id: str) -> None:
+    """403 for a department head asking for someone outside their department."""
+    scoping.require_reading(
+        queries.actor(tx, caller()),
+        queries.department_of(tx, staff_id),
+        f"the scorecard of {staff_id}",
+    )
+
+
 @blp.get("/<staff_id>")
 @requires(*READERS)
 @blp.arguments(ScorecardQuery, location="query")
 @blp.response(200, ScorecardOut)
 def scorecard(query: dict[str, Any], staff_id: str) -> dict[str, Any]:
     """Cases handled, first-contact rate, time-limit compliance, satisfaction, reopened cases,
-    training compliance; each with the number of events behind it."""
+    training compliance; each with the number of events behind it. A department head reads
+    their department's staff only."""
     period = period_or_422(query["period"])
     with db().transaction() as tx:
+        _readable(tx, staff_id)
         return scorecards.scorecard_of(tx, staff_id, period, clock.now())
 
 
@@ -98,4 +110,5 @@ def evidence(query: dict[str, Any], staff_id: str) -> dict[str, Any]:
     """The events behind one figure."""
     period = period_or_422(query["period"])
     with db().transaction() as tx:
+        _readable(tx, staff_id)
         return scorecards.evidence(tx, staff_id, period, query["figure"], clock.now())

@@ -49,7 +49,7 @@ def test_token(secret: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert rc == 0
     lines = out.splitlines()
     assert len(lines) == 1 and out.endswith("\n")
-    caller = verify_token(lines[0], secret)
+    caller = verify_token(lines[0], secret, "intake")
     assert caller.subject == "s"
     assert caller.roles == frozenset({"agent"})
     assert caller.scopes == frozenset({"pii:read"})
@@ -62,7 +62,7 @@ def test_token_is_signed_with_the_configured_secret(
     main(["token", "--subject", "s", "--role", "agent"])
     token = capsys.readouterr().out.strip()
     with pytest.raises(AuthError):
-        verify_token(token, DEV_JWT_SECRET)
+        verify_token(token, DEV_JWT_SECRET, "intake")
 
 
 def test_token_with_several_roles_and_no_scope(
@@ -70,15 +70,34 @@ def test_token_with_several_roles_and_no_scope(
 ) -> None:
     rc = main(["token", "--subject", "routing", "--role", "system", "--role", "supervisor"])
     assert rc == 0
-    caller = verify_token(capsys.readouterr().out.strip(), secret)
+    caller = verify_token(capsys.readouterr().out.strip(), secret, "training")
     assert caller.subject == "routing"
     assert caller.roles == frozenset({"system", "supervisor"})
     assert caller.scopes == frozenset()
 
 
+def test_token_for_the_services_asked_for(secret: str, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["token", "--subject", "s", "--role", "agent"]
+    rc = main([*argv, "--audience", "intake", "--audience", "followup"])
+    assert rc == 0
+    token = capsys.readouterr().out.strip()
+    assert verify_token(token, secret, "intake").subject == "s"
+    assert verify_token(token, secret, "followup").subject == "s"
+    with pytest.raises(AuthError, match="not meant for routing"):
+        verify_token(token, secret, "routing")
+
+
+def test_token_lifetime_is_bounded(secret: str, capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["token", "--subject", "s", "--role", "agent", "--ttl-hours", "25"])
+    out, err = capsys.readouterr()
+    assert (rc, out) == (2, "")
+    assert err == "cs: a token lives at most 24 hours\n"
+
+
 @pytest.mark.parametrize(
     "argv",
     [
+        ["token", "--subject", "s", "--role", "agent", "--audience", "billing"],
         ["token", "--subject", "s", "--role", "wizard"],
         ["token", "--subject", "s", "--role", "agent", "--scope", "pii:write"],
         ["token", "--subject", "s"],
