@@ -2,9 +2,11 @@
 
 Order. A service's events arrive on N partition queues (shared/broker.py), a key's events all in
 one of them, each queue with a single active consumer. Every consumer process subscribes to
-every partition; the broker makes each process the active consumer of some and keeps the others
-waiting, and hands a partition over when its consumer goes. Within a partition deliveries are
-applied in the order they came.
+every partition, each on a connection of its own; the broker makes each process the active
+consumer of some and keeps the others waiting, and hands a partition over when its consumer
+goes. Within a partition deliveries are applied in the order they came. A process lets go of a
+partition only by dropping that connection (`shared.broker.drop`): the broker then puts what
+it had not acknowledged back at the head before the next consumer starts.
 
 Trust. Before anything else, the producer: the broker-checked `user_id` must be one the
 catalogue allows for the type, and the routing key must be the type the body carries; anything
@@ -22,8 +24,8 @@ applies, at most `CS_CONSUMER_WAIT_S`, then dead-lettered saying what never came
 
 Sharing. Every `CS_CONSUMER_REBALANCE_S` a process compares the partitions it received events
 from with its fair share (partitions / live consumer processes, from their heartbeats) and hands
-the surplus over: it cancels its consumer there and subscribes again at the back of the queue's
-line, where another replica waits to take it.
+the surplus over: it drops that partition's connection and subscribes again at the back of the
+queue's line, where another replica waits to take it. Stopping drops them all the same way.
 
 Between two reads of its queues the consumer keeps its heartbeat fresh (shared/heartbeat.py):
 alive, connected to the broker, and able to write to its database.
@@ -31,9 +33,11 @@ alive, connected to the broker, and able to write to its database.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import math
+import os
 import random
 import threading
 import time
@@ -44,6 +48,7 @@ from dataclasses import dataclass, field
 import pika
 import pika.exceptions
 import psycopg
+from pika.adapters.blocking_connection import BlockingChannel
 from psycopg_pool import PoolTimeout
 
 from shared import clock, metrics
@@ -51,6 +56,7 @@ from shared.broker import (
     connect,
     dead_letter_queue,
     declare_service_queues,
+    drop,
     partition_queues,
 )
 from shared.config import Settings
@@ -92,7 +98,8 @@ class _Delivery:
 @dataclass
 class _Partition:
     queue: str
-    consumer_tag: str = ""
+    connection: pika.BlockingConnection | None = None
+    channel: BlockingChannel | None = None
     delivered: int = 0  # since the last rebalance: > 0 means this process is its active one
     held: deque[_Delivery] = field(default_factory=deque)
     waiting_for: str = ""
@@ -119,9 +126,8 @@ class Consumer:
         self.dead_queue = dead_letter_queue(settings, service)
         self.ready = threading.Event()
         self.heartbeat = Heartbeat("consumer")
-        self._connection: pika.BlockingConnection | None = None
-        self._channel = None
-        self._dead_channel = None
+        self._dead_connection: pika.BlockingConnection | None = None
+        self._dead_channel: BlockingChannel | None = None
         self._partitions: dict[str, _Partition] = {}
         self._arrived: list[_Delivery] = []
 
@@ -141,15 +147,14 @@ class Consumer:
         self.heartbeat.forget(self.db)
 
     def _consume(self) -> None:
-        conn = connect(self.settings, name=f"{self.service}-consumer", user=self.service)
-        self._connection = conn
+        """Subscribes to every partition, each on a connection of its own, and applies what
+        arrives until stopped; on the way out every partition is released (`_release`)."""
+        dead = connect(self.settings, name=f"{self.service}-consumer", user=self.service)
+        self._dead_connection = dead
         try:
-            channel = conn.channel()
-            declare_service_queues(channel, self.settings, self.service, self.handlers)
-            channel.basic_qos(prefetch_count=self.settings.consumer_prefetch)
-            self._dead_channel = conn.channel()
+            self._dead_channel = dead.channel()
+            declare_service_queues(self._dead_channel, self.settings, self.service, self.handlers)
             self._dead_channel.confirm_delivery()
-            self._channel = channel
             self._partitions = {
                 q: _Partition(q) for q in partition_queues(self.settings, self.service)
             }
@@ -163,12 +168,14 @@ class Consumer:
             while not self.stop.is_set():
                 self._beat()
                 before = len(self._arrived)
-                conn.process_data_events(time_limit=0 if self._arrived else 0.01)
+                self._poll()
                 full = len(self._arrived) >= self.settings.consumer_batch
                 if self._arrived and (full or len(self._arrived) == before):
                     arrived, self._arrived = self._arrived, []
                     if not self._handle(arrived):
                         break
+                elif not self._arrived:
+                    self.stop.wait(0.005)
                 if not self._retry_held():
                     break
                 if not self._arrived and time.monotonic() >= rebalance_at:
@@ -176,13 +183,20 @@ class Consumer:
                     rebalance_at = time.monotonic() + self.settings.consumer_rebalance_s
         finally:
             self.ready.clear()
-            self._connection = self._channel = self._dead_channel = None
+            for partition in self._partitions.values():
+                if partition.connection is not None:
+                    drop(partition.connection)
             self._partitions, self._arrived = {}, []
-            try:
-                if conn.is_open:
-                    conn.close()
-            except Exception:  # the connection may already be broken
-                pass
+            self._dead_channel = self._dead_connection = None
+            with contextlib.suppress(Exception):  # the connection may already be broken
+                if dead.is_open:
+                    dead.close()
+
+    def _poll(self) -> None:
+        """What each partition's connection has received (and its heartbeats)."""
+        for partition in self._partitions.values():
+            partition.connection.process_data_events(time_limit=0)
+        self._dead_connection.process_data_events(time_limit=0)
 
     def _beat(self) -> None:
         """The heartbeat, when due; a database that does not answer just leaves it stale."""
@@ -195,12 +209,28 @@ class Consumer:
             log.warning("cannot write the heartbeat: %s", type(e).__name__)
 
     def _subscribe(self, partition: _Partition) -> None:
+        """A connection of the partition's own, consuming its queue: active at once, or in
+        line behind other replicas."""
+        connection = connect(
+            self.settings, name=f"{self.service}-consumer-{os.getpid()}", user=self.service
+        )
+        channel = connection.channel()
+        channel.basic_qos(prefetch_count=self.settings.consumer_prefetch)
+
         def arrived(_ch, method, props, body, queue=partition.queue) -> None:  # type: ignore[no-untyped-def]
             self._arrived.append(
                 _Delivery(method.delivery_tag, queue, method.routing_key, props, body)
             )
 
-        partition.consumer_tag = self._channel.basic_consume(partition.queue, arrived)
+        channel.basic_consume(partition.queue, arrived)
+        partition.connection, partition.channel = connection, channel
+
+    def _release(self, partition: _Partition) -> None:
+        """Hands the partition to the next replica in line, then gets in line again."""
+        drop(partition.connection)
+        partition.connection = partition.channel = None
+        self._subscribe(partition)
+        log.info("handed %s over to another consumer", partition.queue)
 
     # -- applying ------------------------------------------------------------------------
 
@@ -371,13 +401,13 @@ class Consumer:
         partition.next_try = now + min(0.02 * 2**partition.tries, 1.0)
 
     def _pause(self, seconds: float) -> bool:
-        """Waits, keeping the broker connection's heartbeats going; True when asked to stop."""
+        """Waits, keeping the broker connections' heartbeats going; True when asked to stop."""
         end = time.monotonic() + seconds
         while (left := end - time.monotonic()) > 0 and not self.stop.is_set():
-            if self._connection is not None and self._connection.is_open:
-                self._connection.sleep(min(left, 0.2))
-            else:
-                self.stop.wait(min(left, 0.2))
+            self.stop.wait(min(left, 0.2))
+            if self._partitions:
+                with contextlib.suppress(*_RETRYABLE_CONNECTION):
+                    self._poll()
         return self.stop.is_set()
 
     def apply(self, event: Event, handler: Handler) -> bool:
@@ -398,15 +428,18 @@ class Consumer:
     # -- acknowledging, dead-lettering, sharing -----------------------------------------
 
     def _ack(self, d: _Delivery) -> None:
-        self._channel.basic_ack(d.tag)
+        self._partitions[d.queue].channel.basic_ack(d.tag)
 
     def _ack_all(self, items: list[_Delivery]) -> None:
-        """One ack for all when nothing earlier is held, else one each."""
-        if any(p.held for p in self._partitions.values()):
-            for d in items:
+        """Per partition, one ack for all when nothing earlier of it is held, else one each."""
+        last: dict[str, int] = {}
+        for d in items:
+            if self._partitions[d.queue].held:
                 self._ack(d)
-        else:
-            self._channel.basic_ack(max(d.tag for d in items), multiple=True)
+            else:
+                last[d.queue] = max(last.get(d.queue, 0), d.tag)
+        for queue, tag in last.items():
+            self._partitions[queue].channel.basic_ack(tag, multiple=True)
 
     def _dead_letter(self, d: _Delivery, why: str, detail: str, attempts: int) -> None:
         detail = scrub(detail)[:2000]
@@ -453,9 +486,7 @@ class Consumer:
             return
         surplus = len(active) - math.ceil(len(partitions) / max(1, len(alive)))
         for partition in active[: max(0, surplus)]:
-            self._channel.basic_cancel(partition.consumer_tag)  # pending deliveries go back
-            self._subscribe(partition)
-            log.info("handed %s over to another consumer", partition.queue)
+            self._release(partition)
 
 
 def _database_unavailable(error: Exception) -> bool:

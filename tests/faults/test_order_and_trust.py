@@ -49,9 +49,10 @@ def _post(client, path: str, body: dict[str, Any], headers) -> None:
 
 @pytest.mark.slow
 def test_three_consumers_of_each_service_apply_every_case_in_order_across_a_sigkill(
-    own_system, auth
+    own_system, auth, monkeypatch
 ):
     system = own_system
+    monkeypatch.setenv("CS_CONSUMER_REBALANCE_S", "1")  # partitions change hands in the stream
     intake, routing = system.client("intake"), system.client("routing")
     agent, boss = auth("agent", subject="agent-order"), auth("supervisor", subject="sup-order")
     region = f"R-{uuid.uuid4().hex[:6]}"
@@ -252,11 +253,15 @@ def test_a_replica_started_later_takes_its_share_of_the_partitions(own_system, m
 
 
 def _active(system) -> dict[str, str]:
-    """Partition queue -> the connection of its active consumer, from the management API."""
+    """Partition queue -> the process (connection name) of its active consumer."""
+    admin = BrokerAdmin(system.settings)
     vhost = quote(vhost_of(system.settings), safe="")
-    found = BrokerAdmin(system.settings).call("GET", f"/consumers/{vhost}") or []
+    named = {
+        c["name"]: c["client_properties"].get("connection_name", "")
+        for c in admin.call("GET", f"/vhosts/{vhost}/connections") or []
+    }
     return {
-        c["queue"]["name"]: c["channel_details"]["connection_name"]
-        for c in found
+        c["queue"]["name"]: named.get(c["channel_details"]["connection_name"], "?")
+        for c in admin.call("GET", f"/consumers/{vhost}") or []
         if c.get("active") and ".events." in c["queue"]["name"]
     }
