@@ -17,7 +17,7 @@ from services.followup.api.common import (
 from services.followup.domain.attempts import RESULTS, STATES
 from shared import clock
 from shared.paging import page_field, page_of, per_page_field
-from shared.web import ReportedStepSchema, StrictSchema, caller, reported_step, requires
+from shared.web import MaskedText, ReportedStepSchema, StrictSchema, caller, reported_step, requires
 
 blp = Blueprint(
     "followups", __name__, url_prefix="/followups", description="Follow-up calls after resolution"
@@ -85,7 +85,7 @@ class AttemptIn(ReportedStepSchema):
     result = fields.Str(required=True, validate=validate.OneOf(RESULTS))
     solved = fields.Bool(load_default=None, allow_none=True)
     satisfaction = fields.Int(load_default=None, allow_none=True, validate=validate.Range(1, 5))
-    comment = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    comment = MaskedText(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
 @blp.get("")
