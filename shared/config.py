@@ -87,10 +87,10 @@ class Settings:
     followup_due_working_days: int = 1
     followup_max_attempts: int = 3
     log_level: str = "INFO"
-    # request bodies: the most a request may send (413 beyond it; a view may take more, as the
-    # e-mail channel does), and how long its whole body may take to arrive (408 after)
+    # requests: the most a body may hold (413 beyond it; a view may take more, as the e-mail
+    # channel does), and how long the headers, then the whole body, may take to arrive
     max_body_bytes: int = 1024 * 1024
-    body_timeout_s: float = 10.0
+    read_timeout_s: float = 10.0
     db_passwords: dict[str, str] = field(default_factory=dict)
     broker_passwords: dict[str, str] = field(default_factory=dict)
 
@@ -135,7 +135,7 @@ class Settings:
             followup_max_attempts=_int("CS_FOLLOWUP_MAX_ATTEMPTS", cls.followup_max_attempts),
             log_level=_env("CS_LOG_LEVEL", "INFO"),
             max_body_bytes=_int("CS_MAX_BODY_BYTES", cls.max_body_bytes),
-            body_timeout_s=_float("CS_BODY_TIMEOUT_S", cls.body_timeout_s),
+            read_timeout_s=_float("CS_READ_TIMEOUT_S", cls.read_timeout_s),
             db_passwords={s: _env(f"CS_{s.upper()}_DB_PASSWORD", f"{s}-local") for s in SERVICES},
             broker_passwords={
                 u: _env(f"CS_{u.upper()}_BROKER_PASSWORD", f"{u}-local")

@@ -3,11 +3,12 @@ JSON may nest, and the headers that keep a browser from misusing our answers.
 
 `BoundedBody` wraps each service's WSGI app (shared/web.py installs it):
 
-- a request body must have arrived `timeout_s` after the request began: a `LateBodies` thread
+- a request body must have arrived `timeout_s` after the request began: a `LateReads` thread
   (one per process) shuts the read side of a connection whose body is still coming then, so a
   client that sends slowly, or never, holds a worker thread for at most that long; the read
-  that was waiting ends and the request is answered 408 (`RequestTimeout`). gunicorn's own
-  bound covers the headers (shared/gunicorn_conf.py);
+  that was waiting ends and the request is answered 408 (`RequestTimeout`). The headers have
+  the same bound, kept by gunicorn's worker (`shared.gunicorn_worker`), which has none of its
+  own once a request's first byte has come;
 - what the application did not read (a body refused with 413, or one sent to a request
   refused before its body mattered) is read and dropped afterwards, up to `DRAIN_LIMIT` bytes
   and within the same deadline, so a client still sending gets the answer rather than a
@@ -20,8 +21,9 @@ which also refuses lone surrogates and NaN) nested at most `MAX_JSON_DEPTH` deep
 
 from __future__ import annotations
 
-import collections
 import contextlib
+import heapq
+import itertools
 import socket
 import threading
 import time
@@ -77,57 +79,58 @@ class _Watch:
 
     def __init__(self, deadline: float, sock: socket.socket) -> None:
         self.deadline = deadline
-        self.sock = sock
+        self.sock: socket.socket | None = sock
         self.active = True
         self.expired = False
 
 
-class LateBodies:
-    """Shuts the read side of connections whose request body is late (one thread per process,
-    started on first use, so after gunicorn forks its workers). Deadlines are all "start plus
-    the same timeout", so they come due in the order they were set: a queue, not a heap."""
+class LateReads:
+    """Shuts the read side of connections whose request (headers or body) is late: one thread
+    per process, started on first use, so after gunicorn forks its workers."""
 
     def __init__(self) -> None:
-        self._queue: collections.deque[_Watch] = collections.deque()
+        self._due: list[tuple[float, int, _Watch]] = []  # a heap, by deadline
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._seq = itertools.count()
 
     def watch(self, sock: socket.socket, deadline: float) -> _Watch:
         entry = _Watch(deadline, sock)
         with self._cond:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="late-bodies", daemon=True)
+                self._thread = threading.Thread(target=self._run, name="late-reads", daemon=True)
                 self._thread.start()
-            self._queue.append(entry)
-            if len(self._queue) == 1:
+            heapq.heappush(self._due, (deadline, next(self._seq), entry))
+            if self._due[0][2] is entry:
                 self._cond.notify()
         return entry
 
     def forget(self, entry: _Watch) -> None:
         with self._cond:
             entry.active = False
+            entry.sock = None  # the heap keeps the entry until its turn, not the socket
 
     def _run(self) -> None:
         with self._cond:
             while True:
-                while self._queue and not self._queue[0].active:
-                    self._queue.popleft()
-                if not self._queue:
+                while self._due and not self._due[0][2].active:
+                    heapq.heappop(self._due)
+                if not self._due:
                     self._cond.wait()
                     continue
-                first = self._queue[0]
-                wait = first.deadline - time.monotonic()
+                deadline, _, first = self._due[0]
+                wait = deadline - time.monotonic()
                 if wait > 0:
                     self._cond.wait(wait)
                     continue
-                self._queue.popleft()
+                heapq.heappop(self._due)
                 first.active, first.expired = False, True
                 # OSError: already closed by the client or the server
-                with contextlib.suppress(OSError):
-                    first.sock.shutdown(socket.SHUT_RD)
+                with contextlib.suppress(OSError, AttributeError):
+                    first.sock.shutdown(socket.SHUT_RD)  # type: ignore[union-attr]
 
 
-_LATE = LateBodies()
+LATE = LateReads()
 
 
 class _DeadlineInput:
@@ -205,7 +208,7 @@ class BoundedBody:
         sock = environ.get("gunicorn.socket")
         watch = None
         if isinstance(sock, socket.socket):
-            watch = _LATE.watch(sock, time.monotonic() + self.timeout_s)
+            watch = LATE.watch(sock, time.monotonic() + self.timeout_s)
         body = _DeadlineInput(environ["wsgi.input"], watch)
         environ["wsgi.input"] = body
         try:
@@ -214,4 +217,4 @@ class BoundedBody:
             return result
         finally:
             if watch is not None:
-                _LATE.forget(watch)
+                LATE.forget(watch)

@@ -211,7 +211,7 @@ def create_api(
     )
     app.json = OrjsonProvider(app)
     # a body arrives in time or the request is answered 408; what is left unread is drained
-    app.wsgi_app = BoundedBody(app.wsgi_app, settings.body_timeout_s)  # type: ignore[method-assign]
+    app.wsgi_app = BoundedBody(app.wsgi_app, settings.read_timeout_s)  # type: ignore[method-assign]
     app.extensions["cs"] = {"settings": settings, "db": db, "service": name}
     api = Api(
         app,

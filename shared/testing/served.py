@@ -27,7 +27,7 @@ def served(
     service: str, settings: Settings, workdir: Path, **env: str
 ) -> Iterator[tuple[str, Path]]:
     """Runs `cs serve service` until the block ends; yields its base URL and its log file.
-    `env` adds environment variables (`CS_BODY_TIMEOUT_S="2"`)."""
+    `env` adds environment variables (`CS_READ_TIMEOUT_S="2"`)."""
     port = free_port()
     environ = dict(
         os.environ,
