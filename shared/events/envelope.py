@@ -12,7 +12,7 @@ import orjson
 from shared import clock
 from shared.events.catalogue import InvalidEvent, event_type
 from shared.limits import EARLIEST, LATEST_STORABLE
-from shared.logs import correlation_id, correlation_id_or_new
+from shared.logs import correlation_id, correlation_id_or_new, new_correlation_id
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -77,7 +77,8 @@ def new_event(type: str, subject: str, data: dict[str, Any], *, source: str) -> 
         subject=str(subject),
         data=kind.dump(data),
         dataschema=kind.schema_id(),
-        correlationid=correlation_id_or_new(correlation_id.get()),
+        # set by the web layer or the consumer, already checked (shared.logs)
+        correlationid=correlation_id.get() or new_correlation_id(),
     )
 
 
