@@ -3,7 +3,10 @@
 `create_api` builds a Flask app with flask-smorest (marshmallow schemas declared on the views
 give validation, 422 bodies naming the fields, and the OpenAPI document at /openapi.json).
 Every endpoint but health, metrics and the API docs needs a bearer token; views narrow it to
-roles with `@requires(...)`.
+roles with `@requires(...)`. What a request may send is bounded before any view runs (body size
+and read deadline, JSON validity and depth, NUL, dates: shared/request_limits.py and
+shared/limits.py), and every answer carries nosniff, frame options and a content security
+policy.
 """
 
 from __future__ import annotations
