@@ -257,3 +257,15 @@ def test_periods_are_limited_to_the_years_the_system_keeps(
         assert r.status_code == 422, r.json
     card = training.get(f"/scorecards/{staff}?period=2000-Q1", headers=admin)
     assert card.status_code == 200 and RFC3339.match(card.json["as_of"]), card.json
+
+
+def test_a_calendar_of_a_year_out_of_range_or_with_a_nul_is_refused(client: Any, auth: Any):
+    routing, admin = client("routing"), auth("admin")
+    far = "date,working,reason\n9999-12-31,false,end of days\n"
+    r = routing.post("/calendar/import", data=far, headers=admin)
+    assert r.status_code == 422 and "year" in r.json["errors"]["json"], r.json
+    nul = "date,working,reason\n2026-12-31,false,new\x00year\n"
+    assert routing.post("/calendar/import", data=nul, headers=admin).status_code == 400
+    r = routing.put("/calendar/9999-12-31", json={"working": False, "reason": "x"}, headers=admin)
+    assert r.status_code == 422 and "day" in r.json["errors"]["json"], r.json
+    assert routing.get("/calendar?year=2026", headers=admin).status_code == 200
