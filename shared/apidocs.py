@@ -1,7 +1,9 @@
 """The API and event docs every service serves, with nothing loaded from another site.
 
 `/docs` is Swagger UI 5 for the service's `/openapi.json`; its JavaScript and CSS are the files
-bundled in the `flask-swagger-ui` package, served by the service itself under `/docs/static/`.
+bundled in the `flask-swagger-ui` package, served by the service itself under `/docs/static/`
+(the few lines that start it at `/docs/init.js`), so its content security policy allows scripts
+from the service alone.
 `/asyncapi.json` is the AsyncAPI document of the event contract (`build_document()`), and
 `/asyncapi.html` a readable page rendered from it on the server: the envelope and delivery
 rules, then per event type its exchange, producers, consumers, payload fields and an example.
@@ -22,6 +24,7 @@ from markupsafe import Markup, escape
 
 from shared.events.asyncapi import build_document, operation_ids, schema_name
 from shared.events.catalogue import CATALOGUE
+from shared.request_limits import DOCS_POLICY, PAGE_POLICY
 
 SWAGGER_UI_DIST = Path(flask_swagger_ui.__file__).parent / "dist"  # Swagger UI's own files
 DOC_PATHS = ("/asyncapi.json", "/asyncapi.html")  # public, besides everything under /docs
@@ -41,13 +44,20 @@ _SWAGGER_PAGE = _env.from_string(
 <body>
 <div class="cs-links">{{ title }}: <a href="{{ openapi }}">openapi.json</a> &middot;
 <a href="{{ events }}">event catalogue</a> (<a href="{{ events_json }}">asyncapi.json</a>)</div>
-<div id="swagger-ui"></div>
+<div id="swagger-ui" data-openapi="{{ openapi }}"></div>
 <script src="{{ static }}swagger-ui-bundle.js"></script>
 <script src="{{ static }}swagger-ui-standalone-preset.js"></script>
-<script>
-window.onload = function () {
+<script src="{{ init }}"></script>
+</body>
+</html>
+"""
+)
+
+# served as a file, not inline, so the page's policy allows scripts from this service only
+_SWAGGER_INIT = """window.addEventListener("load", function () {
+  var root = document.getElementById("swagger-ui");
   window.ui = SwaggerUIBundle({
-    url: {{ openapi | tojson }},
+    url: root.getAttribute("data-openapi"),
     dom_id: "#swagger-ui",
     deepLinking: true,
     validatorUrl: null,
@@ -56,12 +66,8 @@ window.onload = function () {
     plugins: [SwaggerUIBundle.plugins.DownloadUrl],
     layout: "StandaloneLayout"
   });
-};
-</script>
-</body>
-</html>
+});
 """
-)
 
 _EVENTS_PAGE = _env.from_string(
     """<!DOCTYPE html>
@@ -230,8 +236,18 @@ def install(app: Flask) -> None:
             openapi=url_for("api-docs.openapi_json"),
             events=url_for("cs_asyncapi_html"),
             events_json=url_for("cs_asyncapi_json"),
+            init=url_for("cs_docs_init"),
         )
-        return Response(page, content_type="text/html; charset=utf-8")
+        response = Response(page, content_type="text/html; charset=utf-8")
+        response.headers["Content-Security-Policy"] = DOCS_POLICY
+        return response
+
+    def swagger_init() -> Response:
+        return Response(
+            _SWAGGER_INIT,
+            content_type="text/javascript; charset=utf-8",
+            headers={"Cache-Control": "max-age=3600"},
+        )
 
     def static(filename: str) -> Response:
         return send_from_directory(SWAGGER_UI_DIST, filename, max_age=3600)
@@ -241,9 +257,12 @@ def install(app: Flask) -> None:
 
     def asyncapi_html() -> Response:
         page = render_asyncapi_html(url_for("cs_asyncapi_json"), url_for("cs_docs"))
-        return Response(page, content_type="text/html; charset=utf-8")
+        response = Response(page, content_type="text/html; charset=utf-8")
+        response.headers["Content-Security-Policy"] = PAGE_POLICY
+        return response
 
     app.add_url_rule("/docs", "cs_docs", swagger_ui, strict_slashes=False)
+    app.add_url_rule("/docs/init.js", "cs_docs_init", swagger_init)
     app.add_url_rule("/docs/static/<path:filename>", "cs_docs_static", static)
     app.add_url_rule("/asyncapi.json", "cs_asyncapi_json", asyncapi_json)
     app.add_url_rule("/asyncapi.html", "cs_asyncapi_html", asyncapi_html)

@@ -153,6 +153,10 @@ class Settings:
     require_if_match: bool = False
     # how long an Idempotency-Key is remembered (at least 24 h: a day of client retries)
     idempotency_keep_h: float = 24.0
+    # requests: the most a body may hold (413 beyond it; a view may take more, as the e-mail
+    # channel does), and how long the headers, then the whole body, may take to arrive
+    max_body_bytes: int = 1024 * 1024
+    read_timeout_s: float = 10.0
     db_passwords: dict[str, str] = field(default_factory=dict)
     broker_passwords: dict[str, str] = field(default_factory=dict)
 
@@ -203,6 +207,8 @@ class Settings:
             log_level=_env("CS_LOG_LEVEL", "INFO"),
             require_if_match=_bool("CS_REQUIRE_IF_MATCH", cls.require_if_match),
             idempotency_keep_h=max(24.0, _float("CS_IDEMPOTENCY_KEEP_H", cls.idempotency_keep_h)),
+            max_body_bytes=_int("CS_MAX_BODY_BYTES", cls.max_body_bytes),
+            read_timeout_s=_float("CS_READ_TIMEOUT_S", cls.read_timeout_s),
             db_passwords={s: _env(f"CS_{s.upper()}_DB_PASSWORD", f"{s}-local") for s in SERVICES},
             broker_passwords={
                 u: _env(f"CS_{u.upper()}_BROKER_PASSWORD", f"{u}-local")

@@ -12,11 +12,23 @@ from shared.logs import configure_logging, json_handler
 SERVICE = os.environ["CS_SERVICE"]
 bind = f"{os.environ.get('CS_BIND_HOST', '127.0.0.1')}:{os.environ['CS_PORT']}"
 workers = int(os.environ.get("CS_WEB_WORKERS", "2"))
-worker_class = "gthread"
+# gthread, with a deadline for a request's headers (CS_READ_TIMEOUT_S, as for its body)
+worker_class = "shared.gunicorn_worker.BoundedThreadWorker"
 threads = int(os.environ.get("CS_WEB_THREADS", "4"))
 # the pool opens lazily in each worker, after the fork
 preload_app = False
+# How long a client may hold a worker thread (docs/operations.md, "Request limits"):
+# - a new connection's first byte: 5 s (gthread's own wait; then the poller keeps it), an idle
+#   kept-alive connection `keepalive` seconds;
+# - the headers, then the body: CS_READ_TIMEOUT_S each (shared/gunicorn_worker.py,
+#   shared/request_limits.py), the body at most CS_MAX_BODY_BYTES (a view may allow more);
+# - the request line and headers: gunicorn's limits below;
+# - `timeout`: a worker whose main loop stops answering the arbiter this long is restarted.
 timeout = 30
+keepalive = 5
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
 # four masters on one machine would fight over gunicorn's one default control socket
 control_socket_disable = True
 graceful_timeout = 10

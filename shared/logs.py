@@ -15,30 +15,39 @@ from datetime import UTC, datetime
 
 import orjson
 
+from shared.personal_data import holds_personal_data, mask_text
+
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "correlation_id", default=None
 )
 
-# mainland mobile numbers, 18-character resident ID numbers, e-mail addresses
-_PII_PATTERNS = (
-    (
-        re.compile(r"(?<![0-9A-Za-z])(?:\+?86|0086)?(1[3-9]\d)\d{4}(\d{4})(?![0-9A-Za-z])"),
-        r"\1****\2",
-    ),
-    (re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])"), r"\1********\2"),
-    (re.compile(r"[\w.+-]+@([\w-]+\.)+[\w-]+"), "***@***"),
-)
+# the longest text a log line carries in one field: cut first, so masking stays cheap
+MAX_LOGGED_CHARS = 16_384
 
 
-def scrub(text: str) -> str:
-    """Masks phone numbers, ID numbers and e-mail addresses that slipped into a message."""
-    for pattern, replacement in _PII_PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
+def scrub(text: str, limit: int = MAX_LOGGED_CHARS) -> str:
+    """`text` cut to `limit` characters, then with phone numbers, ID numbers and e-mail
+    addresses masked (`shared.personal_data`); linear in `limit`, whatever the text."""
+    if len(text) > limit:
+        text = f"{text[:limit]}… ({len(text) - limit} more characters cut)"
+    return mask_text(text)
 
 
 def new_correlation_id() -> str:
     return str(uuid.uuid4())
+
+
+# a UUID, or another system's request id of the same kind
+_CORRELATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+
+
+def correlation_id_or_new(given: object) -> str:
+    """`given` when it is a correlation id (1-64 letters, digits, `.`, `_`, `:` or `-`, and no
+    phone or ID number), else a new one: what a client sends in `X-Correlation-ID`, or a
+    producer in an event, is carried into logs and events only when it is no more than that."""
+    if not isinstance(given, str) or not _CORRELATION_ID.fullmatch(given):
+        return new_correlation_id()
+    return new_correlation_id() if holds_personal_data(given) else given
 
 
 # what a record may carry besides its message (`extra=`), copied into the line when present

@@ -10,28 +10,16 @@ step). A caller that may not date steps, or a date out of bounds, is refused wit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from shared.auth import Caller
 from shared.errors import Invalid
+from shared.limits import EARLIEST, MAX_CLOCK_SKEW, time_problem
 
-# two systems' clocks a little apart
-MAX_CLOCK_SKEW = timedelta(minutes=5)
-# nothing the operator handles predates its systems; earlier is a typo (year 1, 0202, ...)
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+__all__ = ["EARLIEST", "MAX_CLOCK_SKEW", "REPORTING_ROLES", "Step", "step_of", "time_problem"]
+
 # the roles that report steps on behalf of the people who did them
 REPORTING_ROLES = ("system",)
-
-
-def time_problem(at: datetime, now: datetime) -> str | None:
-    """Why `at` cannot be a time something happened, or None when it can."""
-    if at.tzinfo is None or at.utcoffset() is None:
-        return "must carry a UTC offset, e.g. 2026-02-13T10:00:00+08:00"
-    if at > now + MAX_CLOCK_SKEW:
-        return "lies in the future"
-    if at < EARLIEST:
-        return "lies before 2000-01-01: a typo in the year?"
-    return None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,10 @@
 `create_api` builds a Flask app with flask-smorest (marshmallow schemas declared on the views
 give validation, 422 bodies naming the fields, and the OpenAPI document at /openapi.json).
 Every endpoint but health, metrics and the API docs needs a bearer token; views narrow it to
-roles with `@requires(...)`.
+roles with `@requires(...)`. What a request may send is bounded before any view runs (body size
+and read deadline, JSON validity and depth, NUL, dates: shared/request_limits.py and
+shared/limits.py), and every answer carries nosniff, frame options and a content security
+policy.
 
 The conventions integrators expect, the same in every service: every error is an RFC 9457
 problem (`application/problem+json`, `error_body`); every 201 names what it made in `Location`
@@ -20,6 +23,7 @@ import re
 import time
 from collections.abc import Callable
 from copy import deepcopy
+from datetime import date
 from http import HTTPStatus
 from typing import Any, TypeVar
 from urllib.parse import unquote_to_bytes
@@ -28,13 +32,13 @@ import orjson
 import pika
 import psycopg
 from apispec import BasePlugin
-from flask import Flask, Request, Response, current_app, g, jsonify, request, url_for
+from flask import Flask, Response, current_app, g, jsonify, request, url_for
 from flask.json.provider import JSONProvider
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from psycopg_pool import PoolTimeout
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
 from shared import apidocs, clock, etags, idempotency, metrics
 from shared.auth import AuthError, Caller, caller_from_header
@@ -42,7 +46,16 @@ from shared.broker import connect
 from shared.config import Settings
 from shared.db import Database
 from shared.errors import PROBLEM_JSON, Conflict, Forbidden, Invalid, NotFound, problem, reason
-from shared.logs import correlation_id, new_correlation_id
+from shared.limits import storable_problem
+from shared.logs import correlation_id, correlation_id_or_new
+from shared.personal_data import mask_text
+from shared.request_limits import (
+    API_POLICY,
+    FRAME_OPTIONS,
+    NOSNIFF,
+    BoundedBody,
+    json_problem,
+)
 from shared.steps import Step, step_of
 
 log = logging.getLogger(__name__)
@@ -51,10 +64,39 @@ PUBLIC_PREFIXES = ("/docs",)
 
 
 class StrictSchema(Schema):
-    """Request bodies: an unknown field is an error, not silently dropped."""
+    """Request bodies and queries: an unknown field is an error, not silently dropped, and every
+    date and time lies between 2000 and 2100 (tighter bounds where a field means more: not in
+    the future for what happened, shared.limits)."""
 
     class Meta:
         unknown = RAISE
+
+    @validates_schema
+    def _times_within_years(self, data: dict[str, Any], **_: Any) -> None:
+        errors = {
+            name: [problem]
+            for name, value in data.items()
+            if isinstance(value, date) and (problem := storable_problem(value))
+        }
+        if errors:
+            raise ValidationError(errors)
+
+
+class MaskedText(fields.Str):
+    """Free text a service keeps only masked: phone and ID numbers and e-mail addresses in it
+    are masked as it is read (shared.personal_data), so the service never holds them. Intake,
+    which keeps customers' personal data, keeps text in clear and masks it when shown."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = dict(kwargs.pop("metadata", None) or {})
+        note = "kept with phone and ID numbers and e-mail addresses masked"
+        metadata["description"] = (
+            f"{metadata['description']}; {note}" if metadata.get("description") else note
+        )
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return mask_text(super()._deserialize(value, attr, data, **kwargs))
 
 
 class ReportedStepSchema(StrictSchema):
@@ -131,6 +173,28 @@ def caller() -> Caller:
 def service_db() -> Database:
     """The current service's database (set by `create_api`)."""
     return current_app.extensions["cs"]["db"]
+
+
+def request_body() -> bytes:
+    """The request's body, read once: 413 naming the limit when it is larger, 408 when it does
+    not arrive in time (shared.request_limits)."""
+    try:
+        return request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise RequestEntityTooLarge(
+            f"the body is larger than {request.max_content_length} bytes"
+        ) from None
+
+
+def takes_body_up_to(max_bytes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A view that takes a larger body than the service's limit (`CS_MAX_BODY_BYTES`), as the
+    e-mail channel does: beyond `max_bytes`, 413."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        view._cs_max_body = max_bytes  # type: ignore[attr-defined]
+        return view
+
+    return decorate
 
 
 def requires(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -272,8 +336,12 @@ def create_api(
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
+        # 413 beyond it (before a byte is read when Content-Length says so)
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
     )
     app.json = OrjsonProvider(app)
+    # a body arrives in time or the request is answered 408; what is left unread is drained
+    app.wsgi_app = BoundedBody(app.wsgi_app, settings.read_timeout_s)  # type: ignore[method-assign]
     app.extensions["cs"] = {"settings": settings, "db": db, "service": name}
     api = _ProblemApi(
         app,
@@ -298,9 +366,14 @@ def _install_hooks(app: Flask, service: str, settings: Settings) -> None:
     @app.before_request
     def authenticate() -> Response | None:
         g.started = time.perf_counter()
+        # a client's id only when it is one (shape, length, no personal data); else a new one
         g.correlation_token = correlation_id.set(
-            request.headers.get("X-Correlation-ID") or new_correlation_id()
+            correlation_id_or_new(request.headers.get("X-Correlation-ID"))
         )
+        view = app.view_functions.get(request.endpoint or "")
+        larger = getattr(view, "_cs_max_body", None)
+        if larger is not None:
+            request.max_content_length = larger
         path = request.path
         if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
             return None
@@ -315,12 +388,31 @@ def _install_hooks(app: Flask, service: str, settings: Settings) -> None:
         return None
 
     @app.before_request
-    def refuse_nul_characters() -> Response | None:
+    def refuse_unusable_input() -> None:
         # PostgreSQL text cannot hold U+0000 (psycopg raises DataError: a 500), and no field of
-        # ours means to: refused here, for the path, the query and JSON bodies alike
-        if _has_nul(request):
-            return error_body(400, "the request contains a NUL character (U+0000)")
-        return None
+        # ours means to: refused here, for the path, the query and JSON bodies alike. A JSON
+        # body is read once here (413 when too large, 408 when too slow) and must be valid
+        # JSON nested at most MAX_JSON_DEPTH deep: no schema ever sees one that is not.
+        if "\x00" in request.path or b"\x00" in unquote_to_bytes(request.query_string):
+            raise BadRequest("the request contains a NUL character (U+0000)")
+        if not request.is_json:
+            return
+        body = request_body()
+        if not body:
+            return
+        problem = json_problem(body)
+        if problem:
+            raise BadRequest(problem)
+        if b"\\u0000" in body and _JSON_NUL.search(body) is not None:
+            raise BadRequest("the request contains a NUL character (U+0000)")
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        # every answer: never sniffed, never framed; a page sets a policy of its own
+        response.headers.setdefault(*NOSNIFF)
+        response.headers.setdefault(*FRAME_OPTIONS)
+        response.headers.setdefault("Content-Security-Policy", API_POLICY)
+        return response
 
     @app.after_request
     def measure(response: Response) -> Response:
@@ -402,15 +494,6 @@ def _install_hooks(app: Flask, service: str, settings: Settings) -> None:
 
 
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")  # \u0000 not itself escaped
-
-
-def _has_nul(req: Request) -> bool:
-    if "\x00" in req.path or b"\x00" in unquote_to_bytes(req.query_string):
-        return True
-    if req.is_json:
-        body = req.get_data(cache=True)
-        return b"\\u0000" in body and _JSON_NUL.search(body) is not None
-    return False
 
 
 def _install_health(app: Flask, service: str, settings: Settings, db: Database) -> None:

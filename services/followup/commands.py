@@ -556,14 +556,15 @@ def record_response(
     problems = campaigns.answer_problems(campaign["questions"], body["answers"])
     if problems:
         raise Invalid({"answers": problems})
+    answers = campaigns.as_kept(campaign["questions"], body["answers"])
     response_id = uuid.uuid4()
     tx.execute(
         "INSERT INTO campaign_responses (id, campaign_id, task_id, answers, recorded_by,"
         " recorded_at) VALUES (%s, %s, %s, %s, %s, %s)",
-        (response_id, campaign_id, task["id"], Jsonb(body["answers"]), by, now),
+        (response_id, campaign_id, task["id"], Jsonb(answers), by, now),
     )
     tx.execute("UPDATE campaign_tasks SET state = 'responded' WHERE id = %s", (task["id"],))
-    for s in campaigns.suggestions(body["answers"]):
+    for s in campaigns.suggestions(answers):
         tx.execute(
             "INSERT INTO feedback (campaign_id, response_id, question, topic, department, text,"
             " received_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",

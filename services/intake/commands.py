@@ -25,7 +25,8 @@ from shared import scoping
 from shared.db import Transaction
 from shared.errors import Forbidden
 from shared.events import Event, new_event
-from shared.logs import scrub
+from shared.events.catalogue import FREE_TEXT_LIMIT
+from shared.personal_data import mask_text
 from shared.scoping import Actor
 from shared.steps import Step
 
@@ -40,9 +41,10 @@ def _event(type_: str, case_id: uuid.UUID | str, data: dict[str, Any]) -> Event:
     return new_event(type_, str(case_id), data, source=SOURCE)
 
 
-def _note(text: str | None, limit: int = 200) -> str:
-    """Staff-written text that travels in an event: no personal data, bounded."""
-    return scrub(text or "")[:limit]
+def _note(text: str | None, limit: int = FREE_TEXT_LIMIT) -> str:
+    """Staff-written text that travels in an event: cut, its personal data masked, cut again
+    (a mask can be longer than an e-mail address it hides)."""
+    return mask_text((text or "")[:limit])[:limit]
 
 
 _INSERT_CASE = """

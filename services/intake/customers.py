@@ -174,6 +174,23 @@ def version(
     )
 
 
+def log_case_reveal(
+    tx: Transaction,
+    case_id: uuid.UUID,
+    customer_id: uuid.UUID | None,
+    *,
+    by: str,
+    reason: str,
+    fields: Iterable[str],
+) -> None:
+    """Records that `by` saw a case's text in clear (its customer too, when it has one)."""
+    tx.execute(
+        "INSERT INTO pii_access_log (accessed_by, customer_id, case_id, fields, reason,"
+        " correlation_id, at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (by, customer_id, case_id, list(fields), reason, correlation_id.get(), tx.now),
+    )
+
+
 def exists(tx: Transaction, customer_id: uuid.UUID) -> bool:
     return tx.one("SELECT 1 AS found FROM customers WHERE id = %s", (customer_id,)) is not None
 
@@ -454,20 +471,22 @@ def access_log(
     tx: Transaction,
     *,
     customer_id: uuid.UUID | None = None,
+    case_id: uuid.UUID | None = None,
     by: str | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
-    """Unmasked reads, newest first, optionally of one customer and/or by one caller."""
+    """Unmasked reads, newest first, optionally of one customer, one case and/or by one caller."""
     return tx.all(
         """
-        SELECT id, at, accessed_by AS by, customer_id, fields, reason, correlation_id
+        SELECT id, at, accessed_by AS by, customer_id, case_id, fields, reason, correlation_id
         FROM pii_access_log
         WHERE (%(customer_id)s::uuid IS NULL OR customer_id = %(customer_id)s)
+          AND (%(case_id)s::uuid IS NULL OR case_id = %(case_id)s)
           AND (%(by)s::text IS NULL OR accessed_by = %(by)s)
         ORDER BY at DESC, id DESC
         LIMIT %(limit)s
         """,
-        {"customer_id": customer_id, "by": by, "limit": limit},
+        {"customer_id": customer_id, "case_id": case_id, "by": by, "limit": limit},
     )
 
 

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from shared import clock
-from shared.db import Database
+from shared.db import Database, Transaction
 from shared.paging import fetch_page
 
 _CASE_COLUMNS = """id, case_no, kind, channel, category, region, priority, customer_ref,
@@ -18,7 +18,11 @@ _OPEN_STATES = ("open", "reopened", "transferred", "in_department")
 
 def get_case(db: Database, case_id: uuid.UUID) -> dict[str, Any] | None:
     with db.transaction() as tx:
-        return tx.one(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = %s", (case_id,))
+        return get_case_in(tx, case_id)
+
+
+def get_case_in(tx: Transaction, case_id: uuid.UUID) -> dict[str, Any] | None:
+    return tx.one(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = %s", (case_id,))
 
 
 def list_cases(db: Database, filters: dict[str, Any], page: int, per_page: int) -> dict[str, Any]:
@@ -57,10 +61,14 @@ def timeline(db: Database, case_id: uuid.UUID) -> list[dict[str, Any]] | None:
     with db.transaction() as tx:
         if tx.one("SELECT 1 AS found FROM cases WHERE id = %s", (case_id,)) is None:
             return None
-        return tx.all(
-            "SELECT id, at, type, by, detail FROM case_timeline WHERE case_id = %s ORDER BY at, id",
-            (case_id,),
-        )
+        return timeline_in(tx, case_id)
+
+
+def timeline_in(tx: Transaction, case_id: uuid.UUID) -> list[dict[str, Any]]:
+    return tx.all(
+        "SELECT id, at, type, by, detail FROM case_timeline WHERE case_id = %s ORDER BY at, id",
+        (case_id,),
+    )
 
 
 def acknowledgement(db: Database, case_id: uuid.UUID) -> dict[str, Any] | None:

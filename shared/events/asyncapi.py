@@ -24,7 +24,7 @@ from shared.broker import DELIVERY_LIMIT
 from shared.config import SERVICES
 from shared.events.catalogue import CATALOGUE, EVENTS_EXCHANGE, INBOUND_EXCHANGE, exchange_of
 from shared.events.envelope import _REQUIRED as ENVELOPE_REQUIRED
-from shared.events.envelope import CONTENT_TYPE, SPECVERSION
+from shared.events.envelope import CONTENT_TYPE, FIELD_LIMITS, SPECVERSION
 
 ASYNCAPI_VERSION = "3.0.0"
 DOCUMENT_VERSION = "1.0.0"
@@ -461,8 +461,13 @@ def example_envelope(type_: str) -> dict[str, Any]:
 
 
 def _envelope_schema() -> dict[str, Any]:
-    def text(description: str) -> dict[str, Any]:
-        return {"type": "string", "minLength": 1, "description": description}
+    def text(description: str, name: str) -> dict[str, Any]:
+        return {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": FIELD_LIMITS[name],
+            "description": description,
+        }
 
     return {
         "type": "object",
@@ -471,25 +476,31 @@ def _envelope_schema() -> dict[str, Any]:
         "properties": {
             "specversion": {"type": "string", "const": SPECVERSION},
             "id": text(
-                "Unique per event (a UUID); also the AMQP message_id. Consumers deduplicate on it."
+                "Unique per event (a UUID); also the AMQP message_id. Consumers deduplicate on it.",
+                "id",
             ),
-            "source": text("The producing service, e.g. `/intake`."),
-            "type": text("The event type; also the routing key."),
-            "subject": text("What the event is about: usually the case id."),
+            "source": text("The producing service, e.g. `/intake`.", "source"),
+            "type": text("The event type; also the routing key.", "type"),
+            "subject": text("What the event is about: usually the case id.", "subject"),
             "time": {
                 "type": "string",
                 "format": "date-time",
-                "description": "When the event happened; RFC 3339 with an offset (UTC, `Z`).",
+                "maxLength": FIELD_LIMITS["time"],
+                "description": "When the event happened; RFC 3339 with an offset (UTC, `Z`),"
+                " between 2000 and 2100.",
             },
             "datacontenttype": {"type": "string", "const": CONTENT_TYPE},
             "dataschema": {
                 "type": "string",
+                "maxLength": FIELD_LIMITS["dataschema"],
                 "pattern": "^urn:cs:schema:[a-z._]+:v[0-9]+$",
                 "description": "The schema version of `data`; absent means the current version.",
             },
             "correlationid": {
                 "type": "string",
-                "description": "Extension: the id shared by everything one request caused.",
+                "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$",
+                "description": "Extension: the id shared by everything one request caused; a"
+                " consumer replaces one of another shape (or holding a phone or ID number).",
             },
             "data": {"type": "object", "description": "The event's data; see its message."},
         },

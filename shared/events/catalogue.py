@@ -10,11 +10,14 @@ consumers accept both while the old one is deprecated. docs/asyncapi.yaml mirror
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import orjson
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from shared.config import OUTSIDE_SYSTEMS
+from shared.limits import storable_problem
+from shared.personal_data import holds_personal_data
 
 EVENTS_EXCHANGE = "cs.events"
 INBOUND_EXCHANGE = "cs.inbound"
@@ -44,8 +47,47 @@ def _one_of(choices: tuple[str, ...], **kw: object) -> fields.Str:
     return fields.Str(validate=validate.OneOf(choices), **kw)
 
 
-_when = fields.AwareDateTime
-_code = fields.Str  # short machine codes: categories, regions, departments, reasons
+def _storable(value: datetime) -> None:
+    problem = storable_problem(value)
+    if problem:
+        raise ValidationError(problem)
+
+
+def _when(**kw: object) -> fields.AwareDateTime:
+    """A time with its offset, within the years anything is stored for."""
+    return fields.AwareDateTime(validate=_storable, **kw)  # type: ignore[arg-type]
+
+
+def _code(**kw: object) -> fields.Str:
+    """A short machine code: category, region, department, outcome."""
+    kw.setdefault("validate", validate.Length(max=80))
+    return fields.Str(**kw)  # type: ignore[arg-type]
+
+
+def _who(**kw: object) -> fields.Str:
+    """A staff member's or a system's id."""
+    return fields.Str(validate=validate.Length(max=64), **kw)  # type: ignore[arg-type]
+
+
+FREE_TEXT_LIMIT = 200
+
+
+def _no_personal_data(value: str) -> None:
+    if holds_personal_data(value):
+        raise ValidationError("holds a phone or ID number or an e-mail address: mask it first")
+
+
+def _staff_words(**kw: object) -> fields.Str:
+    """What staff wrote (a reason), bounded and masked by the producer
+    (shared.personal_data.mask_text): a consumer refuses one that still holds personal data."""
+    return fields.Str(
+        validate=[validate.Length(max=FREE_TEXT_LIMIT), _no_personal_data],
+        metadata={
+            "description": f"staff's words, at most {FREE_TEXT_LIMIT} characters; phone and ID"
+            " numbers and e-mail addresses masked"
+        },
+        **kw,  # type: ignore[arg-type]
+    )
 
 
 class CaseRequestedV1(EventData):
@@ -68,9 +110,9 @@ class CaseOpenedV1(EventData):
     category = _code(required=True)
     region = _code(required=True)
     priority = _one_of(PRIORITIES, required=True)
-    customer_id = fields.Str(required=True, allow_none=True)
+    customer_id = _who(required=True, allow_none=True)
     identity_verified = fields.Bool(required=True)
-    agent_id = fields.Str(required=True, allow_none=True)
+    agent_id = _who(required=True, allow_none=True)
     opened_at = _when(required=True)
     # additive: when the case reached the operator (clocks count from it); absent = opened_at
     received_at = _when(load_default=None, allow_none=True)
@@ -78,16 +120,16 @@ class CaseOpenedV1(EventData):
 
 class CaseTransferredV1(EventData):
     case_id = _id()
-    reason = _code(required=True)
+    reason = _staff_words(required=True)
     requested_department = _code(load_default=None, allow_none=True)
-    agent_id = fields.Str(required=True, allow_none=True)
+    agent_id = _who(required=True, allow_none=True)
     transferred_at = _when(required=True)
 
 
 class CaseRoutedV1(EventData):
     case_id = _id()
     department = _code(required=True)
-    assignee_id = fields.Str(required=True, allow_none=True)
+    assignee_id = _who(required=True, allow_none=True)
     due_at = _when(required=True)
     routed_at = _when(required=True)
 
@@ -95,14 +137,14 @@ class CaseRoutedV1(EventData):
 class CaseProgressedV1(EventData):
     case_id = _id()
     eta = _when(load_default=None, allow_none=True)
-    by = fields.Str(required=True)
+    by = _who(required=True)
     at = _when(required=True)
 
 
 class CaseHandledV1(EventData):
     case_id = _id()
     department = _code(required=True)
-    handled_by = fields.Str(required=True)
+    handled_by = _who(required=True)
     resolution_code = _code(required=True)
     handled_at = _when(required=True)
 
@@ -112,7 +154,7 @@ class CaseResolvedV1(EventData):
     kind = _one_of(KINDS, required=True)
     category = _code(required=True)
     department = _code(load_default=None, allow_none=True)
-    resolved_by = fields.Str(required=True)
+    resolved_by = _who(required=True)
     first_contact = fields.Bool(required=True)
     opened_at = _when(required=True)
     resolved_at = _when(required=True)
@@ -120,7 +162,7 @@ class CaseResolvedV1(EventData):
 
 class CaseReopenedV1(EventData):
     case_id = _id()
-    reason = _code(required=True)
+    reason = _staff_words(required=True)
     reopened_at = _when(required=True)
 
 
@@ -165,7 +207,7 @@ class SlaBreachedV1(EventData):
     case_id = _id()
     clock = _one_of(CLOCKS, required=True)
     department = _code(load_default=None, allow_none=True)
-    assignee_id = fields.Str(load_default=None, allow_none=True)
+    assignee_id = _who(load_default=None, allow_none=True)
     due_at = _when(required=True)
     breached_at = _when(required=True)
 
@@ -174,7 +216,7 @@ class SlaMetV1(EventData):
     case_id = _id()
     clock = _one_of(CLOCKS, required=True)
     department = _code(load_default=None, allow_none=True)
-    assignee_id = fields.Str(load_default=None, allow_none=True)
+    assignee_id = _who(load_default=None, allow_none=True)
     due_at = _when(required=True)
     completed_at = _when(required=True)
 
@@ -184,7 +226,7 @@ class FollowupCompletedV1(EventData):
     case_id = _id()
     outcome = _one_of(FOLLOWUP_OUTCOMES, required=True)
     satisfaction = fields.Int(allow_none=True, validate=validate.Range(1, 5), required=True)
-    agent_id = fields.Str(required=True)
+    agent_id = _who(required=True)
     department = _code(load_default=None, allow_none=True)
     completed_at = _when(required=True)
 

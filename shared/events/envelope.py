@@ -11,11 +11,25 @@ import orjson
 
 from shared import clock
 from shared.events.catalogue import InvalidEvent, event_type
-from shared.logs import correlation_id, new_correlation_id
+from shared.limits import EARLIEST, LATEST_STORABLE
+from shared.logs import correlation_id, correlation_id_or_new, new_correlation_id
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
 _REQUIRED = ("specversion", "id", "source", "type", "subject", "time", "data")
+# the largest envelope a consumer reads (case.requested's 20,000 characters of content fit)
+MAX_EVENT_BYTES = 256 * 1024
+# every string of the envelope has a bound: nothing a producer sends costs a consumer much
+FIELD_LIMITS = {
+    "specversion": 8,
+    "id": 64,
+    "source": 64,
+    "type": 64,
+    "subject": 128,
+    "time": 40,
+    "datacontenttype": 64,
+    "dataschema": 128,
+}
 
 
 @dataclass(frozen=True)
@@ -63,12 +77,24 @@ def new_event(type: str, subject: str, data: dict[str, Any], *, source: str) -> 
         subject=str(subject),
         data=kind.dump(data),
         dataschema=kind.schema_id(),
+        # set by the web layer or the consumer, already checked (shared.logs)
         correlationid=correlation_id.get() or new_correlation_id(),
     )
 
 
+def _shown(value: Any) -> str:
+    """A value for an error message: its start only."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:40]}…"
+
+
 def parse_event(body: bytes) -> Event:
-    """Parses and validates an envelope and its data; raises InvalidEvent saying what is wrong."""
+    """Parses and validates an envelope and its data; raises InvalidEvent saying what is wrong.
+
+    Each envelope field has a length bound and the time lies between 2000 and 2100; a
+    `correlationid` that is not one (shared.logs.correlation_id_or_new) is replaced."""
+    if len(body) > MAX_EVENT_BYTES:
+        raise InvalidEvent(f"the envelope is larger than {MAX_EVENT_BYTES} bytes")
     try:
         raw = orjson.loads(body)
     except orjson.JSONDecodeError as e:
@@ -78,19 +104,26 @@ def parse_event(body: bytes) -> Event:
     missing = [k for k in _REQUIRED if k not in raw]
     if missing:
         raise InvalidEvent(f"envelope lacks {', '.join(missing)}")
+    for key, limit in FIELD_LIMITS.items():
+        value = raw.get(key)
+        if isinstance(value, str) and len(value) > limit:
+            raise InvalidEvent(f"envelope field {key} is longer than {limit} characters")
     if raw["specversion"] != SPECVERSION:
-        raise InvalidEvent(f"specversion {raw['specversion']!r} is not {SPECVERSION}")
+        raise InvalidEvent(f"specversion {_shown(raw['specversion'])} is not {SPECVERSION}")
     for key in ("id", "source", "type", "subject"):
         if not isinstance(raw[key], str) or not raw[key]:
             raise InvalidEvent(f"envelope field {key} must be a non-empty string")
     try:
         when = datetime.fromisoformat(str(raw["time"]).replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidEvent(f"envelope time {raw['time']!r} is not RFC 3339") from None
+        raise InvalidEvent(f"envelope time {_shown(raw['time'])} is not RFC 3339") from None
     if when.tzinfo is None:
         raise InvalidEvent("envelope time has no offset")
+    if not EARLIEST <= when < LATEST_STORABLE:
+        raise InvalidEvent(f"envelope time {_shown(raw['time'])} is not between 2000 and 2100")
     kind = event_type(raw["type"])
     version = kind.version_of(raw.get("dataschema"))
+    given_cid = raw.get("correlationid")
     return Event(
         type=raw["type"],
         source=raw["source"],
@@ -98,6 +131,6 @@ def parse_event(body: bytes) -> Event:
         data=kind.load(raw["data"], version),
         id=raw["id"],
         time=when,
-        correlationid=raw.get("correlationid"),
+        correlationid=None if given_cid is None else correlation_id_or_new(given_cid),
         dataschema=kind.schema_id(version),
     )

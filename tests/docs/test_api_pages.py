@@ -52,6 +52,13 @@ def _page(client: Any, path: str) -> str:
     r = client.get(path)  # no token: the docs are public
     assert r.status_code == 200, (path, r.status_code)
     assert r.mimetype == "text/html", (path, r.mimetype)
+    policy = r.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    # scripts, if any, from this service only: never inline, never eval
+    assert "unsafe-eval" not in policy
+    assert "script-src" not in policy or "script-src 'self';" in policy
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["X-Frame-Options"] == "DENY"
     page = r.get_data(as_text=True)
     external = EXTERNAL.search(page)
     assert external is None, f"{path} loads {external.group(0)}"
@@ -84,7 +91,11 @@ def test_the_pages_load_only_what_the_service_serves(client: Any, service: str, 
 def test_the_docs_page_is_swagger_ui_over_the_services_openapi(client: Any, service: str) -> None:
     c = client(service)
     page = _page(c, "/docs")
-    assert '"/openapi.json"' in page and "SwaggerUIBundle(" in page
+    assert 'data-openapi="/openapi.json"' in page and '<script src="/docs/init.js">' in page
+    init = c.get("/docs/init.js")
+    assert init.status_code == 200 and "javascript" in init.mimetype
+    assert "SwaggerUIBundle(" in init.get_data(as_text=True)
+    assert "<script>" not in page  # no inline script: the policy allows this service's files only
     assert 'href="/asyncapi.html"' in page  # the event catalogue is one click away
     spec = c.get("/openapi.json").get_json()
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
@@ -184,6 +195,7 @@ def _browse(url: str, tmp: Path, *action: str) -> tuple[subprocess.CompletedProc
             "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
             f"--user-data-dir={tmp / 'profile'}",
             f"--log-net-log={netlog}",
+            "--enable-logging=stderr",  # the console: a policy violation is reported there
             "--virtual-time-budget=15000",  # until the scripts have drawn the page
             "--window-size=1280,1600",
             *action,
@@ -220,6 +232,8 @@ def test_chromium_draws_swagger_ui_offline(served_intake: str, tmp_path: Path) -
     run, requests = _browse(f"{served_intake}/docs", tmp_path / "dom", "--dump-dom")
     dom = run.stdout.decode(errors="replace")
     _only_local(requests)
+    # drawn under the page's content security policy, which refused nothing it needs
+    assert "Content Security Policy" not in run.stderr.decode(errors="replace")
     paths = {urlsplit(u).path for u in requests}
     assert {"/docs", "/docs/static/swagger-ui-bundle.js", "/openapi.json"} <= paths, paths
     # built by Swagger UI's scripts from /openapi.json: not in the page the service sent
@@ -250,6 +264,7 @@ def test_chromium_draws_the_event_catalogue_offline(served_intake: str, tmp_path
     run, requests = _browse(url, tmp_path, f"--screenshot={shot}")
     assert shot.exists(), run.stderr.decode(errors="replace")[-2000:]
     _only_local(requests)
+    assert "Content Security Policy" not in run.stderr.decode(errors="replace")
     assert shot.stat().st_size > 30_000
     width, height, colours = _pixels(shot.read_bytes())
     assert (width, height) == (1280, 1600)

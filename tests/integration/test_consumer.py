@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from urllib.parse import urlsplit, urlunsplit
 
@@ -93,6 +94,24 @@ def test_an_invalid_event_from_another_system_is_dead_lettered_with_the_reason(
     assert letters[0].message_id == event.id
     assert "invalid event" in letters[0].error and "kind" in letters[0].error
     assert clocks_of(service_db("routing"), event.data["case_id"]) == 0
+
+
+def test_an_event_with_a_40_kb_time_is_dead_lettered_at_once_and_the_next_one_goes_on(
+    cs_settings, service_db, run_service
+):
+    """Once it stalled a consumer 5.4 s: its error went through a quadratic log scrubber."""
+    run_service("routing", relay=False)
+    bad, good = case_opened(), case_opened()
+    huge_time = b'"time":"2026-11-24T10:00:00' + b"9" * 40_000 + b'Z"'
+    body = re.sub(rb'"time":"[^"]*"', lambda _m: huge_time, bad.to_json(), count=1)
+    started = time.monotonic()
+    publish(cs_settings, bad, body=body)
+    publish(cs_settings, good)
+    letters = wait_until(lambda: list_dead_letters(cs_settings, "routing"), 10, "a dead letter")
+    wait_handled(service_db("routing"), good.id)
+    assert time.monotonic() - started < 3
+    assert letters[0].message_id == bad.id
+    assert "longer than 40 characters" in letters[0].error and len(letters[0].error) < 500
 
 
 def test_a_message_that_is_not_json_is_dead_lettered_not_dropped(cs_settings, run_service):

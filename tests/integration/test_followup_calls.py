@@ -211,7 +211,7 @@ def test_a_reached_customer_not_solved_emits_unresolved_without_the_comment(
         r = attempt(api, auth, task["id"], body)
         assert r.status_code == 422, (body, r.json)
     assert tasks_of(api, auth, case_id)[0]["attempts"] == 0
-    comment = "Still slow every evening, neighbour has the same"
+    comment = "Still slow every evening, neighbour has the same; call 13912345678 instead"
     r = attempt(
         api,
         auth,
@@ -221,7 +221,8 @@ def test_a_reached_customer_not_solved_emits_unresolved_without_the_comment(
     assert r.status_code == 201, r.json
     assert r.json["state"] == "completed" and r.json["outcome"] == "unresolved"
     assert r.json["satisfaction"] == 2 and r.json["solved"] is False
-    assert r.json["attempt_log"][0]["comment"] == comment
+    # followup keeps no personal data: the number is kept masked
+    assert r.json["attempt_log"][0]["comment"] == comment.replace("13912345678", "139****5678")
     (event,) = outbox(db, case_id)
     assert event.data["outcome"] == "unresolved" and event.data["satisfaction"] == 2
     with db.transaction() as tx:

@@ -215,3 +215,43 @@ def test_responses_and_suggestions_become_feedback_without_their_text(
     (event,) = [parse_event(r[0].encode()) for r in rows]
     assert event.data["topic"] == "field_visits" and event.data["department"] == "FIELD"
     assert "SMS" not in rows[0][0]
+
+
+def test_tasks_of_an_undrawn_campaign_answer_a_null_seed_as_documented(api, supervisor, region):
+    name, _ = region
+    c = campaign(api, supervisor, name)
+    r = api.get(f"/campaigns/{c['id']}/tasks", headers=supervisor)
+    assert r.status_code == 200 and r.json == {"campaign_id": c["id"], "seed": None, "items": []}
+    schemas = api.get("/openapi.json").json["components"]["schemas"]
+    assert schemas["CampaignTasksOut"]["properties"]["seed"]["nullable"] is True
+
+
+def test_free_text_answers_are_kept_with_personal_data_masked(
+    api, auth, supervisor, region, service_db
+):
+    name, _ = region
+    c = campaign(api, supervisor, name)
+    tasks = drawn(api, supervisor, c["id"], 5)
+    text = "Call me on 13912345678 or write to zhao.lei@example.com about the SMS"
+    answers = [
+        {"question": "product", "value": "both"},
+        {"question": "suggestion", "value": text, "topic": "field_visits", "department": "FIELD"},
+    ]
+    r = api.post(
+        f"/campaigns/{c['id']}/responses",
+        json={"task_id": tasks[0]["id"], "answers": answers},
+        headers=auth("agent"),
+    )
+    assert r.status_code == 201, r.json
+    kept = "Call me on 139****5678 or write to z***@example.com about the SMS"
+    assert r.json["answers"][1]["value"] == kept
+    assert r.json["answers"][0]["value"] == "both"
+    with service_db("followup").transaction() as tx:
+        stored = tx.execute(
+            "SELECT answers::text FROM campaign_responses WHERE campaign_id = %s", (c["id"],)
+        ).fetchone()[0]
+        feedback = tx.execute(
+            "SELECT text FROM feedback WHERE campaign_id = %s", (c["id"],)
+        ).fetchone()[0]
+    assert "13912345678" not in stored and "zhao.lei" not in stored
+    assert feedback == kept

@@ -441,6 +441,9 @@ def test_the_dashboard_is_for_supervisors_and_takes_a_token_once_in_the_address(
     assert "refreshes itself every 30 seconds" in html
     assert page.headers["Cache-Control"] == "no-store"
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["X-Frame-Options"] == "DENY"
     assert browser.get("/dashboard.json").status_code == 401  # the cookie is not for the JSON
     # a header wins over the address: an agent's header with a head's token is still an agent
     r = browser.get(f"/dashboard?token={head}", headers={"Authorization": f"Bearer {agent}"})

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from shared import clock as business_clock
 from shared.events import new_event
 from shared.testing.factories import case_opened
 from shared.testing.waiting import publish, wait_handled
@@ -387,8 +388,13 @@ def test_the_report_is_for_supervisors_and_names_a_quarter(client, auth):
         api.get(f"/reports/quarterly/{QUARTER}?format=pdf", headers=auth("supervisor")).status_code
         == 422
     )
-    empty = api.get("/reports/quarterly/1999-Q1", headers=auth("admin")).json
+    empty = api.get("/reports/quarterly/2000-Q1", headers=auth("admin")).json
     assert empty["satisfaction"]["mean"] is None and empty["complaints"]["volume"] == 0
+    # years the system keeps no figures for: a clear 422, not an empty report
+    ahead = f"{business_clock.now().year + 6}-Q1"
+    for period in ("1999-Q4", "1000-Q1", ahead):
+        r = api.get(f"/reports/quarterly/{period}", headers=auth("admin"))
+        assert r.status_code == 422 and "between 2000 and" in str(r.json["errors"]), r.json
 
 
 def test_a_browser_opens_the_report_page_with_its_token_in_the_address(client, make_token, caplog):
@@ -399,6 +405,10 @@ def test_a_browser_opens_the_report_page_with_its_token_in_the_address(client, m
     assert f"Quarterly evaluation {QUARTER}" in r.get_data(as_text=True)
     assert r.headers["Cache-Control"] == "no-store"
     assert r.headers["Referrer-Policy"] == "no-referrer"
+    assert r.headers["Content-Security-Policy"].startswith("default-src 'none';")
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["X-Frame-Options"] == "DENY"
     assert "Set-Cookie" not in r.headers
     assert api.get(f"/reports/quarterly/{QUARTER}.html?token={agent}").status_code == 403
     assert api.get(f"/reports/quarterly/{QUARTER}.html?token={head[:-3]}xyz").status_code == 401

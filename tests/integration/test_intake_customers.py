@@ -250,7 +250,16 @@ def test_reveal_shows_clear_values_and_is_logged(intake, auth, make_token, creat
     assert entry["fields"] == list(customers.PII_FIELDS)
     assert entry["reason"] == "核实身份 for installation"
     assert entry["correlation_id"] == "corr-reveal-1"
-    assert set(entry) == {"id", "at", "by", "customer_id", "fields", "reason", "correlation_id"}
+    assert set(entry) == {
+        "id",
+        "at",
+        "by",
+        "customer_id",
+        "case_id",
+        "fields",
+        "reason",
+        "correlation_id",
+    }
 
 
 def test_a_reveal_can_be_limited_to_some_fields_and_the_log_is_newest_first(

@@ -495,6 +495,48 @@ def test_progress_emits_case_progressed_and_keeps_the_note_out_of_it(
     assert kept["note"] == note and datetime.fromisoformat(kept["eta"]) == eta
 
 
+def test_an_eta_lies_ahead_within_the_horizon_and_notes_are_kept_masked(
+    routing, auth, boss, service_db, region
+):
+    dept = make_department(routing, boss)
+    member = make_staff(routing, boss, dept)
+    make_rule(routing, boss, department=dept, region=region)
+    case_id = open_case(service_db, region=region)
+    transfer(service_db, case_id)
+    item = item_of(routing, boss, case_id)
+    me = auth("department_staff", subject=member)
+    now = business_clock.now()
+    for eta in (
+        "9999-12-31T23:00:00-12:00",
+        (now + timedelta(days=181)).isoformat(),
+        (now - timedelta(days=1)).isoformat(),
+    ):
+        r = routing.post(
+            f"/work-items/{item['id']}/progress", json={"note": "n", "eta": eta}, headers=me
+        )
+        assert r.status_code == 422 and "eta" in invalid_fields(r.json), (eta, r.json)
+    assert events_of(service_db, case_id, "case.progressed") == []
+    r = routing.post(
+        f"/work-items/{item['id']}/progress",
+        json={"note": "customer prefers 13912345678 or 010-62345678", "eta": None},
+        headers=me,
+    )
+    assert r.status_code == 200
+    r = routing.post(
+        f"/work-items/{item['id']}/hand-back",
+        json={"reason": "ID 11010519491231002X does not match"},
+        headers=me,
+    )
+    assert r.status_code == 200
+    notes = routing.get(f"/work-items/{item['id']}", headers=boss).json["notes"]
+    texts = {n["kind"]: n["note"] for n in notes}
+    assert texts["progress"] == "customer prefers 139****5678 or 010-****5678"
+    assert texts["hand_back"] == "ID 110105********002X does not match"
+    with service_db("routing").transaction() as tx:
+        kept = tx.execute("SELECT string_agg(note, ' ') FROM work_item_notes").fetchone()[0]
+    assert "13912345678" not in kept and "11010519491231002X" not in kept
+
+
 def test_handled_emits_case_handled_and_stops_the_department_clock(
     routing, auth, boss, service_db, region
 ):

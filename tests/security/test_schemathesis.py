@@ -142,6 +142,12 @@ EDGE_CASES = [
     ("training", "GET", "/scorecards/s-1?period=0000-Q1", None),
     ("training", "GET", "/scorecards/s-1?period=9999-12", None),
     ("training", "POST", "/incentive-runs", {"period": "0000-Q1"}),
+    # issue 15: a date-time offset of local mean time (+08:05:43), and stored far futures
+    ("training", "GET", "/scorecards/s-1?period=1000-Q1", None),
+    ("followup", "GET", "/reports/quarterly/1000-Q1", None),
+    ("routing", "GET", "/sla/compliance?period=1000-Q1", None),
+    ("intake", "POST", "/cases", {"received_at": "9999-12-31T23:00:00-12:00"}),
+    ("intake", "GET", "/cases?received_from=0001-01-01", None),
 ]
 
 

@@ -115,7 +115,7 @@ class CampaignTaskOut(Schema):
 
 class CampaignTasksOut(Schema):
     campaign_id = fields.UUID()
-    seed = fields.Int()
+    seed = fields.Int(allow_none=True, metadata={"description": "null until the sample is drawn"})
     items = fields.List(fields.Nested(CampaignTaskOut))
 
 

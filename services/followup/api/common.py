@@ -6,6 +6,9 @@ from flask import Response
 from marshmallow import ValidationError, validate
 
 from services.followup.domain.periods import Quarter
+from shared import clock
+from shared.limits import year_problem
+from shared.request_limits import PAGE_POLICY
 from shared.web import service_db
 
 # who may do what
@@ -24,17 +27,24 @@ db = service_db
 
 
 def browser_page(response: Response) -> Response:
-    """A page for a browser (dashboard, report): not cached, no referrer, nothing loaded."""
+    """A page for a browser (dashboard, report): not cached, no referrer, nothing loaded, no
+    script run, never framed (shared.web adds nosniff and X-Frame-Options to every answer)."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
-    )
+    response.headers["Content-Security-Policy"] = PAGE_POLICY
     return response
 
 
 def quarter_text(value: str) -> None:
+    """A quarter like 2026-Q4, of a year the evaluation is kept for (2000 to a few ahead)."""
+    problem = quarter_problem(value)
+    if problem:
+        raise ValidationError(problem)
+
+
+def quarter_problem(value: str) -> str | None:
     try:
-        Quarter.parse(value)
+        quarter = Quarter.parse(value)
     except ValueError as e:
-        raise ValidationError(str(e)) from None
+        return str(e)
+    return year_problem(quarter.year, clock.now())

@@ -20,6 +20,7 @@ from shared.errors import Forbidden
 from shared.etags import check_if_match, etag
 from shared.paging import page_field, page_of, per_page_field
 from shared.web import (
+    MaskedText,
     ReportedStepSchema,
     StrictSchema,
     caller,
@@ -98,7 +99,7 @@ class AttemptIn(ReportedStepSchema):
     result = fields.Str(required=True, validate=validate.OneOf(RESULTS))
     solved = fields.Bool(load_default=None, allow_none=True)
     satisfaction = fields.Int(load_default=None, allow_none=True, validate=validate.Range(1, 5))
-    comment = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    comment = MaskedText(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
 @blp.get("")

@@ -19,7 +19,7 @@ from services.followup.api.common import (
 from services.followup.domain.improvements import SOURCES, STATUSES
 from shared import clock
 from shared.paging import page_field, page_of, per_page_field
-from shared.web import StrictSchema, caller, created, requires
+from shared.web import MaskedText, StrictSchema, caller, created, requires
 
 blp = Blueprint(
     "improvements", __name__, url_prefix="/improvements", description="Improvement measures"
@@ -37,12 +37,12 @@ class ImprovementIn(StrictSchema):
         validate=validate.Length(min=1, max=200),
         metadata={"description": "the quarter, inspection id or campaign response it came from"},
     )
-    note = fields.Str(load_default=None, validate=validate.Length(max=2000))
+    note = MaskedText(load_default=None, validate=validate.Length(max=2000))
 
 
 class StatusIn(StrictSchema):
     status = fields.Str(required=True, validate=validate.OneOf(STATUSES))
-    note = fields.Str(load_default=None, validate=validate.Length(max=2000))
+    note = MaskedText(load_default=None, validate=validate.Length(max=2000))
     evidence = fields.Str(load_default=None, validate=validate.Length(max=5000))
 
 

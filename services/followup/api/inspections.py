@@ -20,7 +20,7 @@ from services.followup.api.common import (
 from services.followup.domain.inspections import CHECKLIST, RULES
 from shared import clock, scoping
 from shared.paging import page_field, page_of, per_page_field
-from shared.web import StrictSchema, caller, created, error_body, requires
+from shared.web import MaskedText, StrictSchema, caller, created, error_body, requires
 
 blp = Blueprint(
     "inspections", __name__, url_prefix="/inspections", description="Quality inspections"
@@ -55,7 +55,7 @@ class ScoreIn(StrictSchema):
     checklist = fields.Dict(
         keys=fields.Str(), required=True, metadata={"description": _CHECKLIST_HELP}
     )
-    findings = fields.Str(load_default=None, validate=validate.Length(max=5000))
+    findings = MaskedText(load_default=None, validate=validate.Length(max=5000))
 
 
 class InspectionOut(Schema):

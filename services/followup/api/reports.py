@@ -12,7 +12,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from services.followup import queries
-from services.followup.api.common import REPORT_READERS, browser_page, db
+from services.followup.api.common import REPORT_READERS, browser_page, db, quarter_problem
 from services.followup.domain import render, report
 from services.followup.domain.periods import Quarter
 from shared import clock
@@ -56,6 +56,9 @@ def _build(period: str) -> dict[str, Any]:
         quarter = Quarter.parse(period)
     except ValueError as e:
         abort(404, message=str(e))
+    problem = quarter_problem(period)
+    if problem:
+        abort(422, errors={"path": {"period": [problem]}})
     at = clock.now()
     return report.build(queries.quarter_data(db(), quarter), queries.today(at))
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from shared.personal_data import mask_text
+
 QUESTION_TYPES = ("scale", "yes_no", "choice", "text")
 SCALE = (1, 5)
 TEXT_LIMIT = 2000
@@ -68,6 +70,21 @@ def _value_problem(q: dict[str, Any], value: Any) -> str | None:
     if not isinstance(value, str) or len(value) > TEXT_LIMIT:
         return f"text of at most {TEXT_LIMIT} characters"
     return None
+
+
+def as_kept(
+    questions: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The answers as followup keeps them: phone and ID numbers and e-mail addresses in a
+    free-text answer masked. Followup holds no personal data; a customer's way to be reached
+    belongs on their record in intake."""
+    text = {q["key"] for q in questions if q["type"] == "text"}
+    return [
+        dict(a, value=mask_text(a["value"]))
+        if a["question"] in text and isinstance(a.get("value"), str)
+        else dict(a)
+        for a in answers
+    ]
 
 
 def suggestions(answers: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

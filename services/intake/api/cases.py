@@ -10,6 +10,7 @@ from flask import Response, current_app
 from flask_smorest import Blueprint, abort
 
 from services.intake import commands, customers, queries, staff
+from services.intake.api.reveal import access_reason
 from services.intake.api.schemas import (
     AcknowledgementOut,
     CaseIn,
@@ -21,14 +22,18 @@ from services.intake.api.schemas import (
     InteractionIn,
     ReopenIn,
     ResolveIn,
+    RevealQuery,
     TimelineOut,
     TransferIn,
     WrittenOut,
 )
 from services.intake.domain.cases import receipt_problem
 from services.intake.domain.lifecycle import IllegalTransition
+from services.intake.domain.masking import CASE_TEXT_FIELDS, case_as_shown, timeline_entry_as_shown
 from shared import clock, idempotency, scoping
 from shared.db import Transaction
+from shared.errors import Invalid
+from shared.limits import eta_problem
 from shared.scoping import Actor
 from shared.web import caller, created, error_body, reported_step, requires, service_db
 
@@ -68,6 +73,13 @@ def _readable(case_id: uuid.UUID, department: str | None, case_no: str) -> None:
     scoping.require_reading(_reader(), department, f"case {case_no or case_id}")
 
 
+@blp.after_request
+def _no_store(response: Response) -> Response:
+    """What customers wrote, even masked, must not linger in shared caches."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @blp.post("")
 @requires(*AGENTS)
 @blp.arguments(CaseIn())  # an instance: not a new schema per request
@@ -75,7 +87,8 @@ def _readable(case_id: uuid.UUID, department: str | None, case_no: str) -> None:
 @idempotency.keyed
 def open_case(body: dict[str, Any]) -> Any:
     """Record a consultation or complaint; routing starts its clock. Safe to retry with an
-    `Idempotency-Key`."""
+    `Idempotency-Key`. The answer shows its text masked, as every answer does (see
+    `GET /cases/{id}`)."""
     step = reported_step(body)
     if body.get("received_at") is not None:
         problem = receipt_problem(body["received_at"], clock.now())
@@ -100,7 +113,7 @@ def open_case(body: dict[str, Any]) -> Any:
             case = commands.open_case(
                 tx, body, step.by, account_index=account_index, opened_at=opened_at
             )
-        answer = created(case, "cases.get_case", case_id=case["id"])
+        answer = created(case_as_shown(case), "cases.get_case", case_id=case["id"])
         return idempotency.remember(tx, answer, _CASE_OUT)
 
 
@@ -109,27 +122,50 @@ def open_case(body: dict[str, Any]) -> Any:
 @blp.arguments(CaseListQuery, location="query")
 @blp.response(200, CasePageOut)
 def list_cases(query: dict[str, Any]) -> dict[str, Any]:
-    """Cases with filters, newest first, a page at a time. Department staff and heads see
-    their department's cases only."""
+    """Cases with filters, newest first, a page at a time; their text masked. Department
+    staff and heads see their department's cases only."""
     page, per_page = query.pop("page"), query.pop("per_page")
     confined = scoping.reading_confined_to(_reader())
     if confined is not None:
         if query.get("department") not in (None, confined):
             return error_body(403, f"department {confined} reads only its own cases")
         query["department"] = confined
-    return queries.list_cases(_db(), query, page, per_page)
+    found = queries.list_cases(_db(), query, page, per_page)
+    found["items"] = [case_as_shown(case) for case in found["items"]]
+    return found
 
 
 @blp.get("/<uuid:case_id>")
 @requires(*READERS)
+@blp.arguments(RevealQuery, location="query")
 @blp.response(200, CaseOut)
-def get_case(case_id: uuid.UUID) -> dict[str, Any]:
-    """One case as the agent sees it, with its deadline once routing has started the clock."""
-    case = queries.get_case(_db(), case_id)
-    if case is None:
-        abort(404, message=f"no case {case_id}")
-    _readable(case_id, case["department"], case["case_no"])
-    return case
+def get_case(query: dict[str, Any], case_id: uuid.UUID) -> dict[str, Any]:
+    """One case as the agent sees it, with its deadline once routing has started the clock.
+
+    Phone and ID numbers and e-mail addresses written in its content and resolution are masked
+    (`masked` says whether there were any); `?reveal=true` shows them in clear to a caller with
+    the `pii:read` permission who says why in `X-Access-Reason`, and the access log records it."""
+    if not query["reveal"]:
+        case = queries.get_case(_db(), case_id)
+        if case is None:
+            abort(404, message=f"no case {case_id}")
+        _readable(case_id, case["department"], case["case_no"])
+        return case_as_shown(case)
+    reason = access_reason()
+    with _db().transaction() as tx:
+        case = queries.get_case_in(tx, case_id)
+        if case is None:
+            abort(404, message=f"no case {case_id}")
+        scoping.require_reading(_actor(tx), case["department"], f"case {case['case_no']}")
+        customers.log_case_reveal(
+            tx,
+            case_id,
+            case["customer_id"],
+            by=caller().subject,
+            reason=reason,
+            fields=CASE_TEXT_FIELDS,
+        )
+    return case_as_shown(case, revealed=True)
 
 
 def _change(case_id: uuid.UUID, change: Callable[[Transaction], Any]) -> Response | None:
@@ -146,7 +182,9 @@ def _change(case_id: uuid.UUID, change: Callable[[Transaction], Any]) -> Respons
 
 def _moved(case_id: uuid.UUID, change: Callable[[Transaction], Any]) -> Any:
     refused = _change(case_id, change)
-    return refused if refused is not None else queries.get_case(_db(), case_id)
+    if refused is not None:
+        return refused
+    return case_as_shown(queries.get_case(_db(), case_id) or {})
 
 
 @blp.post("/<uuid:case_id>/transfer")
@@ -212,7 +250,11 @@ def reopen(body: dict[str, Any], case_id: uuid.UUID) -> Any:
 @blp.arguments(EtaIn)
 @blp.response(200, CaseOut)
 def eta(body: dict[str, Any], case_id: uuid.UUID) -> Any:
-    """The estimated completion time told to the customer of a complex case, or its update."""
+    """The estimated completion time told to the customer of a complex case, or its update:
+    ahead of now, by at most ETA_HORIZON (180 days)."""
+    problem = eta_problem(body["eta"], clock.now())
+    if problem:
+        raise Invalid("eta", problem)
     return _moved(
         case_id,
         lambda tx: commands.give_eta(
@@ -242,14 +284,35 @@ def add_interaction(body: dict[str, Any], case_id: uuid.UUID) -> Any:
 
 @blp.get("/<uuid:case_id>/timeline")
 @requires(*READERS)
+@blp.arguments(RevealQuery, location="query")
 @blp.response(200, TimelineOut)
-def timeline(case_id: uuid.UUID) -> dict[str, Any]:
-    """Everything that happened to the case, in time order, with who and when."""
-    case = queries.get_case(_db(), case_id)
-    if case is None:
-        abort(404, message=f"no case {case_id}")
-    _readable(case_id, case["department"], case["case_no"])
-    return {"case_id": case_id, "items": queries.timeline(_db(), case_id) or []}
+def timeline(query: dict[str, Any], case_id: uuid.UUID) -> dict[str, Any]:
+    """Everything that happened to the case, in time order, with who and when.
+
+    Its texts (notes, replies, e-mails, reasons) are masked like the case's; `?reveal=true`
+    shows them as `GET /cases/{id}?reveal=true` does, and is logged the same way."""
+    if not query["reveal"]:
+        case = queries.get_case(_db(), case_id)
+        if case is None:
+            abort(404, message=f"no case {case_id}")
+        _readable(case_id, case["department"], case["case_no"])
+        entries = queries.timeline(_db(), case_id) or []
+        return {"case_id": case_id, "items": [timeline_entry_as_shown(e) for e in entries]}
+    reason = access_reason()
+    with _db().transaction() as tx:
+        case = queries.get_case_in(tx, case_id)
+        if case is None:
+            abort(404, message=f"no case {case_id}")
+        scoping.require_reading(_actor(tx), case["department"], f"case {case['case_no']}")
+        entries = queries.timeline_in(tx, case_id)
+        who = caller().subject
+        customers.log_case_reveal(
+            tx, case_id, case["customer_id"], by=who, reason=reason, fields=["timeline"]
+        )
+    return {
+        "case_id": case_id,
+        "items": [timeline_entry_as_shown(e, revealed=True) for e in entries],
+    }
 
 
 @blp.get("/<uuid:case_id>/acknowledgement")

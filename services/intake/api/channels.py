@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import current_app, request
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -20,7 +20,16 @@ from services.intake.domain.cases import receipt_problem
 from services.intake.vault import Vault
 from shared import clock, idempotency
 from shared.steps import step_of
-from shared.web import StrictSchema, caller, created, error_body, requires, service_db
+from shared.web import (
+    StrictSchema,
+    caller,
+    created,
+    error_body,
+    request_body,
+    requires,
+    service_db,
+    takes_body_up_to,
+)
 
 blp = Blueprint(
     "channels", __name__, url_prefix="/channels", description="Hotline calls and inbound e-mail"
@@ -73,8 +82,13 @@ class CallIn(StrictSchema):
         problem = receipt_problem(data["started_at"], clock.now())
         if problem:
             raise ValidationError(problem, "started_at")
-        if data.get("ended_at") is not None and data["ended_at"] < data["started_at"]:
-            raise ValidationError("must not be before started_at", "ended_at")
+        ended = data.get("ended_at")
+        if ended is not None:
+            if ended < data["started_at"]:
+                raise ValidationError("must not be before started_at", "ended_at")
+            problem = receipt_problem(ended, clock.now())
+            if problem:
+                raise ValidationError(problem, "ended_at")
 
 
 class CallOut(Schema):  # no number in it: the answer, its replay and GET are all this
@@ -102,10 +116,6 @@ class EmailOut(Schema):
     case_no = fields.Str()
     joined = fields.Bool(metadata={"description": "added to an existing case (a reply)"})
     message_id = fields.Str()
-
-
-def _too_big() -> Response:
-    return error_body(413, f"the message is larger than {MAX_EMAIL_BYTES} bytes")
 
 
 _CALL_OUT = CallOut()
@@ -143,6 +153,7 @@ def get_call(call_id: uuid.UUID) -> dict[str, Any]:
 
 
 @blp.post("/email")
+@takes_body_up_to(MAX_EMAIL_BYTES)
 @requires(*EMAIL_ROLES)
 @blp.arguments(EmailQuery, location="query")
 @blp.doc(
@@ -162,15 +173,12 @@ def receive_email(query: dict[str, Any]) -> Any:
     step = step_of(caller(), clock.now(), query["occurred_at"])
     if request.mimetype != RFC822:
         return error_body(415, f"send the raw message with Content-Type {RFC822}")
-    # the declared length first (nothing is read), then what actually arrives (chunked)
-    if (request.content_length or 0) > MAX_EMAIL_BYTES:
-        return _too_big()
-    raw = request.stream.read(MAX_EMAIL_BYTES + 1)
-    if len(raw) > MAX_EMAIL_BYTES:
-        return _too_big()
+    # 413 beyond MAX_EMAIL_BYTES, before a byte is read when Content-Length says so
+    raw = request_body()
     try:
         parsed = email_message.parse(raw)
     except email_message.EmailParseError as e:
+        # a 4xx: the gateway does not send this message again
         return error_body(400, f"not a usable RFC 822 message: {e}")
     with _db().transaction() as tx:
         if (earlier := idempotency.replay(tx, raw)) is not None:

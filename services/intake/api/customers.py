@@ -7,16 +7,16 @@ Validation messages never repeat the value that was refused.
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from typing import Any, NoReturn
 
-from flask import Response, current_app, request
+from flask import Response, current_app
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validate
 from webargs.fields import DelimitedList
 
 from services.intake import customers
+from services.intake.api.reveal import access_reason
 from services.intake.domain import masking
 from services.intake.vault import Vault
 from shared import clock, etags, idempotency
@@ -32,9 +32,6 @@ access_blp = Blueprint(
 
 WRITE_ROLES = ("agent", "supervisor", "system")
 READ_ROLES = ("agent", "supervisor", "system", "department_staff", "department_head")
-PII_SCOPE = "pii:read"
-REASON_HEADER = "X-Access-Reason"
-MAX_REASON = 500
 CONSENT_CHANNELS = ("hotline", "email", "online", "in_person", "written")
 PURPOSE = r"^[a-z][a-z0-9_]{1,63}$"
 
@@ -207,6 +204,7 @@ class MayShare(Schema):
 
 class AccessLogQuery(Schema):
     customer_id = fields.UUID()
+    case_id = fields.UUID()
     by = fields.Str()
     limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000))
 
@@ -215,7 +213,10 @@ class AccessLogEntry(Schema):
     id = fields.Int()
     at = fields.DateTime()
     by = fields.Str()
-    customer_id = fields.UUID()
+    customer_id = fields.UUID(allow_none=True)
+    case_id = fields.UUID(
+        allow_none=True, metadata={"description": "set when a case's text was revealed"}
+    )
     fields_ = fields.List(fields.Str(), data_key="fields", attribute="fields")
     reason = fields.Str()
     correlation_id = fields.Str(allow_none=True)
@@ -230,14 +231,6 @@ class AccessLog(Schema):
 
 def _not_found(customer_id: uuid.UUID) -> NoReturn:
     abort(404, message=f"no customer {customer_id}")
-
-
-def _access_reason() -> str:
-    """The stated reason; UTF-8 sent raw arrives as latin-1 through WSGI and is decoded here."""
-    raw = request.headers.get(REASON_HEADER, "")
-    with contextlib.suppress(UnicodeError):
-        raw = raw.encode("latin-1").decode("utf-8")
-    return raw.strip()
 
 
 def _version(tx: Any, customer_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
@@ -302,13 +295,7 @@ def get_customer(query: dict[str, Any], customer_id: uuid.UUID) -> Any:
             if record is not None:
                 etags.tag(_version(tx, customer_id))
     else:
-        if not caller().has_scope(PII_SCOPE):
-            return error_body(403, f"revealing personal data needs the {PII_SCOPE} permission")
-        reason = _access_reason()
-        if not reason:
-            return error_body(400, f"say why you need the data, in the {REASON_HEADER} header")
-        if len(reason) > MAX_REASON:
-            return error_body(400, f"{REASON_HEADER} is longer than {MAX_REASON} characters")
+        reason = access_reason()
         with _db().transaction() as tx:
             record = customers.reveal(
                 tx,

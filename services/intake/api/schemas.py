@@ -13,6 +13,7 @@ from services.intake.domain.cases import (
     PRIORITIES,
 )
 from services.intake.domain.lifecycle import HAND_CLOSE_OUTCOMES
+from shared.limits import ETA_HORIZON
 from shared.paging import page_field, page_of, per_page_field
 from shared.web import ReportedStepSchema, StrictSchema
 
@@ -68,6 +69,12 @@ class CaseOut(Schema):
     resolved_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
     reopen_count = fields.Int()
+    masked = fields.Bool(
+        metadata={
+            "description": "phone or ID numbers or e-mail addresses in content or resolution are"
+            " masked; ?reveal=true (pii:read, X-Access-Reason) shows them"
+        }
+    )
 
 
 class CaseListQuery(StrictSchema):
@@ -120,8 +127,18 @@ class ReopenIn(StrictSchema):
     reason = _reason
 
 
+class RevealQuery(StrictSchema):
+    reveal = fields.Bool(
+        load_default=False,
+        metadata={"description": "show the text in clear: needs pii:read and X-Access-Reason"},
+    )
+
+
 class EtaIn(StrictSchema):
-    eta = fields.AwareDateTime(required=True)
+    eta = fields.AwareDateTime(
+        required=True,
+        metadata={"description": f"ahead of now, by at most {ETA_HORIZON.days} days"},
+    )
     note = fields.Str(load_default=None, validate=validate.Length(max=2000))
 
 

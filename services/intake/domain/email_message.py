@@ -11,8 +11,10 @@ wherever else it appears (a signature, a quoted reply, the Message-ID) `parse` m
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
@@ -30,10 +32,16 @@ SUBJECT_LIMIT = 998  # the longest line RFC 5322 allows
 MESSAGE_ID_LIMIT = 998
 NAME_LIMIT = 255
 MAX_ATTACHMENTS = 100
+# parts of every level a message may have (the 100 attachments, their bodies and alternatives);
+# parsing stops at the first one beyond: a message of thousands of parts costs no more
+MAX_PARTS = 250
 # TS20261125-0001 / ZX20261125-12345: the numbers cases.case_number() makes
 CASE_NO = re.compile(r"(?<![A-Za-z0-9])(?:TS|ZX)\d{8}-\d{4,}(?!\d)", re.IGNORECASE)
 COMPLAINT_WORDS = ("投诉", "complaint")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+# NUL, which PostgreSQL text cannot hold, and lone surrogates, which stand for bytes that were
+# not text in the declared charset (the parser keeps them so) and cannot be stored either
+_UNUSABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
 class EmailParseError(ValueError):
@@ -60,17 +68,41 @@ class InboundEmail:
     attachments: tuple[Attachment, ...] = field(default=())
 
 
+class _TooManyParts(Exception):
+    pass
+
+
+def _counting_factory() -> Callable[..., EmailMessage]:
+    """A message class for the parser that refuses to make more than MAX_PARTS parts."""
+    made = 0
+
+    def make(policy: Any = policy.default) -> EmailMessage:
+        nonlocal made
+        made += 1
+        if made > MAX_PARTS + 1:  # the parser makes one to try the factory out
+            raise _TooManyParts
+        return EmailMessage(policy=policy)
+
+    return make
+
+
 def parse(raw: bytes) -> InboundEmail:
     """The parts of `raw` a case needs; EmailParseError when it is no usable message.
 
-    Usable means: it has headers and a From header with an address in it. Without a
-    Message-ID one is derived from the bytes, so a gateway's retry of it is still recognised.
+    Usable means: it has headers and a From header with an address in it, at most MAX_PARTS
+    parts, no NUL and no text that is not valid in its charset (the gateway is told so with a
+    4xx, and does not retry). Without a Message-ID one is derived from the bytes, so a
+    gateway's retry of it is still recognised.
     """
     if not raw.strip():
         raise EmailParseError("the message is empty")
+    if b"\x00" in raw:
+        raise EmailParseError("the message contains a NUL byte")
     try:
-        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        msg = BytesParser(_class=_counting_factory(), policy=policy.default).parsebytes(raw)
         return _read(cast(EmailMessage, msg), raw)
+    except _TooManyParts:
+        raise EmailParseError(f"the message has more than {MAX_PARTS} parts") from None
     except EmailParseError:
         raise
     except Exception:
@@ -93,16 +125,24 @@ def _read(msg: EmailMessage, raw: bytes) -> InboundEmail:
             text = strip_html(text)
     # the address lives on in `sender` only: wherever else it appears, it is masked
     return InboundEmail(
-        message_id=redact(_message_id(msg, raw), sender),
-        sender=sender,
-        subject=redact(_one_line(str(msg.get("Subject", "")))[:SUBJECT_LIMIT], sender),
+        message_id=_usable(redact(_message_id(msg, raw), sender), "Message-ID"),
+        sender=_usable(sender, "sender address"),
+        subject=_usable(
+            redact(_one_line(str(msg.get("Subject", "")))[:SUBJECT_LIMIT], sender), "Subject"
+        ),
         date=_date(msg),
-        text=redact(text.strip(), sender),
+        text=_usable(redact(text.strip(), sender), "text"),
         attachments=tuple(
-            Attachment(redact(a.name, sender), a.size, a.content_type)
+            Attachment(_usable(redact(a.name, sender), "attachment name"), a.size, a.content_type)
             for a in _attachments(msg, body)
         ),
     )
+
+
+def _usable(value: str, what: str) -> str:
+    if _UNUSABLE.search(value):
+        raise EmailParseError(f"the message's {what} holds a NUL or bytes that are not text")
+    return value
 
 
 def _sender(msg: EmailMessage) -> str | None:
@@ -138,20 +178,22 @@ def _one_line(text: str) -> str:
 
 
 def _text(part: Message) -> str:
-    """A text part decoded by its charset; an unknown or wrong charset degrades, never fails."""
-    try:
-        content = part.get_content()  # type: ignore[attr-defined]
-        if isinstance(content, str):
-            return content
-    except (LookupError, UnicodeError, ValueError):
-        pass
+    """A text part decoded by its charset (an unknown one is read as UTF-8); bytes that are
+    not text in it make the message unusable rather than silently replaced."""
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
+    charset = part.get_content_charset() or "utf-8"
     try:
-        return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+        codecs.lookup(charset)
     except LookupError:
-        return payload.decode("utf-8", errors="replace")
+        charset = "utf-8"
+    try:
+        return payload.decode(charset)
+    except UnicodeDecodeError:
+        raise EmailParseError(
+            "the message's text holds bytes that are not text in its charset"
+        ) from None
 
 
 def _attachments(msg: Message, body: Message | None) -> list[Attachment]:

@@ -1,7 +1,10 @@
 """Customers' personal data in its display forms: masks, and the format checks behind them.
 
 Pure functions, no I/O. Masks keep just enough for an agent to recognise a customer on the
-phone ("the number ending 8000?") and nothing that identifies them on its own.
+phone ("the number ending 8000?") and nothing that identifies them on its own. The same masks
+apply to what is written in a case: its content, its resolution and every text on its timeline
+(notes, replies, e-mails, reasons) are shown with phone and ID numbers and e-mail addresses
+masked (shared.personal_data) unless revealed like a customer's record.
 
 The checks live here too because they define the forms the masks rely on: a phone number is
 digits only once normalised, an ID number is 18 characters with an upper-case check character.
@@ -11,7 +14,26 @@ Their error texts never contain the value checked, so they can go into a 422 bod
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
+
+from shared.personal_data import mask_email, mask_id_number, mask_phone, mask_text
+
+__all__ = [
+    "CASE_TEXT_FIELDS",
+    "ID_NUMBER_PROBLEM",
+    "PHONE_PROBLEM",
+    "case_as_shown",
+    "mask_address_line",
+    "mask_email",
+    "mask_id_number",
+    "mask_name",
+    "mask_phone",
+    "normalise_id_number",
+    "normalise_phone",
+    "timeline_entry_as_shown",
+]
 
 # --- formats ---------------------------------------------------------------------------------
 
@@ -66,20 +88,6 @@ def normalise_id_number(raw: str) -> str | None:
 # --- masks -----------------------------------------------------------------------------------
 
 
-def mask_phone(phone: str) -> str:
-    """`13800138000` -> `138****8000`; shorter numbers show only their last two digits."""
-    if len(phone) >= 11:
-        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-    return "*" * max(len(phone) - 2, 1) + phone[-2:]
-
-
-def mask_id_number(id_number: str) -> str:
-    """`110105199001011232` -> `110105********1232` (region code and last four digits)."""
-    if len(id_number) < 11:
-        return "*" * len(id_number)
-    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
-
-
 def mask_name(name: str) -> str:
     """`张伟` -> `张*`, `欧阳娜娜` -> `欧***`; a one-character name is shown as `*` alone."""
     if len(name) <= 1:
@@ -87,15 +95,44 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 1)
 
 
-def mask_email(email: str) -> str:
-    """`zw@example.com` -> `z***@example.com`: the length of the local part is hidden too."""
-    local, at, domain = email.partition("@")
-    if not at:
-        return "***"
-    shown = local[0] if len(local) > 1 else ""
-    return f"{shown}***@{domain}"
-
-
 def mask_address_line(line: str | None) -> str | None:
     """The street address is hidden entirely; region and district stay visible elsewhere."""
     return None if line is None else "***"
+
+
+# --- what is written in a case ---------------------------------------------------------------
+
+# the case's own free text; the timeline's is every string of an entry's detail
+CASE_TEXT_FIELDS = ("content", "resolution")
+
+
+def case_as_shown(case: Mapping[str, Any], revealed: bool = False) -> dict[str, Any]:
+    """A case for the API: its text masked unless `revealed`; `masked` says whether anything
+    in it was."""
+    shown = dict(case)
+    masked = False
+    for name in CASE_TEXT_FIELDS:
+        value = shown.get(name)
+        if isinstance(value, str) and not revealed:
+            shown[name] = mask_text(value)
+            masked = masked or shown[name] != value
+    shown["masked"] = masked
+    return shown
+
+
+def timeline_entry_as_shown(entry: Mapping[str, Any], revealed: bool = False) -> dict[str, Any]:
+    """A timeline entry for the API: every text in its detail masked unless `revealed`."""
+    shown = dict(entry)
+    if not revealed:
+        shown["detail"] = _masked(entry.get("detail"))
+    return shown
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, Mapping):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value

@@ -5,15 +5,24 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from services.routing import calendar_admin, policies, queries
 from services.routing.domain.calendar_file import CalendarFileError, parse_schedule
 from shared import clock
+from shared.errors import Invalid
 from shared.etags import check_if_match, etag, tag
-from shared.web import StrictSchema, caller, created, error_body, requires, service_db
+from shared.limits import storable_problem, year_problem
+from shared.web import (
+    StrictSchema,
+    caller,
+    created,
+    error_body,
+    request_body,
+    requires,
+    service_db,
+)
 
 blp = Blueprint("calendar", __name__, description="Working-day calendar and SLA policies")
 MANAGERS = ("supervisor", "admin")
@@ -110,10 +119,16 @@ def calendar_year(query: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, ImportOut)
 def import_calendar() -> Any:
     """Load a year's official schedule (CSV or JSON body); re-computes provisional clocks."""
+    text = request_body().decode("utf-8", errors="replace")
+    if "\x00" in text:
+        return error_body(400, "the schedule contains a NUL character (U+0000)")
     try:
-        year, days = parse_schedule(request.get_data(as_text=True))
+        year, days = parse_schedule(text)
     except CalendarFileError as e:
         return error_body(400, f"the schedule cannot be read: {e}")
+    problem = year_problem(year, clock.now())
+    if problem:
+        raise Invalid("year", problem)
     with _db().transaction() as tx:
         return calendar_admin.import_year(tx, year, days, caller().subject)
 
@@ -148,6 +163,9 @@ def set_exception(body: dict[str, Any], day: str) -> Any:
     on = _date(day)
     if on is None:
         return error_body(400, f"{day!r} is not a date (YYYY-MM-DD)")
+    problem = storable_problem(on)
+    if problem:
+        raise Invalid("day", problem)
     with _db().transaction() as tx:
         check_if_match(lambda: calendar_admin.calendar_day(tx, on, lock=True))
         changed = calendar_admin.set_exception(tx, on, body["working"], body["reason"])

@@ -13,7 +13,8 @@ from services.routing.domain.deadlines import SHANGHAI
 from shared import clock, scoping
 from shared.db import Transaction
 from shared.errors import Forbidden
-from shared.web import StrictSchema, caller, error_body, requires, service_db
+from shared.limits import year_problem
+from shared.web import MaskedText, StrictSchema, caller, error_body, requires, service_db
 
 blp = Blueprint("sla", __name__, description="Time-limit clocks of cases")
 
@@ -73,7 +74,7 @@ class ClockListOut(Schema):
 
 
 class PauseIn(StrictSchema):
-    reason = fields.Str(
+    reason = MaskedText(
         required=True,
         validate=[
             validate.Length(min=1, max=500),
@@ -103,9 +104,13 @@ def _period(text: str) -> tuple[date, date]:
             months = 1
         m = start.month - 1 + months
         # inside the try: the period after 9999-12 is not a date
-        return start, date(start.year + m // 12, m % 12 + 1, 1)
+        end = date(start.year + m // 12, m % 12 + 1, 1)
     except (ValueError, TypeError):
         raise ValidationError("a quarter like 2026-Q4 or a month like 2026-11") from None
+    problem = year_problem(start.year, clock.now())
+    if problem:
+        raise ValidationError(problem)
+    return start, end
 
 
 class ComplianceQuery(StrictSchema):

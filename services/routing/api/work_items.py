@@ -11,9 +11,17 @@ from services.routing import directory, work_items
 from services.routing.api.departments import READERS, code_format, db
 from shared import scoping
 from shared.db import Transaction
-from shared.errors import Forbidden
+from shared.errors import Forbidden, Invalid
+from shared.limits import ETA_HORIZON, eta_problem
 from shared.scoping import Actor
-from shared.web import ReportedStepSchema, StrictSchema, caller, reported_step, requires
+from shared.web import (
+    MaskedText,
+    ReportedStepSchema,
+    StrictSchema,
+    caller,
+    reported_step,
+    requires,
+)
 
 blp = Blueprint(
     "work_items", __name__, url_prefix="/work-items", description="Department work queues"
@@ -80,9 +88,13 @@ class WorkItemListOut(Schema):
 
 
 class ProgressIn(ReportedStepSchema):
-    note = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
+    note = MaskedText(required=True, validate=validate.Length(min=1, max=2000))
     eta = fields.AwareDateTime(
-        load_default=None, metadata={"description": "estimated completion, told to the customer"}
+        load_default=None,
+        metadata={
+            "description": "estimated completion, told to the customer: ahead of the step, by"
+            f" at most {ETA_HORIZON.days} days"
+        },
     )
 
 
@@ -91,7 +103,7 @@ class AcceptIn(ReportedStepSchema):
 
 
 class HandBackIn(StrictSchema):
-    reason = fields.Str(required=True, validate=validate.Length(min=1, max=500))
+    reason = MaskedText(required=True, validate=validate.Length(min=1, max=500))
 
 
 class HandledIn(ReportedStepSchema):
@@ -160,10 +172,12 @@ def accept(body: dict[str, Any], item_id: int) -> dict[str, Any]:
 @blp.response(200, WorkItemOut)
 def progress(body: dict[str, Any], item_id: int) -> dict[str, Any]:
     """A progress note (kept in routing) and the ETA, which intake shows on the case."""
+    step = reported_step(body)
+    problem = body["eta"] is not None and eta_problem(body["eta"], step.at)
+    if problem:
+        raise Invalid("eta", problem)
     with db().transaction() as tx:
-        return work_items.progress(
-            tx, item_id, body["note"], body["eta"], _actor(tx), reported_step(body)
-        )
+        return work_items.progress(tx, item_id, body["note"], body["eta"], _actor(tx), step)
 
 
 @blp.post("/<int:item_id>/hand-back")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_smorest import abort
-from marshmallow import validate
+from marshmallow import ValidationError, validate
 
 from services.training.domain.periods import PERIOD_PATTERN, BadPeriod, Period, parse_period
+from shared import clock
+from shared.limits import year_problem
 from shared.web import service_db
 
 # admin passes every check
@@ -18,7 +22,19 @@ code_format = validate.Regexp(
 )
 role_format = validate.Regexp(r"^[a-z][a-z0-9_]{1,39}$", error="a role such as agent")
 staff_format = validate.Length(min=1, max=64)
-period_format = validate.Regexp(PERIOD_PATTERN, error="YYYY-MM or YYYY-Qn, e.g. 2026-11, 2026-Q4")
+_PERIOD_TEXT = "YYYY-MM or YYYY-Qn, e.g. 2026-11, 2026-Q4"
+
+
+def _supported_year(text: str) -> None:
+    if not re.fullmatch(PERIOD_PATTERN, text):
+        return  # the form's own validator says so
+    problem = year_problem(int(text[:4]), clock.now())
+    if problem:
+        raise ValidationError(problem)
+
+
+# the form (also in the OpenAPI document), then the years scorecards are kept for
+period_format = [validate.Regexp(PERIOD_PATTERN, error=_PERIOD_TEXT), _supported_year]
 
 
 db = service_db
@@ -26,7 +42,11 @@ db = service_db
 
 def period_or_422(text: str, field: str = "period") -> Period:
     try:
-        return parse_period(text)
+        period = parse_period(text)
     except BadPeriod as e:
         abort(422, errors={"json": {field: [str(e)]}})
         raise  # unreachable: abort raises
+    problem = year_problem(period.first_day.year, clock.now())
+    if problem:
+        abort(422, errors={"json": {field: [problem]}})
+    return period

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -10,6 +11,8 @@ import pytest
 
 from services.intake.domain.email_message import (
     CONTENT_LIMIT,
+    MAX_ATTACHMENTS,
+    MAX_PARTS,
     EmailParseError,
     case_content,
     case_number_in,
@@ -166,3 +169,60 @@ def test_case_content_is_subject_blank_line_body_and_bounded():
     assert case_content("主题", "") == "主题"
     assert case_content("", "") == "(empty message)"
     assert len(case_content("s", "x" * (CONTENT_LIMIT * 2))) == CONTENT_LIMIT
+
+
+def _many_parts(n: int) -> bytes:
+    parts = "".join(
+        f"--B\r\nContent-Type: text/plain\r\nContent-Disposition: attachment;"
+        f" filename=a{i}.txt\r\n\r\nhello {i}\r\n"
+        for i in range(n)
+    )
+    return (
+        "From: a@b.example\r\nSubject: many\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/mixed; boundary=B\r\n\r\n"
+        f"--B\r\nContent-Type: text/plain\r\n\r\nbody text\r\n{parts}--B--\r\n"
+    ).encode()
+
+
+def test_a_message_of_many_parts_is_read_up_to_the_limit():
+    email = parse(_many_parts(MAX_PARTS - 10))
+    assert email.text == "body text" and len(email.attachments) == MAX_ATTACHMENTS
+
+
+def test_a_message_of_thousands_of_parts_is_refused_quickly():
+    started = time.perf_counter()
+    with pytest.raises(EmailParseError, match=f"more than {MAX_PARTS} parts"):
+        parse(_many_parts(5000))
+    assert time.perf_counter() - started < 0.5  # was 1.8 s for the whole message
+
+
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        (b"From: a@b.example\r\nSubject: x\r\n\r\nNo signal \x00 since Monday", "NUL"),
+        (
+            b"From: a@b.example\r\nSubject: x\r\nContent-Transfer-Encoding: quoted-printable"
+            b"\r\n\r\nNo signal =00 since Monday",
+            "NUL",
+        ),
+        (
+            b"From: a@b.example\r\nSubject: x\r\nContent-Type: text/plain; charset=utf-8"
+            b"\r\n\r\nNo signal \xff\xfe since Monday",
+            "not text",
+        ),
+    ],
+)
+def test_nul_and_undecodable_text_make_a_message_unusable(raw: bytes, why: str):
+    with pytest.raises(EmailParseError, match=why):
+        parse(raw)
+
+
+def test_text_in_its_declared_charset_is_read():
+    import base64
+
+    body = base64.b64encode("宽带断了".encode("gb2312"))
+    raw = (
+        b"From: a@b.example\r\nSubject: x\r\nContent-Type: text/plain; charset=gb2312\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + body
+    )
+    assert parse(raw).text == "宽带断了"

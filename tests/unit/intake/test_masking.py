@@ -102,3 +102,47 @@ def test_emails_are_masked(email: str, masked: str) -> None:
 def test_address_lines_are_hidden() -> None:
     assert masking.mask_address_line("海淀区中关村大街1号") == "***"
     assert masking.mask_address_line(None) is None
+
+
+# --- what is written in a case ----------------------------------------------------------------
+
+
+def test_a_case_is_shown_with_its_text_masked_unless_revealed() -> None:
+    from services.intake.domain.masking import case_as_shown
+
+    case = {
+        "id": "c-1",
+        "content": "ID 11010519491231002X, call 13912345678",
+        "resolution": None,
+        "customer_ref": "ACC-13912345678",  # an account reference is no free text
+    }
+    shown = case_as_shown(case)
+    assert shown["content"] == "ID 110105********002X, call 139****5678"
+    assert shown["resolution"] is None and shown["masked"] is True
+    assert shown["customer_ref"] == "ACC-13912345678"
+    assert case["content"].startswith("ID 1101051949")  # the input is not changed
+    revealed = case_as_shown(case, revealed=True)
+    assert revealed["content"] == case["content"] and revealed["masked"] is False
+    assert case_as_shown({"content": "fine", "resolution": "done"})["masked"] is False
+
+
+def test_every_text_of_a_timeline_entry_is_masked_unless_revealed() -> None:
+    from services.intake.domain.masking import timeline_entry_as_shown
+
+    entry = {
+        "id": 7,
+        "type": "email_in",
+        "by": "mail-gateway",
+        "detail": {
+            "text": "手机13912345678",
+            "subject": "ID 11010519491231002X",
+            "attachments": [{"name": "zhao.lei@example.com.txt", "size": 3}],
+            "email_id": "550e8400-e29b-41d4-a716-446655440000",
+        },
+    }
+    shown = timeline_entry_as_shown(entry)["detail"]
+    assert shown["text"] == "手机139****5678"
+    assert shown["subject"] == "ID 110105********002X"
+    assert shown["attachments"] == [{"name": "z***@example.com.txt", "size": 3}]
+    assert shown["email_id"] == entry["detail"]["email_id"]
+    assert timeline_entry_as_shown(entry, revealed=True) == entry

@@ -336,3 +336,62 @@ def test_new_event_refuses_wrongly_typed_value(type_: str, data: dict, field: st
 def test_new_event_refuses_empty_subject_or_source(subject: str, source: str) -> None:
     with pytest.raises(InvalidEvent):
         new_event("case.closed", subject, closed_data(), source=source)
+
+
+# --- bounds -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "length"),
+    [("id", 65), ("source", 65), ("type", 65), ("subject", 129), ("time", 41), ("dataschema", 129)],
+)
+def test_every_envelope_field_has_a_length_bound(key: str, length: int) -> None:
+    with pytest.raises(InvalidEvent, match=f"{key} is longer than"):
+        parse_event(body(envelope(**{key: "x" * length})))
+
+
+def test_a_40_kb_time_is_refused_at_once_without_repeating_it() -> None:
+    import time
+
+    started = time.perf_counter()
+    with pytest.raises(InvalidEvent) as refused:
+        parse_event(body(envelope(time="2026-11-24T10:00:00" + "9" * 40_000 + "Z")))
+    assert time.perf_counter() - started < 0.05 and len(str(refused.value)) < 200
+
+
+def test_an_envelope_larger_than_its_bound_is_refused() -> None:
+    huge = body(envelope(extra="x" * (256 * 1024)))
+    with pytest.raises(InvalidEvent, match="larger than"):
+        parse_event(huge)
+
+
+@pytest.mark.parametrize("when", ["1999-12-31T23:59:59Z", "2100-01-01T00:00:00Z"])
+def test_an_envelope_time_lies_between_2000_and_2100(when: str) -> None:
+    with pytest.raises(InvalidEvent, match="between 2000 and 2100"):
+        parse_event(body(envelope(time=when)))
+
+
+def test_a_data_time_lies_between_2000_and_2100() -> None:
+    raw = envelope(data=dict(envelope()["data"], closed_at="9999-12-31T23:00:00-12:00"))
+    with pytest.raises(InvalidEvent, match="closed_at"):
+        parse_event(body(raw))
+
+
+@pytest.mark.parametrize("given", ["13800138000", "x" * 65, "has space", 7])
+def test_a_bad_correlation_id_is_replaced_not_carried(given: Any) -> None:
+    parsed = parse_event(body(envelope(correlationid=given)))
+    assert parsed.correlationid != given and uuid.UUID(str(parsed.correlationid))
+
+
+def test_reasons_travel_bounded_and_masked() -> None:
+    data = {
+        "case_id": "c-1",
+        "reason": "needs a field visit",
+        "requested_department": None,
+        "agent_id": "a-1",
+        "transferred_at": OPENED_AT,
+    }
+    assert new_event("case.transferred", "c-1", data, source="/intake")
+    for reason in ("call 13800138000", "ID 11010519491231002X", "x" * 201):
+        with pytest.raises(InvalidEvent, match="reason"):
+            new_event("case.transferred", "c-1", dict(data, reason=reason), source="/intake")
