@@ -18,9 +18,12 @@ fails, each is applied on its own. Acks go out after the commit. A handler that 
 retried with backoff, then published to the dead-letter queue with its error (with confirms),
 and only then acked.
 
-Waiting. A handler that needs an event of another key first raises `NotYet`: its delivery and
-everything after it in its partition are held (other partitions go on) and tried again until it
-applies, at most `CS_CONSUMER_WAIT_S`, then dead-lettered saying what never came.
+Waiting. A handler that needs an event it has not seen yet raises `NotYet`: that delivery is
+held, with what comes after it in its partition, and tried again with backoff until it
+applies, at most `CS_CONSUMER_WAIT_S` (an event already that old waits a few seconds only: a
+restart does not start its wait again), then dead-lettered saying what never came. The held
+ones that do not wait are applied meanwhile, a key's in their order; when one of a key applies,
+that key's waiting ones are tried again at once (what they wait for may have come behind them).
 
 Sharing. Every `CS_CONSUMER_REBALANCE_S` a process compares the partitions it received events
 from with its fair share (partitions / live consumer processes, from their heartbeats) and hands
@@ -76,12 +79,24 @@ _RETRYABLE_CONNECTION = (
 )
 # a replayed dead letter is republished by the service itself and names its first producer
 REPLAYED, PRODUCER = "x-replayed", "x-producer"
+# an event older than CS_CONSUMER_WAIT_S whose predecessor is still missing waits this long more
+_GRACE_S = 10.0
 
 
 class _Outcome(enum.Enum):
     DONE = "done"
     WAITING = "waiting"
     STOPPED = "stopped"
+
+
+@dataclass
+class _Waiting:
+    """A key whose next event waits for one of another key (`NotYet`)."""
+
+    what: str
+    since: float
+    next_try: float
+    tries: int = 0
 
 
 @dataclass
@@ -93,6 +108,7 @@ class _Delivery:
     body: bytes
     event: Event | None = None
     handler: Handler | None = None
+    waiting: _Waiting | None = None  # set while it waits for an event it needs (NotYet)
 
 
 @dataclass
@@ -101,11 +117,8 @@ class _Partition:
     connection: pika.BlockingConnection | None = None
     channel: BlockingChannel | None = None
     delivered: int = 0  # since the last rebalance: > 0 means this process is its active one
+    # deliveries not applied yet because something of the partition waits, in arrival order
     held: deque[_Delivery] = field(default_factory=deque)
-    waiting_for: str = ""
-    waiting_since: float = 0.0
-    next_try: float = 0.0
-    tries: int = 0
 
 
 class Consumer:
@@ -251,7 +264,7 @@ class Consumer:
         if len(ready) > 1 and self._apply_together(ready):
             self._ack_all(ready)
             return True
-        for d in ready:
+        for d in ready:  # one by one; what follows an event that waits is held behind it
             partition = self._partitions[d.queue]
             if partition.held:
                 partition.held.append(d)
@@ -263,33 +276,55 @@ class Consumer:
                 partition.held.append(d)
             else:
                 self._ack(d)
-        return True
+        return self._retry_held()
 
     def _retry_held(self) -> bool:
-        """Tries again the heads of the partitions that wait, when their time comes."""
-        now = time.monotonic()
+        """Goes through each partition's held deliveries in order, applying those whose time
+        has come. One that waits steps aside; the later ones of its key are tried too (one of
+        them may be what it waits for, come around another way), and once any event of a key
+        applies, that key's waiting ones are tried again at once, in order."""
         for partition in self._partitions.values():
-            while partition.held and now >= partition.next_try:
-                d = partition.held[0]
-                if d.event is None and not self._prepare(d):
-                    partition.held.popleft()
-                    self._ack(d)
-                    continue
-                waited = now - partition.waiting_since
-                if partition.waiting_for and waited > self.settings.consumer_wait_s:
-                    self._dead_letter(
-                        d, "waited too long", f"{waited:.0f} s for {partition.waiting_for}", 0
-                    )
-                else:
+            progress = True
+            while partition.held and progress:
+                progress = False
+                now = time.monotonic()
+                left: deque[_Delivery] = deque()
+                while partition.held:
+                    d = partition.held.popleft()
+                    if d.event is None and not self._prepare(d):
+                        self._ack(d)
+                        continue
+                    if d.waiting and now < d.waiting.next_try:
+                        left.append(d)
+                        continue
+                    if d.waiting and self._waited_too_long(d.waiting, d.event, now):
+                        waited = f"{now - d.waiting.since:.0f} s for {d.waiting.what}"
+                        self._dead_letter(d, "waited too long", waited, 0)
+                        self._ack(d)
+                        continue
                     outcome = self._apply_with_retries(d)
                     if outcome is _Outcome.STOPPED:
+                        partition.held = deque([*left, d, *partition.held])
                         return False
                     if outcome is _Outcome.WAITING:
-                        break
-                partition.held.popleft()
-                partition.waiting_for, partition.tries = "", 0
-                self._ack(d)
+                        left.append(d)
+                        continue
+                    self._ack(d)
+                    for other in (*left, *partition.held):  # its key's waiting ones: again
+                        if other.waiting and other.event.subject == d.event.subject:
+                            other.waiting.next_try = now
+                            progress = True
+                partition.held = left
         return True
+
+    def _waited_too_long(self, waiting: _Waiting, event: Event, now: float) -> bool:
+        """`CS_CONSUMER_WAIT_S` of waiting here, or an event that old which has waited a little
+        (it waited before this process started: a restart does not start its wait again)."""
+        limit = self.settings.consumer_wait_s
+        if now - waiting.since > limit:
+            return True
+        age = (clock.now() - event.time).total_seconds()
+        return age > limit and now - waiting.since > min(limit, _GRACE_S)
 
     def _prepare(self, d: _Delivery) -> bool:
         """Checks the producer, then parses; False once a refused message is dead-lettered."""
@@ -359,7 +394,7 @@ class Consumer:
                     self._count_applied(d.event, self.apply(d.event, d.handler))
                     return _Outcome.DONE
                 except NotYet as e:
-                    self._wait(self._partitions[d.queue], str(e))
+                    self._wait(d, str(e))
                     return _Outcome.WAITING
                 except Exception as e:
                     if _database_unavailable(e):
@@ -391,14 +426,14 @@ class Consumer:
         finally:
             correlation_id.reset(token)
 
-    def _wait(self, partition: _Partition, waiting_for: str) -> None:
+    def _wait(self, d: _Delivery, what: str) -> None:
         now = time.monotonic()
-        if not partition.waiting_for:
-            partition.waiting_since = now
-            log.info("a %s event waits for %s", self.service, scrub(waiting_for)[:200])
-        partition.waiting_for = waiting_for
-        partition.tries += 1
-        partition.next_try = now + min(0.02 * 2**partition.tries, 1.0)
+        if d.waiting is None:
+            d.waiting = _Waiting(what, since=now, next_try=now)
+            log.info("a %s event waits for %s", self.service, scrub(what)[:200])
+        d.waiting.what = what
+        d.waiting.tries += 1
+        d.waiting.next_try = now + min(0.02 * 2**d.waiting.tries, 1.0)
 
     def _pause(self, seconds: float) -> bool:
         """Waits, keeping the broker connections' heartbeats going; True when asked to stop."""

@@ -8,9 +8,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from services.routing.handlers import EVENT_HANDLERS as ROUTING_HANDLERS
 from shared.dead_letters import list_dead_letters, replay_dead_letters
+from shared.events import new_event
 from shared.testing.factories import case_opened
 from shared.testing.proxy import TcpProxy
-from shared.testing.waiting import publish, queued, wait_handled, wait_until
+from shared.testing.waiting import handled, publish, queued, wait_handled, wait_until
 
 
 def clocks_of(db, case_id: str) -> int:
@@ -171,3 +172,42 @@ def test_a_failing_event_in_a_batch_does_not_hold_back_the_others(
     letters = wait_until(lambda: list_dead_letters(cs_settings, "routing"), 10, "a dead letter")
     assert [d.message_id for d in letters] == [poison_id]
     assert sum(clocks_of(db, e.data["case_id"]) for e in events) == 19
+
+
+def test_an_event_before_its_predecessor_waits_for_it_and_other_cases_go_on(
+    cs_settings, service_db, run_service
+):
+    """A case's resolution published before its opening (as a replay, or a handover, could
+    bring them): routing holds it, applies other cases meanwhile, and applies it once the
+    opening came; the clock ends stopped, as if they had come in order."""
+    db = service_db("routing")
+    run_service("routing", relay=False)
+    opened = case_opened()
+    case_id = opened.data["case_id"]
+    resolved = new_event(
+        "case.resolved",
+        case_id,
+        {
+            "case_id": case_id,
+            "kind": "complaint",
+            "category": "broadband",
+            "department": None,
+            "resolved_by": "agent-1",
+            "first_contact": True,
+            "opened_at": opened.data["opened_at"],
+            "resolved_at": opened.data["opened_at"],
+        },
+        source="/intake",
+    )
+    other = case_opened()
+    publish(cs_settings, resolved)
+    publish(cs_settings, other)
+    wait_handled(db, other.id)  # another case is not held up
+    assert not handled(db, resolved.id)
+    publish(cs_settings, opened)
+    wait_handled(db, resolved.id)
+    with db.transaction() as tx:
+        states = tx.execute(
+            "SELECT state FROM sla_clocks WHERE case_id = %s", (case_id,)
+        ).fetchall()
+    assert states == [("met",)]
