@@ -50,22 +50,31 @@ def system(own_system: System, tmp_path_factory: pytest.TempPathFactory) -> Iter
     commands = [("serve", s, "--port", str(ports[s])) for s in SERVICES]
     commands += [(role, s) for s in SERVICES for role in ("relay", "consume")]
     commands.append(("schedule", "routing"))
+    logs = tmp_path_factory.mktemp("logs")
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "shared.cli", *c],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=(logs / "-".join(c[:2])).open("wb"),
         )
         for c in commands
     ]
+
+    def ended() -> str:
+        """The last lines of what a process that ended said."""
+        gone = [c for c, p in zip(commands, procs, strict=True) if p.poll() is not None]
+        return "; ".join(
+            f"{' '.join(c)}: {(logs / '-'.join(c[:2])).read_text()[-600:]}" for c in gone
+        )
+
     urls = {s: f"http://127.0.0.1:{p}" for s, p in ports.items()}
     api = Api(urls, settings.jwt_secret, timeout=5)
     try:
         deadline = time.monotonic() + 60
         while any(api.problem(s) for s in SERVICES):
             assert time.monotonic() < deadline, "the services did not answer within 60 s"
-            assert all(p.poll() is None for p in procs), "a service process ended"
+            assert all(p.poll() is None for p in procs), f"a service process ended: {ended()}"
             time.sleep(0.3)
         yield urls
     finally:
