@@ -256,9 +256,10 @@ def _active(system) -> dict[str, str]:
     """Partition queue -> the process (connection name) of its active consumer."""
     admin = BrokerAdmin(system.settings)
     vhost = quote(vhost_of(system.settings), safe="")
-    named = {
-        c["name"]: c["client_properties"].get("connection_name", "")
+    named = {  # a connection still opening shows its properties as an empty list
+        c["name"]: (c.get("client_properties") or {}).get("connection_name", "")
         for c in admin.call("GET", f"/vhosts/{vhost}/connections") or []
+        if isinstance(c.get("client_properties") or {}, dict)
     }
     return {
         c["queue"]["name"]: named.get(c["channel_details"]["connection_name"], "?")
