@@ -253,16 +253,24 @@ def test_a_replica_started_later_takes_its_share_of_the_partitions(own_system, m
 
 
 def _active(system) -> dict[str, str]:
-    """Partition queue -> the process (connection name) of its active consumer."""
+    """Partition queue -> the process (connection name) of its active consumer.
+
+    The management API shows details it has not collected yet (a connection's properties, a
+    consumer's channel) as empty lists; those entries are left out until the next look."""
     admin = BrokerAdmin(system.settings)
     vhost = quote(vhost_of(system.settings), safe="")
-    named = {  # a connection still opening shows its properties as an empty list
-        c["name"]: (c.get("client_properties") or {}).get("connection_name", "")
+    named = {
+        c["name"]: _details(c.get("client_properties")).get("connection_name", "")
         for c in admin.call("GET", f"/vhosts/{vhost}/connections") or []
-        if isinstance(c.get("client_properties") or {}, dict)
     }
-    return {
-        c["queue"]["name"]: named.get(c["channel_details"]["connection_name"], "?")
-        for c in admin.call("GET", f"/consumers/{vhost}") or []
-        if c.get("active") and ".events." in c["queue"]["name"]
-    }
+    active = {}
+    for c in admin.call("GET", f"/consumers/{vhost}") or []:
+        queue = _details(c.get("queue")).get("name", "")
+        connection = _details(c.get("channel_details")).get("connection_name")
+        if c.get("active") and ".events." in queue and connection in named:
+            active[queue] = named[connection]
+    return active
+
+
+def _details(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
