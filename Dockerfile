@@ -31,6 +31,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY Procfile README.md* ./
 COPY shared/ shared/
 COPY services/ services/
+COPY demo/ demo/
 RUN pip install --no-deps . \
  && rm -rf build ./*.egg-info
 

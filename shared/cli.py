@@ -17,10 +17,8 @@ import threading
 from datetime import timedelta
 
 from shared.config import (
-    PORTS,
     SERVICES,
     Settings,
-    db_password_variable,
     migrate_variables,
     process_settings,
 )
@@ -137,10 +135,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _process(args.service, "web")
+    from shared.service import load_service
+
     os.environ["CS_SERVICE"] = args.service
-    os.environ["CS_PORT"] = str(args.port or os.environ.get("CS_PORT") or PORTS[args.service])
+    spec = load_service(args.service)
+    os.environ["CS_PORT"] = str(args.port or os.environ.get("CS_PORT") or spec.port)
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
-    argv = [gunicorn, "-c", "python:shared.gunicorn_conf", f"services.{args.service}.wsgi:app"]
+    argv = [gunicorn, "-c", "python:shared.gunicorn_conf", spec.wsgi]
     os.execv(gunicorn, argv)
     return 1  # not reached
 
@@ -227,40 +228,6 @@ def cmd_health(args: argparse.Namespace) -> int:
     return 1 if failing else 0
 
 
-def cmd_calendar(args: argparse.Namespace) -> int:
-    """Routing's calendar from the command line: load an official year, list a year."""
-    from services.routing import calendar_admin, queries
-    from services.routing.domain.calendar_file import CalendarFileError, parse_schedule
-    from shared.db import Database
-
-    settings = Settings.from_env()
-    db = Database(settings, "routing", max_size=1)
-    try:
-        if args.action == "import":
-            try:
-                with open(args.target, encoding="utf-8") as f:
-                    year, days = parse_schedule(f.read())
-            except (OSError, CalendarFileError) as e:
-                print(f"cs: cannot load {args.target}: {e}", file=sys.stderr)
-                return 1
-            with db.transaction() as tx:
-                result = calendar_admin.import_year(tx, year, days, "cli")
-            print(
-                f"{year}: {result['days']} days loaded,"
-                f" {result['clocks_recomputed']} open clocks re-computed"
-            )
-        else:
-            shown = queries.calendar_year(db, int(args.target))
-            status = "official" if shown["official"] else "provisional (Mon-Fri + holidays)"
-            print(f"{shown['year']}: {status}")
-            for d in shown["exceptions"]:
-                kind = "working" if d["working"] else "off"
-                print(f"{d['day']}\t{kind}\t{d['reason']}\t({d['source']})")
-    finally:
-        db.close()
-    return 0
-
-
 def cmd_dead_letters(args: argparse.Namespace) -> int:
     from shared.dead_letters import list_dead_letters, replay_dead_letters
 
@@ -273,47 +240,6 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     else:
         n = replay_dead_letters(settings, args.service, args.id)
         print(f"replayed {n} dead letter(s) to {args.service}")
-    return 0
-
-
-def cmd_pii(args: argparse.Namespace) -> int:
-    """`rotate`: re-encrypts intake's customer data that is not under the current CS_PII_KEY."""
-    from services.intake.channels import rotate_channel_blobs
-    from services.intake.customers import index_key_matches, rotate
-    from services.intake.vault import Vault, VaultError
-    from shared.db import Database
-
-    settings = Settings.from_env()
-    settings.refuse_development_defaults(
-        ["CS_PII_KEY", "CS_PII_INDEX_KEY", db_password_variable("intake")]
-    )
-    vault = Vault.from_settings(settings)
-    db = Database(settings, "intake", max_size=1)
-    try:
-        with db.transaction() as tx:
-            if index_key_matches(tx, vault) is False:
-                print(
-                    "cs: CS_PII_INDEX_KEY is not the key the stored lookups were built with"
-                    " (set it to that key: the rotation keeps it); nothing changed",
-                    file=sys.stderr,
-                )
-                return 1
-        done, total = rotate(
-            db,
-            vault,
-            batch_size=args.batch_size,
-            progress=lambda n, m: print(f"re-encrypted {n} of {m}", flush=True),
-        )
-        channel_blobs = rotate_channel_blobs(db, vault, args.batch_size)
-    except VaultError as e:  # batches before this one are committed; running again resumes
-        print(f"cs: rotation stopped: {e}", file=sys.stderr)
-        return 1
-    finally:
-        db.close()
-    print(
-        f"done: {done} customer(s) re-encrypted under the current key ({total} found stale),"
-        f" {channel_blobs} call and e-mail record(s)"
-    )
     return 0
 
 
@@ -347,13 +273,6 @@ def cmd_check(_args: argparse.Namespace) -> int:
     if not problems:
         print("PostgreSQL and RabbitMQ answer")
     return 1 if problems else 0
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    """Loads a realistic history through the services' public APIs (shared/demo)."""
-    from shared.demo.run import run
-
-    return run(args)
 
 
 def cmd_asyncapi(args: argparse.Namespace) -> int:
@@ -434,21 +353,11 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--here", action="store_true", help="only a process on this host")
     h.set_defaults(func=cmd_health)
 
-    cal = sub.add_parser("calendar", help="routing's working-day calendar")
-    cal.add_argument("action", choices=("import", "show"))
-    cal.add_argument("target", help="import: a CSV or JSON schedule file; show: a year")
-    cal.set_defaults(func=cmd_calendar)
-
     d = sub.add_parser("dead-letters", help="list or replay a service's dead letters")
     d.add_argument("action", choices=("list", "replay"))
     d.add_argument("service", choices=SERVICES)
     d.add_argument("--id", help="replay only the event with this id")
     d.set_defaults(func=cmd_dead_letters)
-
-    k = sub.add_parser("pii", help="personal data: rotate re-encrypts it under CS_PII_KEY")
-    k.add_argument("action", choices=("rotate",))
-    k.add_argument("--batch-size", type=int, default=200, help="customers per transaction")
-    k.set_defaults(func=cmd_pii)
 
     c = sub.add_parser("check", help="say whether PostgreSQL and RabbitMQ answer")
     c.set_defaults(func=cmd_check)
@@ -457,28 +366,23 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--output", help="write it to this file instead, e.g. docs/asyncapi.yaml")
     a.set_defaults(func=cmd_asyncapi)
 
-    demo = sub.add_parser(
-        "demo",
-        help="load a realistic history (the quarter before and this one up to now) through the"
-        " public APIs (system running)",
-    )
-    demo.add_argument(
-        "--quarter", help="e.g. 2026-Q4 (default: the current one); the one before comes too"
-    )
-    demo.add_argument(
-        "--cases", type=int, default=1500, help="how many cases over both quarters (default 1500)"
-    )
-    demo.add_argument("--seed", type=int, default=1, help="same seed, same data (default 1)")
-    demo.add_argument("--again", action="store_true", help="load another set if this one is there")
-    demo.add_argument("--workers", type=int, default=8, help="parallel requests (default 8)")
-    demo.add_argument(
-        "--patience", type=float, default=90.0, help="seconds to wait for a service to react"
-    )
-    for name in SERVICES:
-        url = f"http://127.0.0.1:{PORTS[name]}"
-        demo.add_argument(f"--{name}-url", default=url, help=f"default {url}")
-    demo.set_defaults(func=cmd_demo)
+    _service_commands(sub)
     return p
+
+
+def _service_commands(sub: argparse._SubParsersAction) -> None:
+    """Commands that belong elsewhere: each service's manifest names its own (`commands`), and
+    an installed application adds its own under the `cs.commands` entry point (the demo)."""
+    from importlib.metadata import entry_points
+
+    from shared.service import load_service, resolve
+
+    for name in SERVICES:
+        spec = load_service(name)
+        if spec.commands:
+            resolve(spec.commands)(sub)
+    for entry in entry_points(group="cs.commands"):
+        entry.load()(sub)
 
 
 def main(argv: list[str] | None = None) -> int:

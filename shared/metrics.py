@@ -178,7 +178,7 @@ class ServiceFacts:
             with self.db.transaction() as tx:
                 count, age = backlog(tx.conn)
                 beats = heartbeat.beats(tx.conn)
-                own = list(spec.facts(tx)) if spec.facts is not None else []
+                own = list(spec.facts_reader(tx)) if spec.facts else []
         except Exception as e:  # a scrape reports the outage, it does not fail
             log.warning("metrics: cannot read %s's schema: %s", self.service, type(e).__name__)
             return [up]

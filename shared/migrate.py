@@ -83,7 +83,7 @@ def migrate(settings: Settings, spec: ServiceSpec) -> list[str]:
     if spec.after_migrate is not None:
         db = Database(settings, spec.name, max_size=1)
         try:
-            spec.after_migrate(db, settings)
+            spec.run_after_migrate(db, settings)
         finally:
             db.close()
     return applied_now

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,25 +24,59 @@ if TYPE_CHECKING:
 Handler = Callable[["Transaction", "Event"], None]
 
 
+def resolve(ref: str) -> Any:
+    """The object a manifest names as "package.module:attribute", imported on first use."""
+    module, _, attribute = ref.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
+    """A service's manifest: plain data. Its code is named as "module:attribute" and imported
+    only when a process needs it, so reading a manifest (the CLI's parser, the compose test)
+    loads nothing of the service and nothing that imports prometheus_client."""
+
     name: str
     port: int
     migrations: Path
-    create_app: Callable[..., Flask]
+    # the web app's factory (settings, db) -> Flask, and gunicorn's module-level app
+    app: str
+    wsgi: str
     # event type -> handler; the keys are also the service queue's bindings
-    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    event_handlers: str | None = None
     # work after the schema is up to date (seed data that comes from Python, not SQL)
-    after_migrate: Callable[[Database, Settings], Any] | None = None
-    # periodic work for `cs schedule`: one batch per call, returns how much it did
-    scheduled: Callable[[Database, datetime], int] | None = None
+    after_migrate: str | None = None
+    # periodic work for `cs schedule`: (Database, now) -> how much it did, one batch per call
+    job: str | None = None
     # gauges read from its schema when /metrics is scraped (shared/metrics.py), besides the
     # outbox and heartbeat ones every service has
-    facts: FactsReader | None = None
+    facts: str | None = None
+    # its own `cs` subcommands: register(subparsers) adds them
+    commands: str | None = None
 
     @property
     def source(self) -> str:
+        """The `source` of every event it publishes."""
         return f"/{self.name}"
+
+    def create_app(self, *args: Any, **kwargs: Any) -> Flask:
+        return resolve(self.app)(*args, **kwargs)
+
+    @property
+    def handlers(self) -> Mapping[str, Handler]:
+        return resolve(self.event_handlers) if self.event_handlers else {}
+
+    @property
+    def scheduled(self) -> Callable[[Database, datetime], int] | None:
+        return resolve(self.job) if self.job else None
+
+    @property
+    def facts_reader(self) -> FactsReader | None:
+        return resolve(self.facts) if self.facts else None
+
+    def run_after_migrate(self, db: Database, settings: Settings) -> None:
+        if self.after_migrate:
+            resolve(self.after_migrate)(db, settings)
 
     @property
     def processes(self) -> tuple[str, ...]:
@@ -50,8 +84,8 @@ class ServiceSpec:
         events, a scheduler if it has scheduled work (the Procfile runs the same)."""
         return (
             "relay",
-            *(("consumer",) if self.handlers else ()),
-            *(("scheduler",) if self.scheduled is not None else ()),
+            *(("consumer",) if self.event_handlers else ()),
+            *(("scheduler",) if self.job else ()),
         )
 
 

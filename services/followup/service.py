@@ -1,14 +1,14 @@
+"""followup's manifest: what the shared machinery runs for it (see shared/service.py)."""
+
 from pathlib import Path
 
-from services.followup.app import create_app
-from services.followup.handlers import EVENT_HANDLERS
-from shared.config import PORTS
 from shared.service import ServiceSpec
 
 SPEC = ServiceSpec(
     name="followup",
-    port=PORTS["followup"],
+    port=8083,
     migrations=Path(__file__).parent / "migrations",
-    create_app=create_app,
-    handlers=EVENT_HANDLERS,
+    app="services.followup.app:create_app",
+    wsgi="services.followup.wsgi:app",
+    event_handlers="services.followup.handlers:EVENT_HANDLERS",
 )

@@ -1,14 +1,15 @@
+"""intake's manifest: what the shared machinery runs for it (see shared/service.py)."""
+
 from pathlib import Path
 
-from services.intake.app import create_app
-from services.intake.handlers import EVENT_HANDLERS
-from shared.config import PORTS
 from shared.service import ServiceSpec
 
 SPEC = ServiceSpec(
     name="intake",
-    port=PORTS["intake"],
+    port=8081,
     migrations=Path(__file__).parent / "migrations",
-    create_app=create_app,
-    handlers=EVENT_HANDLERS,
+    app="services.intake.app:create_app",
+    wsgi="services.intake.wsgi:app",
+    event_handlers="services.intake.handlers:EVENT_HANDLERS",
+    commands="services.intake.cli:register",
 )

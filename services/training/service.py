@@ -1,16 +1,15 @@
+"""training's manifest: what the shared machinery runs for it (see shared/service.py)."""
+
 from pathlib import Path
 
-from services.training.app import create_app
-from services.training.handlers import EVENT_HANDLERS
-from services.training.scheduler import tick
-from shared.config import PORTS
 from shared.service import ServiceSpec
 
 SPEC = ServiceSpec(
     name="training",
-    port=PORTS["training"],
+    port=8084,
     migrations=Path(__file__).parent / "migrations",
-    create_app=create_app,
-    handlers=EVENT_HANDLERS,
-    scheduled=tick,
+    app="services.training.app:create_app",
+    wsgi="services.training.wsgi:app",
+    event_handlers="services.training.handlers:EVENT_HANDLERS",
+    job="services.training.scheduler:tick",
 )

@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from demo import data
+from demo.client import Api
+from demo.quarter import TZ, Quarter
 from shared import cli, clock
 from shared.config import SERVICES
-from shared.demo import data
-from shared.demo.client import Api
-from shared.demo.quarter import TZ, Quarter
 from shared.testing.plugin import System
 
 CASES = 120

@@ -19,12 +19,12 @@ import yaml
 
 from shared.config import (
     OUTSIDE_SYSTEMS,
-    PORTS,
     SECRETS,
     SERVICES,
     migrate_variables,
     process_variables,
 )
+from shared.service import load_service
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = {"postgres", "rabbitmq", "rabbitmq-2", "rabbitmq-3", "migrate"}
@@ -153,7 +153,7 @@ def test_every_process_waits_for_the_migration(compose: dict, app_services: dict
 
 def test_web_services_publish_their_port_on_all_interfaces(app_services: dict) -> None:
     for service in SERVICES:
-        svc, port = app_services[f"{service}-web"], PORTS[service]
+        svc, port = app_services[f"{service}-web"], load_service(service).port
         assert (port, port) in _published(svc), service
         assert _env(svc).get("CS_BIND_HOST") == "0.0.0.0", service
         check = svc.get("healthcheck", {}).get("test")

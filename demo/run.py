@@ -4,7 +4,7 @@ and a summary of what is where at the end.
 
 Every step is a request another system would make: the operator's organisation (departments,
 staff, routing rules) by a supervisor; customers by the CRM. The cases' steps happened over
-the two quarters (shared/demo/quarter.py plans when), so they come as other systems report
+the two quarters (demo/quarter.py plans when), so they come as other systems report
 history, each dated with `occurred_at` and naming the person who did it (`actor_id`): the
 call-centre system reports what agents did on the hotline and at their desks (cases, calls,
 replies, transfers, resolutions, follow-up calls), the mail gateway the messages it took in,
@@ -41,12 +41,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from shared import clock
-from shared.auth import mint_token
-from shared.config import SERVICES, Settings
-from shared.demo import data
-from shared.demo.client import Api, ApiError, Portal, Who
-from shared.demo.quarter import (
+from demo import data
+from demo.client import Api, ApiError, Portal, Who
+from demo.quarter import (
     TZ,
     Calendar,
     Call,
@@ -57,6 +54,9 @@ from shared.demo.quarter import (
     build,
     first_account,
 )
+from shared import clock
+from shared.auth import mint_token
+from shared.config import SERVICES, Settings
 
 K = TypeVar("K", bound=Hashable)
 SUPERVISOR: Who = (data.SUPERVISOR, "supervisor")

@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from shared.demo import data
+from demo import data
 
 TZ = ZoneInfo("Asia/Shanghai")
 TIME_LIMITS = {"consultation": 1, "complaint": 2}  # working days (policy)
