@@ -11,10 +11,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import jwt
 
+from shared.clock import system_now
 from shared.config import SERVICES
 
 ISSUER = "cs-platform"
@@ -84,7 +85,7 @@ def mint_token(
         raise ValueError(f"audience must be some of {', '.join(SERVICES)}; got {audience}")
     if ttl > MAX_TTL:
         raise ValueError(f"a token lives at most {MAX_TTL.total_seconds() / 3600:g} hours")
-    now = datetime.now(UTC)
+    now = system_now()
     claims = {
         "iss": ISSUER,
         "sub": subject,
@@ -132,7 +133,7 @@ def verify_token(token: str, secret: str, audience: str) -> Caller:
     """The caller a token names, if it is meant for the service `audience`; raises AuthError.
     Verified tokens are cached until they expire."""
     subject, roles, scopes, exp = _decode(token, secret, audience)
-    if exp <= datetime.now(UTC).timestamp():
+    if exp <= system_now().timestamp():
         raise AuthError("invalid token: Signature has expired")
     return Caller(subject, frozenset(roles), frozenset(scopes))
 

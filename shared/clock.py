@@ -6,7 +6,8 @@ and replays move it: `set_now(at)` makes it read `at` and run on from there, `fr
 it stand still. A process inherits a moved clock from `CS_CLOCK_OFFSET_S` (seconds to add to
 the system time), which is how the test suite's clock reaches the processes it starts.
 
-Token lifetimes are not business time: `shared.auth` keeps to the system clock.
+Token lifetimes are not business time: they keep to `system_now()`, the machine's own clock,
+which is also the one place the system time is read.
 """
 
 from __future__ import annotations
@@ -26,12 +27,17 @@ _offset = timedelta(seconds=float(os.environ.get(OFFSET_ENV) or 0))
 _frozen: datetime | None = None
 
 
+def system_now() -> datetime:
+    """The machine's time, never moved: for what is not business time (token lifetimes)."""
+    return datetime.now(UTC)
+
+
 def now() -> datetime:
     """The current business time, timezone-aware, in UTC."""
     frozen = _frozen
     if frozen is not None:
         return frozen
-    return datetime.now(UTC) + _offset
+    return system_now() + _offset
 
 
 def today(tz: ZoneInfo = SHANGHAI) -> date:
@@ -41,7 +47,7 @@ def today(tz: ZoneInfo = SHANGHAI) -> date:
 
 def offset() -> timedelta:
     """How far the clock is from the system time (zero in production)."""
-    return (_frozen - datetime.now(UTC)) if _frozen is not None else _offset
+    return (_frozen - system_now()) if _frozen is not None else _offset
 
 
 def set_now(at: datetime) -> None:
@@ -50,7 +56,7 @@ def set_now(at: datetime) -> None:
     _require_aware(at)
     with _lock:
         _frozen = None
-        _offset = at - datetime.now(UTC)
+        _offset = at - system_now()
 
 
 def freeze(at: datetime) -> None:

@@ -2,14 +2,6 @@
 -- follow-up calls, the do-not-call list, campaigns, quality inspections and improvement measures.
 -- Records kept for audit are append-only: a trigger refuses UPDATE, DELETE and TRUNCATE.
 
-CREATE FUNCTION append_only_guard() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
-        USING ERRCODE = 'insufficient_privilege';
-END
-$$;
-
 -- --- projections ---------------------------------------------------------------------------
 
 -- Cases as intake's events describe them (case.opened, case.resolved, case.reopened,

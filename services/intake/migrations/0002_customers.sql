@@ -3,15 +3,6 @@
 -- ciphertext, services/intake/vault.py), *_index columns keyed hashes for exact lookups.
 -- Region and district stay in clear: routing and reports need them, they identify nobody.
 
--- Refuses UPDATE, DELETE and TRUNCATE: for tables that are kept for audit.
-CREATE FUNCTION append_only_guard() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
-        USING ERRCODE = 'insufficient_privilege';
-END
-$$;
-
 CREATE TABLE customers (
     id               uuid PRIMARY KEY,
     account_no_enc   bytea NOT NULL,

@@ -1,15 +1,6 @@
 -- Courses, sessions, enrolments and attendance, assessments (certificates), and the daily
 -- compliance check's flags. Staff come only from the staff projection (0001, staff.upserted).
 
--- Refuses UPDATE, DELETE and TRUNCATE: for tables that are kept for audit.
-CREATE FUNCTION append_only_guard() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
-        USING ERRCODE = 'insufficient_privilege';
-END
-$$;
-
 CREATE TABLE courses (
     code            text PRIMARY KEY,
     title           text NOT NULL,
