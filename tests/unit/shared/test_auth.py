@@ -209,13 +209,7 @@ def test_refuses_a_cached_token_once_it_expires(monkeypatch: pytest.MonkeyPatch)
     assert verify_token(token, SECRET, "intake").subject == "s-1"  # now cached
 
     later = datetime.now(UTC) + timedelta(hours=2)
-
-    class Later(datetime):
-        @classmethod
-        def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
-            return later
-
-    monkeypatch.setattr(shared.auth, "datetime", Later)
+    monkeypatch.setattr(shared.auth, "system_now", lambda: later)
     with pytest.raises(AuthError, match="^invalid token: Signature has expired$"):
         verify_token(token, SECRET, "intake")
 
