@@ -137,6 +137,34 @@ def test_the_event_catalogue_shows_fields_and_examples_escaped(client: Any) -> N
     requested = page[page.index('id="case.requested"') : page.index('id="case.opened"')]
     assert "<code>cs.inbound</code>" in requested and "portal" in requested
 
+    acknowledged = page[page.index('id="case.acknowledged"') : page.index('id="sla.started"')]
+    assert "<dt>Outside consumers</dt><dd>SMS/e-mail gateway (external)</dd>" in acknowledged
+
+
+# a bare Flask app with only the docs pages: what serving them imports, and what it reads
+_SERVE_DOCS = """
+import json, sys
+from flask import Flask
+from shared import apidocs
+from shared.events import asyncapi
+app = Flask("docs")
+apidocs.install(app)
+answers = [app.test_client().get(p).status_code for p in ("/asyncapi.json", "/asyncapi.html")]
+served = app.test_client().get("/asyncapi.json").get_json() == asyncapi.committed_document()
+loaded = sorted(m for m in sys.modules if m == "services" or m.startswith("services."))
+print(json.dumps({"answers": answers, "served": served, "loaded": loaded}))
+"""
+
+
+def test_the_event_pages_serve_the_committed_document_and_load_no_service() -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", _SERVE_DOCS], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out["answers"] == [200, 200] and out["served"]
+    assert out["loaded"] == [], f"serving the event pages imported {out['loaded'][:5]}"
+
 
 def _free_port() -> int:
     with socket.socket() as s:
