@@ -10,11 +10,13 @@ the pages ask for leaves 127.0.0.1.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import socket
 import subprocess
 import sys
+import tomllib
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +27,7 @@ import flask_swagger_ui
 import pytest
 
 from shared.config import SERVICES
+from shared.events.asyncapi import COMMITTED
 from shared.events.catalogue import CATALOGUE
 from shared.testing.plugin import System
 from shared.testing.waiting import wait_until
@@ -164,6 +167,24 @@ def test_the_event_pages_serve_the_committed_document_and_load_no_service() -> N
     out = json.loads(run.stdout.strip().splitlines()[-1])
     assert out["answers"] == [200, 200] and out["served"]
     assert out["loaded"] == [], f"serving the event pages imported {out['loaded'][:5]}"
+
+
+def test_an_installed_package_carries_the_templates_and_the_document() -> None:
+    """The pages read files beside the code: pyproject ships them as package data, so a
+    non-editable install (the Docker image) has them."""
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]
+    shipped = [
+        ROOT / package.replace(".", "/") / pattern
+        for package, patterns in package_data.items()
+        if package != "*"
+        for pattern in patterns
+    ]
+    needed = [*(ROOT / "shared" / "templates").glob("*.html"), COMMITTED]
+    assert len(needed) > 2
+    missing = [p for p in needed if not any(fnmatch.fnmatch(str(p), str(g)) for g in shipped)]
+    assert not missing, f"not in pyproject's package-data: {missing}"
 
 
 def _free_port() -> int:
