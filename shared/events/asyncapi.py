@@ -1,10 +1,11 @@
-"""The AsyncAPI 3.0 document of the event contract, generated from the catalogue.
+"""The AsyncAPI 3.0 document of the event contract, generated from the catalogue alone.
 
-Payload schemas come from the catalogue's marshmallow schemas (through apispec), consumers from
-each service's `EVENT_HANDLERS`, so the document cannot drift from the code. Producers, planned
-consumers and examples live in the tables below. `cs asyncapi --output docs/asyncapi.yaml`
-writes the committed copy; a unit test fails when it differs from `build_document()`, and
-another runs the official parser (`@asyncapi/parser`) over it.
+Payload schemas come from the catalogue's marshmallow schemas (through apispec); summaries,
+producers, consumers and examples from its `EventType`s (a test holds the declared consumers to
+each service's handler table). `cs asyncapi --output shared/events/asyncapi.yaml` writes the
+committed copy, which ships with the package and which the services serve (`committed_document`);
+a unit test fails when it differs from `build_document()`, and another runs the official parser
+(`@asyncapi/parser`) over it.
 
 Shape: one channel per event type (its address is the routing key), each with a `send`
 operation (who publishes it) and a `receive` operation (who consumes it); every version of a
@@ -13,9 +14,10 @@ type's data is one message in `components.messages`, listed on its channel.
 
 from __future__ import annotations
 
-import importlib
+import functools
 import uuid
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
@@ -31,358 +33,15 @@ DOCUMENT_VERSION = "1.0.0"
 TITLE = "Customer-service platform events"
 MESSAGE_CONTENT_TYPE = "application/cloudevents+json"  # the AMQP content_type the relay sets
 AMQP_BINDING_VERSION = "0.3.0"
+# the committed document: package data, so an installed package (and the image) carries it
+COMMITTED = Path(__file__).with_name("asyncapi.yaml")
+REGENERATE = "cs asyncapi --output shared/events/asyncapi.yaml"
 
-
-class Flow(NamedTuple):
-    """What an event type means and who consumes it, per the architecture; who may produce it
-    is the catalogue's (`EventType.producers`: the broker users it accepts it from)."""
-
-    summary: str
-    consumers: tuple[str, ...]  # services (implemented or planned) and external parties
-
-
-FLOWS: dict[str, Flow] = {
-    "case.requested": Flow(
-        "A customer's request as an outside channel received it (the one event with "
-        "personal data).",
-        ("intake",),
-    ),
-    "case.opened": Flow(
-        "A consultation or complaint was recorded.",
-        ("routing", "training"),
-    ),
-    "case.transferred": Flow(
-        "The front line hands a case over to a department.",
-        ("routing",),
-    ),
-    "case.routed": Flow(
-        "A case was assigned to a department and an assignee.",
-        ("intake", "training"),
-    ),
-    "case.progressed": Flow(
-        "A department reported progress on a case.",
-        ("intake",),
-    ),
-    "case.handled": Flow(
-        "A department finished its work on a case.",
-        ("intake",),
-    ),
-    "case.resolved": Flow(
-        "A case was resolved.",
-        ("routing", "followup", "training"),
-    ),
-    "case.reopened": Flow(
-        "A resolved case was reopened.",
-        ("routing", "followup"),
-    ),
-    "case.closed": Flow(
-        "A case was closed for good.",
-        ("routing", "followup"),
-    ),
-    "case.acknowledged": Flow(
-        "The customer is to be told that the case was received.",
-        ("SMS/e-mail gateway (external)",),
-    ),
-    "sla.started": Flow(
-        "A deadline clock started for a case.",
-        ("intake",),
-    ),
-    "sla.warning": Flow(
-        "A clock is close to its deadline.",
-        ("intake", "training"),
-    ),
-    "sla.breached": Flow(
-        "A clock passed its deadline.",
-        ("intake", "followup", "training"),
-    ),
-    "sla.met": Flow(
-        "A clock stopped before its deadline. It may follow an sla.breached of the same "
-        "clock (case, clock, due_at) when a step reported late with its own time stopped "
-        "the clock in time: the met is then the last word on that clock.",
-        ("followup", "training"),
-    ),
-    "followup.completed": Flow(
-        "A follow-up call on a resolved case was completed.",
-        ("intake", "training"),
-    ),
-    "feedback.received": Flow(
-        "A follow-up campaign reported feedback on a topic to a department.",
-        ("routing",),
-    ),
-    "improvement.created": Flow(
-        "An improvement action was opened for a department.",
-        ("external systems",),
-    ),
-    "improvement.closed": Flow(
-        "An improvement action was closed.",
-        ("external systems",),
-    ),
-    "staff.upserted": Flow(
-        "A staff member was created or changed.",
-        ("intake", "training", "followup"),
-    ),
-    "training.completed": Flow(
-        "A staff member completed a course.",
-        ("external systems",),
-    ),
-    "award.granted": Flow(
-        "A staff member received an award.",
-        ("external systems",),
-    ),
-}
-
-
-class Example(NamedTuple):
-    """A fictitious event: envelope source and subject, and its data."""
-
-    source: str
-    subject: str
-    data: dict[str, Any]
-
-
-_CASE = "3f9c2a4e-8b1d-4c6e-9a27-5d0e7b1f4c83"
-_STAFF = "staff-0412"
-_DEPT = "field_service"
-
-EXAMPLES: dict[str, Example] = {
-    "case.requested": Example(
-        "/channels/online",
-        "WEB-20260213-0007",
-        {
-            "channel": "online",
-            "kind": "complaint",
-            "category": "signal",
-            "region": "Haidian",
-            "customer_ref": "ACC-1001",
-            "content": "The picture freezes on every HD channel since yesterday evening.",
-            "priority": "normal",
-            "received_at": "2026-02-13T01:58:00+00:00",
-            "external_ref": "WEB-20260213-0007",
-        },
-    ),
-    "case.opened": Example(
-        "/intake",
-        _CASE,
-        {
-            "case_id": _CASE,
-            "case_no": "TS20260213-0042",
-            "kind": "complaint",
-            "channel": "online",
-            "category": "signal",
-            "region": "Haidian",
-            "priority": "normal",
-            "customer_id": None,
-            "identity_verified": True,
-            "agent_id": "agent-7",
-            "opened_at": "2026-02-13T02:15:00+00:00",
-            "received_at": "2026-02-13T01:58:00+00:00",
-        },
-    ),
-    "case.transferred": Example(
-        "/intake",
-        _CASE,
-        {
-            "case_id": _CASE,
-            "reason": "needs_field_visit",
-            "requested_department": _DEPT,
-            "agent_id": "agent-7",
-            "transferred_at": "2026-02-13T02:20:00+00:00",
-        },
-    ),
-    "case.routed": Example(
-        "/routing",
-        _CASE,
-        {
-            "case_id": _CASE,
-            "department": _DEPT,
-            "assignee_id": _STAFF,
-            "due_at": "2026-02-17T10:00:00+00:00",
-            "routed_at": "2026-02-13T02:21:00+00:00",
-        },
-    ),
-    "case.progressed": Example(
-        "/routing",
-        _CASE,
-        {
-            "case_id": _CASE,
-            "eta": "2026-02-14T06:00:00+00:00",
-            "by": _STAFF,
-            "at": "2026-02-13T05:40:00+00:00",
-        },
-    ),
-    "case.handled": Example(
-        "/routing",
-        _CASE,
-        {
-            "case_id": _CASE,
-            "department": _DEPT,
-            "handled_by": _STAFF,
-            "resolution_code": "amplifier_replaced",
-            "handled_at": "2026-02-14T05:30:00+00:00",
-        },
-    ),
-    "case.resolved": Example(
-        "/intake",
-        _CASE,
-        {
-            "case_id": _CASE,
-            "kind": "complaint",
-            "category": "signal",
-            "department": _DEPT,
-            "resolved_by": "agent-7",
-            "first_contact": False,
-            "opened_at": "2026-02-13T02:15:00+00:00",
-            "resolved_at": "2026-02-14T06:10:00+00:00",
-        },
-    ),
-    "case.reopened": Example(
-        "/intake",
-        _CASE,
-        {"case_id": _CASE, "reason": "fault_recurred", "reopened_at": "2026-02-16T01:05:00+00:00"},
-    ),
-    "case.closed": Example(
-        "/intake",
-        _CASE,
-        {"case_id": _CASE, "closed_at": "2026-02-20T09:00:00+00:00", "outcome": "resolved"},
-    ),
-    "case.acknowledged": Example(
-        "/intake",
-        _CASE,
-        {
-            "case_id": _CASE,
-            "case_no": "TS20260213-0042",
-            "kind": "complaint",
-            "template": "complaint_received",
-            "due_at": "2026-02-17T10:00:00+00:00",
-        },
-    ),
-    "sla.started": Example(
-        "/routing",
-        _CASE,
-        {
-            "case_id": _CASE,
-            "clock": "customer",
-            "policy_version": 3,
-            "due_at": "2026-02-17T10:00:00+00:00",
-            "provisional": False,
-            "started_at": "2026-02-13T02:00:00+00:00",
-        },
-    ),
-    "sla.warning": Example(
-        "/routing",
-        _CASE,
-        {
-            "case_id": _CASE,
-            "clock": "customer",
-            "due_at": "2026-02-17T10:00:00+00:00",
-            "elapsed_ratio": 0.8,
-        },
-    ),
-    "sla.breached": Example(
-        "/routing",
-        _CASE,
-        {
-            "case_id": _CASE,
-            "clock": "department",
-            "department": _DEPT,
-            "assignee_id": _STAFF,
-            "due_at": "2026-02-16T10:00:00+00:00",
-            "breached_at": "2026-02-16T10:00:05+00:00",
-        },
-    ),
-    "sla.met": Example(
-        "/routing",
-        _CASE,
-        {
-            "case_id": _CASE,
-            "clock": "customer",
-            "department": _DEPT,
-            "assignee_id": _STAFF,
-            "due_at": "2026-02-17T10:00:00+00:00",
-            "completed_at": "2026-02-14T06:10:00+00:00",
-        },
-    ),
-    "followup.completed": Example(
-        "/followup",
-        _CASE,
-        {
-            "followup_id": "b7e4d2c1-6a3f-4e8b-9c5d-2f1a0e9b8d76",
-            "case_id": _CASE,
-            "outcome": "confirmed",
-            "satisfaction": 4,
-            "agent_id": "agent-12",
-            "department": _DEPT,
-            "completed_at": "2026-02-21T03:30:00+00:00",
-        },
-    ),
-    "feedback.received": Example(
-        "/followup",
-        "campaign-2026-02",
-        {
-            "campaign_id": "campaign-2026-02",
-            "topic": "installation_wait",
-            "department": _DEPT,
-            "received_at": "2026-02-28T08:00:00+00:00",
-        },
-    ),
-    "improvement.created": Example(
-        "/followup",
-        "imp-0031",
-        {
-            "improvement_id": "imp-0031",
-            "department": _DEPT,
-            "source": "followup_feedback",
-            "due_on": "2026-03-31",
-        },
-    ),
-    "improvement.closed": Example(
-        "/followup",
-        "imp-0031",
-        {
-            "improvement_id": "imp-0031",
-            "department": _DEPT,
-            "source": "followup_feedback",
-            "due_on": None,
-        },
-    ),
-    "staff.upserted": Example(
-        "/routing",
-        _STAFF,
-        {
-            "staff_id": _STAFF,
-            "display_name": "Orchid (field desk 3)",
-            "role": "department_staff",
-            "department": _DEPT,
-            "active": True,
-        },
-    ),
-    "training.completed": Example(
-        "/training",
-        _STAFF,
-        {
-            "staff_id": _STAFF,
-            "course_code": "FS-201",
-            "score": 92.5,
-            "passed": True,
-            "completed_at": "2026-03-05T07:00:00+00:00",
-        },
-    ),
-    "award.granted": Example(
-        "/training",
-        _STAFF,
-        {
-            "staff_id": _STAFF,
-            "period": "2026-Q1",
-            "award_code": "service_star",
-            "granted_at": "2026-04-02T02:00:00+00:00",
-        },
-    ),
-}
 
 DESCRIPTION = f"""\
 The events the four services (intake, routing, followup, training) and outside systems
 exchange over RabbitMQ. Generated from `shared/events/catalogue.py` by
-`cs asyncapi --output docs/asyncapi.yaml`; do not edit by hand.
+`cs asyncapi --output shared/events/asyncapi.yaml`; do not edit by hand.
 
 **Envelope.** Every message is a CloudEvents {SPECVERSION} event in structured JSON mode
 (AMQP `content_type` `{MESSAGE_CONTENT_TYPE}`, `datacontenttype` `{CONTENT_TYPE}`), with the
@@ -421,9 +80,8 @@ only on `{INBOUND_EXCHANGE}`, never on `{EVENTS_EXCHANGE}`.
 
 **Operations.** The document describes the platform as a whole: each channel has a `send`
 operation naming who may publish the event (`x-producers`) and a `receive` operation naming who
-consumes it. `x-consumers` lists the services whose consumer handles the type today (from
-their `EVENT_HANDLERS`); `x-planned-consumers` services the architecture assigns the type to
-but that have no handler yet; `x-external-consumers` parties outside the platform.
+consumes it. `x-consumers` lists the services whose consumer handles the type (each one's
+queues are bound to it); `x-external-consumers` parties outside the platform.
 """
 
 _EXAMPLE_NAMESPACE = uuid.UUID("6d1f0c52-4b8e-4a3d-9f27-c0e5a1b3d947")
@@ -435,17 +93,9 @@ def schema_name(type_: str, version: int) -> str:
     return "".join(w.capitalize() for w in words) + f"V{version}"
 
 
-def handled_types() -> dict[str, tuple[str, ...]]:
-    """Each service's handled event types, from `services.<name>.handlers.EVENT_HANDLERS`."""
-    return {
-        service: tuple(importlib.import_module(f"services.{service}.handlers").EVENT_HANDLERS)
-        for service in SERVICES
-    }
-
-
 def example_envelope(type_: str) -> dict[str, Any]:
     """The full envelope of a type's example, with deterministic ids and time."""
-    example = EXAMPLES[type_]
+    example = CATALOGUE[type_].example
     return {
         "specversion": SPECVERSION,
         "id": str(uuid.uuid5(_EXAMPLE_NAMESPACE, type_)),
@@ -515,7 +165,7 @@ def _data_schemas() -> dict[str, dict[str, Any]]:
     for type_, kind in CATALOGUE.items():
         for version, schema in sorted(kind.versions.items()):
             converted = converter.schema2jsonschema(schema)
-            converted["description"] = f"`data` of {type_} v{version}: {FLOWS[type_].summary}"
+            converted["description"] = f"`data` of {type_} v{version}: {kind.summary}"
             schemas[schema_name(type_, version)] = converted
     return schemas
 
@@ -530,7 +180,7 @@ def _message(type_: str, version: int) -> dict[str, Any]:
     message: dict[str, Any] = {
         "name": type_,
         "title": f"{type_} v{version}",
-        "summary": FLOWS[type_].summary,
+        "summary": CATALOGUE[type_].summary,
         "contentType": MESSAGE_CONTENT_TYPE,
         "correlationId": {
             "description": "The correlationid extension attribute.",
@@ -579,12 +229,12 @@ def _producers(producers: tuple[str, ...]) -> str:
 
 
 def _channel(type_: str) -> dict[str, Any]:
-    kind, flow = CATALOGUE[type_], FLOWS[type_]
+    kind = CATALOGUE[type_]
     on = " and ".join(f"`{e}`" for e in kind.exchanges)
     return {
         "address": type_,
         "title": type_,
-        "description": f"{flow.summary} Routing key `{type_}` on {on}.",
+        "description": f"{kind.summary} Routing key `{type_}` on {on}.",
         "messages": {
             schema_name(type_, v): {"$ref": f"#/components/messages/{schema_name(type_, v)}"}
             for v in sorted(kind.versions)
@@ -610,18 +260,16 @@ def operation_ids(type_: str) -> tuple[str, str]:
     return f"publish{verb}", f"consume{verb}"
 
 
-def _operations(type_: str, implemented: list[str]) -> dict[str, dict[str, Any]]:
-    kind, flow = CATALOGUE[type_], FLOWS[type_]
+def _operations(type_: str) -> dict[str, dict[str, Any]]:
+    kind = CATALOGUE[type_]
     channel = {"$ref": f"#/channels/{type_}"}
     messages = [
         {"$ref": f"#/channels/{type_}/messages/{schema_name(type_, v)}"}
         for v in sorted(kind.versions)
     ]
-    planned = [c for c in flow.consumers if c in SERVICES and c not in implemented]
-    external = [c for c in flow.consumers if c not in SERVICES]
-    consumed = f"Consumed by {_names(implemented)}." if implemented else "No consumer yet."
-    if planned:
-        consumed += f" Planned (no handler yet): {_names(planned)}."
+    consumers = [s for s in SERVICES if s in kind.consumers]
+    external = list(kind.external_consumers)
+    consumed = f"Consumed by {_names(consumers)}." if consumers else "No consumer yet."
     if external:
         consumed += f" External: {_names(external)}."
     publish, consume = operation_ids(type_)
@@ -637,26 +285,24 @@ def _operations(type_: str, implemented: list[str]) -> dict[str, dict[str, Any]]
         "action": "receive",
         "channel": channel,
         "summary": consumed,
-        "x-consumers": implemented,
-        "x-planned-consumers": planned,
+        "x-consumers": consumers,
         "x-external-consumers": external,
         "bindings": _amqp(ack=True),
         "messages": [dict(m) for m in messages],
     }
     if tags := _tags(kind.producers):
         send["tags"] = tags
-    if tags := _tags(implemented):
+    if tags := _tags(consumers):
         receive["tags"] = tags
     return {publish: send, consume: receive}
 
 
 def build_document() -> dict[str, Any]:
     """The AsyncAPI 3.0.0 document of every event type in the catalogue."""
-    handled = handled_types()
     channels = {type_: _channel(type_) for type_ in CATALOGUE}
     operations: dict[str, dict[str, Any]] = {}
     for type_ in CATALOGUE:
-        operations.update(_operations(type_, [s for s in SERVICES if type_ in handled[s]]))
+        operations.update(_operations(type_))
     messages = {
         schema_name(type_, version): _message(type_, version)
         for type_, kind in CATALOGUE.items()
@@ -689,9 +335,19 @@ def build_document() -> dict[str, Any]:
     }
 
 
+@functools.cache
+def committed_document() -> dict[str, Any]:
+    """The committed document, read once per process: what the services serve, so a web process
+    neither builds it nor loads any service's code."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(COMMITTED.read_text(encoding="utf-8"), Loader=loader)
+
+
 def to_yaml(document: dict[str, Any]) -> str:
     """YAML in the document's key order, without anchors, so the output is stable."""
-    import yaml  # a dev dependency: only the generator and its test need it
+    import yaml
 
     class _Dumper(yaml.SafeDumper):
         def ignore_aliases(self, data: Any) -> bool:

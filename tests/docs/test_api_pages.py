@@ -10,11 +10,13 @@ the pages ask for leaves 127.0.0.1.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import socket
 import subprocess
 import sys
+import tomllib
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +27,7 @@ import flask_swagger_ui
 import pytest
 
 from shared.config import SERVICES
+from shared.events.asyncapi import COMMITTED
 from shared.events.catalogue import CATALOGUE
 from shared.testing.plugin import System
 from shared.testing.waiting import wait_until
@@ -136,6 +139,52 @@ def test_the_event_catalogue_shows_fields_and_examples_escaped(client: Any) -> N
     assert "urn:cs:schema:case.opened:v1" in opened
     requested = page[page.index('id="case.requested"') : page.index('id="case.opened"')]
     assert "<code>cs.inbound</code>" in requested and "portal" in requested
+
+    acknowledged = page[page.index('id="case.acknowledged"') : page.index('id="sla.started"')]
+    assert "<dt>Outside consumers</dt><dd>SMS/e-mail gateway (external)</dd>" in acknowledged
+
+
+# a bare Flask app with only the docs pages: what serving them imports, and what it reads
+_SERVE_DOCS = """
+import json, sys
+from flask import Flask
+from shared import apidocs
+from shared.events import asyncapi
+app = Flask("docs")
+apidocs.install(app)
+answers = [app.test_client().get(p).status_code for p in ("/asyncapi.json", "/asyncapi.html")]
+served = app.test_client().get("/asyncapi.json").get_json() == asyncapi.committed_document()
+loaded = sorted(m for m in sys.modules if m == "services" or m.startswith("services."))
+print(json.dumps({"answers": answers, "served": served, "loaded": loaded}))
+"""
+
+
+def test_the_event_pages_serve_the_committed_document_and_load_no_service() -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", _SERVE_DOCS], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out["answers"] == [200, 200] and out["served"]
+    assert out["loaded"] == [], f"serving the event pages imported {out['loaded'][:5]}"
+
+
+def test_an_installed_package_carries_the_templates_and_the_document() -> None:
+    """The pages read files beside the code: pyproject ships them as package data, so a
+    non-editable install (the Docker image) has them."""
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]
+    shipped = [
+        ROOT / package.replace(".", "/") / pattern
+        for package, patterns in package_data.items()
+        if package != "*"
+        for pattern in patterns
+    ]
+    needed = [*(ROOT / "shared" / "templates").glob("*.html"), COMMITTED]
+    assert len(needed) > 2
+    missing = [p for p in needed if not any(fnmatch.fnmatch(str(p), str(g)) for g in shipped)]
+    assert not missing, f"not in pyproject's package-data: {missing}"
 
 
 def _free_port() -> int:

@@ -23,8 +23,8 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from shared.config import SERVICES
+from shared.events.asyncapi import COMMITTED
 
-ROOT = Path(__file__).resolve().parents[2]
 PARSER_VERSION = "3.6.6"
 ERROR = 0  # the parser's DiagnosticSeverity.Error
 
@@ -106,7 +106,7 @@ def _errors(result: dict[str, Any]) -> list[str]:
 
 
 def test_the_committed_asyncapi_document_parses_without_errors(asyncapi_parser: Path) -> None:
-    result = _parse(asyncapi_parser, ROOT / "docs" / "asyncapi.yaml")
+    result = _parse(asyncapi_parser, COMMITTED)
     assert not _errors(result), _errors(result)[:5]
     assert result["document"]
 
@@ -115,12 +115,8 @@ def test_the_parser_finds_errors_where_there_are_some(
     asyncapi_parser: Path, tmp_path: Path
 ) -> None:
     """The check can fail: two operations naming one message id the channel does not have."""
-    broken = (
-        (ROOT / "docs" / "asyncapi.yaml")
-        .read_text()
-        .replace(
-            "#/channels/case.opened/messages/CaseOpenedV1", "#/channels/case.opened/messages/Nope"
-        )
+    broken = COMMITTED.read_text().replace(
+        "#/channels/case.opened/messages/CaseOpenedV1", "#/channels/case.opened/messages/Nope"
     )
     (tmp_path / "broken.yaml").write_text(broken)
     result = _parse(asyncapi_parser, tmp_path / "broken.yaml")
