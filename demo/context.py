@@ -24,7 +24,8 @@ from rich.progress import (
 
 from demo import data
 from demo.client import Api, ApiError, Who
-from demo.quarter import Quarter, account_tag
+from demo.periods import Quarter
+from demo.plan import account_tag
 from shared.config import Settings
 
 K = TypeVar("K", bound=Hashable)

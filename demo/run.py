@@ -28,6 +28,7 @@ from rich.console import Console
 
 from demo.client import Api, ApiError
 from demo.context import Context
+from demo.periods import Quarter
 from demo.phases import (
     cases,
     department_work,
@@ -37,7 +38,8 @@ from demo.phases import (
     supervision,
     training,
 )
-from demo.quarter import Plan, Quarter, build
+from demo.plan import Plan
+from demo.quarter import build
 from demo.summary import summary
 from shared import clock
 from shared.config import SERVICES, Settings

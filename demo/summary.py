@@ -11,7 +11,7 @@ from rich.table import Table
 from demo import data
 from demo.client import ApiError
 from demo.context import SUPERVISOR, WORK_DEPARTMENTS, Context
-from demo.quarter import Plan
+from demo.plan import Plan
 from shared.auth import mint_token
 from shared.config import SERVICES
 

@@ -12,7 +12,8 @@ from email.utils import format_datetime
 from demo import data
 from demo.client import Portal
 from demo.context import CTI, MAIL, Context, dated
-from demo.quarter import TZ, CasePlan, Plan
+from demo.periods import TZ
+from demo.plan import CasePlan, Plan
 
 
 def record(ctx: Context, plan: Plan) -> None:

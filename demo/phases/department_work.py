@@ -9,7 +9,7 @@ from typing import Any
 
 from demo import data
 from demo.context import SUPERVISOR, WORK_DEPARTMENTS, WORK_ORDERS, Context, dated
-from demo.quarter import Plan
+from demo.plan import Plan
 
 
 def department_work(ctx: Context, plan: Plan) -> None:

@@ -11,7 +11,8 @@ from typing import Any
 from demo import data
 from demo.client import ApiError, Who
 from demo.context import CRM, SUPERVISOR, TRAINER, Context
-from demo.quarter import Calendar, Plan
+from demo.periods import Calendar
+from demo.plan import Plan
 
 
 def calendar(ctx: Context) -> Calendar:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from demo import data
 from demo.context import CRM, ROLE_OF, SUPERVISOR, Context
-from demo.quarter import first_account
+from demo.plan import first_account
 from demo.summary import browser_links, print_links
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from demo import data
 from demo.client import ApiError
 from demo.context import CTI, SUPERVISOR, Context, dated
-from demo.quarter import Call, CasePlan, Plan
+from demo.plan import Call, CasePlan, Plan
 
 
 def _due_followups(ctx: Context, pending: set[str]) -> dict[str, dict[str, Any]]:

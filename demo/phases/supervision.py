@@ -11,7 +11,7 @@ from typing import Any
 from demo import data
 from demo.client import ApiError, Who
 from demo.context import SUPERVISOR, Context
-from demo.quarter import Plan
+from demo.plan import Plan
 from shared import clock
 
 

@@ -14,7 +14,8 @@ from typing import Any
 from demo import data
 from demo.client import ApiError
 from demo.context import ROLE_OF, SUPERVISOR, TRAINER, Context
-from demo.quarter import TZ, Calendar, Plan
+from demo.periods import TZ, Calendar
+from demo.plan import Plan
 from shared import clock
 
 
