@@ -1,5 +1,5 @@
-"""A demo history as a plan: who calls, about what, when, and every later step of each case at
-its own time (no I/O).
+"""Builds a demo history as a plan (demo/plan.py): who calls, about what, when, and every later
+step of each case at its own time (no I/O).
 
 The same quarter, seed, set number, clock and calendar always give the same plan.
 
@@ -18,18 +18,16 @@ in the last day or two) are left for later: those cases are still open, as real 
 from __future__ import annotations
 
 import random
-import re
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, time, timedelta
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 from demo import data
+from demo.periods import TZ, Calendar, Quarter
+from demo.plan import Call, CasePlan, Customer, Department, Plan, Reopening, account_tag
 
-TZ = ZoneInfo("Asia/Shanghai")
 TIME_LIMITS = {"consultation": 1, "complaint": 2}  # working days (policy)
-OPENING = time(8, 30)  # departments and the back office work 08:30 to close of business
 # of the cases the front line does not solve at once, the share resolved after their time
 # limit (a few per cent of all cases, spread over the history)
 LATE_SHARE = 0.11
@@ -44,236 +42,7 @@ SCORES_IN_TIME = ((5, 56), (4, 30), (3, 9), (2, 4), (1, 1))
 SCORES_LATE = ((5, 25), (4, 35), (3, 25), (2, 10), (1, 5))
 # complaints fall a little from one quarter to the next: the report shows the trend
 COMPLAINT_SHARE = {"previous": 0.38, "current": 0.33}
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Quarter:
-    year: int
-    number: int
-
-    @classmethod
-    def parse(cls, text: str) -> Quarter:
-        m = _QUARTER.match(text.strip())
-        if not m:
-            raise ValueError(f"{text!r} is not a quarter like 2026-Q4")
-        return cls(int(m[1]), int(m[2]))
-
-    @classmethod
-    def of(cls, at: datetime) -> Quarter:
-        local = at.astimezone(TZ)
-        return cls(local.year, (local.month - 1) // 3 + 1)
-
-    def __str__(self) -> str:
-        return f"{self.year}-Q{self.number}"
-
-    @property
-    def tag(self) -> str:
-        return f"{self.year}Q{self.number}"
-
-    @property
-    def first_day(self) -> date:
-        return date(self.year, 3 * self.number - 2, 1)
-
-    @property
-    def start(self) -> datetime:
-        return datetime.combine(self.first_day, time(0), TZ)
-
-    @property
-    def end(self) -> datetime:
-        """The first instant after the quarter."""
-        if self.number == 4:
-            return datetime(self.year + 1, 1, 1, tzinfo=TZ)
-        return datetime(self.year, 3 * self.number + 1, 1, tzinfo=TZ)
-
-    def previous(self) -> Quarter:
-        return Quarter(self.year, self.number - 1) if self.number > 1 else Quarter(self.year - 1, 4)
-
-
-@dataclass(frozen=True)
-class Calendar:
-    """Working days as routing counts them: its exceptions (holidays, 调休), else Mon-Fri."""
-
-    exceptions: Mapping[date, bool]
-    close_of_business: time = time(17, 30)
-
-    def working(self, day: date) -> bool:
-        return self.exceptions.get(day, day.weekday() < 5)
-
-    def due(self, received: datetime, working_days: int) -> datetime:
-        """Close of business of the Nth working day strictly after the date of receipt."""
-        day, counted = received.astimezone(TZ).date(), 0
-        while counted < working_days:
-            day += timedelta(days=1)
-            counted += self.working(day)
-        return datetime.combine(day, self.close_of_business, TZ)
-
-    def _hours(self, day: date) -> tuple[datetime, datetime]:
-        return (
-            datetime.combine(day, OPENING, TZ),
-            datetime.combine(day, self.close_of_business, TZ),
-        )
-
-    def next_open(self, at: datetime) -> datetime:
-        """`at` when it falls in working hours of a working day, else the next opening."""
-        day = at.astimezone(TZ).date()
-        for _ in range(60):
-            begin, end = self._hours(day)
-            if self.working(day) and at < end:
-                return max(at, begin)
-            day += timedelta(days=1)
-        raise ValueError(f"no working day within 60 days after {at}")  # pragma: no cover
-
-    def add_working(self, at: datetime, span: timedelta) -> datetime:
-        """`span` of working time after `at` (as routing counts a department's target)."""
-        cursor, left = self.next_open(at), span
-        while True:
-            _, end = self._hours(cursor.astimezone(TZ).date())
-            if end - cursor >= left:
-                return cursor + left
-            left -= end - cursor
-            cursor = self.next_open(end + timedelta(seconds=1))
-
-    def working_between(self, start: datetime, end: datetime) -> timedelta:
-        """Working time from `start` to `end`."""
-        total, cursor = timedelta(0), self.next_open(start)
-        while cursor < end:
-            _, close = self._hours(cursor.astimezone(TZ).date())
-            total += min(close, end) - cursor
-            cursor = self.next_open(close + timedelta(seconds=1))
-        return total
-
-
-@dataclass(frozen=True)
-class Customer:
-    account_no: str
-    name: str
-    phones: tuple[str, ...]
-    id_number: str | None
-    email: str | None
-    region: str
-    line: str
-
-
-@dataclass(frozen=True)
-class Call:
-    """One follow-up call attempt."""
-
-    at: datetime
-    result: str  # reached | no_answer
-    solved: bool | None = None
-    satisfaction: int | None = None
-    comment: str | None = None
-
-
-@dataclass(frozen=True)
-class Department:
-    """What the department does with a transferred case, and when."""
-
-    code: str  # where the demo sends it (the rules may choose the same for a named-less one)
-    named: bool  # the transfer names the department (always before the rules of today applied)
-    accepted_at: datetime
-    handled_at: datetime
-    progress_at: datetime | None = None  # a complex case: the customer is told an ETA
-    eta: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Reopening:
-    """Not solved after all (the follow-up call said so): solved again, and called again."""
-
-    reopened_at: datetime
-    due_at: datetime
-    resolved_at: datetime
-    calls: tuple[Call, ...]
-
-    @property
-    def late(self) -> bool:
-        return self.resolved_at > self.due_at
-
-
-@dataclass(frozen=True)
-class CasePlan:
-    number: int
-    customer: Customer
-    kind: str
-    channel: str
-    category: str
-    priority: str
-    content: str
-    received_at: datetime
-    opened_at: datetime  # recorded (hotline: during the call; e-mail, online: on arrival)
-    call_ended_at: datetime | None  # the hotline call
-    identity_method: str | None
-    agent: str
-    route: str  # first_contact | transfer | later (the front line answers after checking)
-    due_at: datetime  # the customer clock's time limit
-    reply_at: datetime | None  # e-mail: the agent's acknowledgement
-    acted_at: datetime  # first contact resolved, transferred, or noted for later
-    department: Department | None
-    resolved_at: datetime
-    outage: bool
-    calls: tuple[Call, ...]  # follow-up call attempts, in order; none: never called
-    reopening: Reopening | None = None
-
-    @property
-    def late(self) -> bool:
-        """Resolved after its time limit: a breach."""
-        return self.resolved_at > self.due_at
-
-    def steps(self) -> Iterator[datetime]:
-        """The times of its steps, in order."""
-        yield self.received_at
-        yield self.opened_at
-        for at in (self.call_ended_at, self.reply_at, self.acted_at):
-            if at is not None:
-                yield at
-        if self.department:
-            yield self.department.accepted_at
-            if self.department.progress_at:
-                yield self.department.progress_at
-            yield self.department.handled_at
-        yield self.resolved_at
-        yield from (c.at for c in self.calls)
-        if self.reopening:
-            yield self.reopening.reopened_at
-            yield self.reopening.resolved_at
-            yield from (c.at for c in self.reopening.calls)
-
-
-@dataclass(frozen=True)
-class Plan:
-    quarter: Quarter
-    seed: int
-    set_no: int
-    now: datetime  # steps up to this time are done; later ones are left for later
-    customers: list[Customer]
-    cases: list[CasePlan]
-    outage_region: str | None
-    outage_at: datetime | None
-    rules_from: date = field(default=date.min)  # routing's rules apply from this day
-
-    @property
-    def tag(self) -> str:
-        return account_tag(self.quarter, self.seed, self.set_no)
-
-    @property
-    def start(self) -> datetime:
-        return self.quarter.previous().start
-
-    def done(self, at: datetime | None) -> bool:
-        """Whether a step at `at` has happened by the plan's now."""
-        return at is not None and at <= self.now
-
-
-def account_tag(quarter: Quarter, seed: int, set_no: int) -> str:
-    """What every account number of one demo set starts with."""
-    return f"DEMO-{seed}-{quarter.tag}-{set_no}-"
-
-
-def first_account(quarter: Quarter, seed: int, set_no: int) -> str:
-    return f"{account_tag(quarter, seed, set_no)}{1:05d}"
 
 
 def _pick(rng: random.Random, weighted: Sequence[tuple[T, float]]) -> T:

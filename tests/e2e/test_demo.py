@@ -1,7 +1,7 @@
 """`cs demo` through the real processes of all four services, on a system of its own (the
 reports and the dashboard sweep everything): a history of the quarter before and this one up to
 now, every step at its own time; the dashboard and the reports see it week by week; the links
-it prints open in a browser; a second run adds nothing. (Its plan: tests/unit/shared.)"""
+it prints open in a browser; a second run adds nothing. (Its plan: tests/unit/test_demo_plan.py.)"""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import pytest
 
 from demo import data
 from demo.client import Api
-from demo.quarter import TZ, Quarter
+from demo.periods import TZ, Quarter
 from shared import cli, clock
 from shared.config import SERVICES
 from shared.testing.plugin import System

@@ -1,4 +1,4 @@
-"""`cs demo`'s plan (demo/quarter.py): two quarters of history up to now, every step at
+"""`cs demo`'s plan (demo/quarter.py builds it): two quarters of history up to now, every step at
 its own time and in order, a few per cent late spread over the span, fictitious people intake
 accepts. No servers."""
 
@@ -10,7 +10,9 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from demo import data
-from demo.quarter import TIME_LIMITS, TZ, Calendar, Plan, Quarter, build
+from demo.periods import TZ, Calendar, Quarter
+from demo.plan import Plan
+from demo.quarter import TIME_LIMITS, build
 from services.intake.domain.masking import normalise_id_number, normalise_phone
 
 Q4 = Quarter(2026, 4)
