@@ -24,9 +24,9 @@ from rich.progress import (
 
 from demo import data
 from demo.client import Api, ApiError, Who
-from demo.periods import Quarter
 from demo.plan import account_tag
 from shared.config import Settings
+from shared.periods import Period
 
 K = TypeVar("K", bound=Hashable)
 SUPERVISOR: Who = (data.SUPERVISOR, "supervisor")
@@ -52,7 +52,7 @@ class Context:
         api: Api,
         settings: Settings,
         console: Console,
-        quarter: Quarter,
+        quarter: Period,
         *,
         seed: int,
         cases: int,

@@ -1,10 +1,9 @@
-"""Quarters and working time as routing counts them: the operator's zone, quarters like
-2026-Q4, and a working-day calendar (routing's exceptions — holidays, 调休 — else Mon-Fri;
+"""Working time as routing counts it: the operator's zone and a working-day calendar
+(routing's exceptions — holidays, 调休 — else Mon-Fri;
 08:30 to close of business). No I/O."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -13,50 +12,6 @@ from shared.clock import SHANGHAI
 
 TZ = SHANGHAI
 OPENING = time(8, 30)  # departments and the back office work 08:30 to close of business
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
-
-
-@dataclass(frozen=True)
-class Quarter:
-    year: int
-    number: int
-
-    @classmethod
-    def parse(cls, text: str) -> Quarter:
-        m = _QUARTER.match(text.strip())
-        if not m:
-            raise ValueError(f"{text!r} is not a quarter like 2026-Q4")
-        return cls(int(m[1]), int(m[2]))
-
-    @classmethod
-    def of(cls, at: datetime) -> Quarter:
-        local = at.astimezone(TZ)
-        return cls(local.year, (local.month - 1) // 3 + 1)
-
-    def __str__(self) -> str:
-        return f"{self.year}-Q{self.number}"
-
-    @property
-    def tag(self) -> str:
-        return f"{self.year}Q{self.number}"
-
-    @property
-    def first_day(self) -> date:
-        return date(self.year, 3 * self.number - 2, 1)
-
-    @property
-    def start(self) -> datetime:
-        return datetime.combine(self.first_day, time(0), TZ)
-
-    @property
-    def end(self) -> datetime:
-        """The first instant after the quarter."""
-        if self.number == 4:
-            return datetime(self.year + 1, 1, 1, tzinfo=TZ)
-        return datetime(self.year, 3 * self.number + 1, 1, tzinfo=TZ)
-
-    def previous(self) -> Quarter:
-        return Quarter(self.year, self.number - 1) if self.number > 1 else Quarter(self.year - 1, 4)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from demo.periods import Quarter
+from shared.periods import Period
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ class CasePlan:
 
 @dataclass(frozen=True)
 class Plan:
-    quarter: Quarter
+    quarter: Period
     seed: int
     set_no: int
     now: datetime  # steps up to this time are done; later ones are left for later
@@ -132,10 +132,10 @@ class Plan:
         return at is not None and at <= self.now
 
 
-def account_tag(quarter: Quarter, seed: int, set_no: int) -> str:
+def account_tag(quarter: Period, seed: int, set_no: int) -> str:
     """What every account number of one demo set starts with."""
-    return f"DEMO-{seed}-{quarter.tag}-{set_no}-"
+    return f"DEMO-{seed}-{quarter.year}Q{quarter.number}-{set_no}-"
 
 
-def first_account(quarter: Quarter, seed: int, set_no: int) -> str:
+def first_account(quarter: Period, seed: int, set_no: int) -> str:
     return f"{account_tag(quarter, seed, set_no)}{1:05d}"

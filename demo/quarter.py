@@ -24,8 +24,9 @@ from datetime import datetime, time, timedelta
 from typing import TypeVar
 
 from demo import data
-from demo.periods import TZ, Calendar, Quarter
+from demo.periods import TZ, Calendar
 from demo.plan import Call, CasePlan, Customer, Department, Plan, Reopening, account_tag
+from shared.periods import Period
 
 TIME_LIMITS = {"consultation": 1, "complaint": 2}  # working days (policy)
 # of the cases the front line does not solve at once, the share resolved after their time
@@ -187,7 +188,7 @@ def _department(
 
 
 def build(
-    quarter: Quarter,
+    quarter: Period,
     seed: int,
     cases: int,
     now: datetime,

@@ -28,7 +28,6 @@ from rich.console import Console
 
 from demo.client import Api, ApiError
 from demo.context import Context
-from demo.periods import Quarter
 from demo.phases import (
     cases,
     department_work,
@@ -43,10 +42,11 @@ from demo.quarter import build
 from demo.summary import summary
 from shared import clock
 from shared.config import SERVICES, Settings
+from shared.periods import Period
 
 
 def current_quarter(now: datetime | None = None) -> str:
-    return str(Quarter.of(now or clock.now()))
+    return str(Period.of(now or clock.now(), "quarter"))
 
 
 def run(args: argparse.Namespace, console: Console | None = None) -> int:
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
         console.print("Start the system first (./dev up) and wait until it answers.")
         return 1
     try:
-        quarter = Quarter.parse(args.quarter or current_quarter())
+        quarter = Period.parse(args.quarter or current_quarter(), kinds=("quarter",))
     except ValueError as e:
         console.print(f"[red]cs demo:[/] {e}")
         return 2

@@ -363,7 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_check)
 
     a = sub.add_parser("asyncapi", help="print the AsyncAPI document of the event catalogue")
-    a.add_argument("--output", help="write it to this file instead, e.g. shared/events/asyncapi.yaml")
+    a.add_argument(
+        "--output", help="write it to this file instead, e.g. shared/events/asyncapi.yaml"
+    )
     a.set_defaults(func=cmd_asyncapi)
 
     _service_commands(sub)

@@ -20,9 +20,10 @@ import pytest
 
 from demo import data
 from demo.client import Api
-from demo.periods import TZ, Quarter
+from demo.periods import TZ
 from shared import cli, clock
 from shared.config import SERVICES
+from shared.periods import Period
 from shared.testing.plugin import System
 
 CASES = 120
@@ -123,7 +124,7 @@ def test_the_demo_plays_two_quarters_of_history_and_adds_nothing_twice(
     out = capsys.readouterr().out
     assert "Where to look" in out
     now = clock.now()
-    quarter = Quarter.of(now)
+    quarter = Period.of(now, "quarter")
     before = quarter.previous()
     api = Api(system, settings.jwt_secret)
     supervisor = (data.SUPERVISOR, "supervisor")
@@ -191,6 +192,6 @@ def test_the_demo_plays_two_quarters_of_history_and_adds_nothing_twice(
     out = capsys.readouterr().out
     assert "already loaded" in out and "?token=" in out
     assert api.get("intake", "/cases", supervisor, per_page=1)["total"] == CASES
-    tag = f"DEMO-3-{quarter.tag}-2-00001"
+    tag = f"DEMO-3-{quarter.year}Q{quarter.number}-2-00001"
     assert not api.get("intake", "/customers", supervisor, account_no=tag)["items"]
     assert time.monotonic() - started < 180

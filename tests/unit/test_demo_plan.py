@@ -10,12 +10,13 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from demo import data
-from demo.periods import TZ, Calendar, Quarter
+from demo.periods import TZ, Calendar
 from demo.plan import Plan
 from demo.quarter import TIME_LIMITS, build
 from services.intake.domain.masking import normalise_id_number, normalise_phone
+from shared.periods import Period
 
-Q4 = Quarter(2026, 4)
+Q4 = Period(2026, "quarter", 4)
 NOW = datetime(2026, 11, 25, 13, 40, tzinfo=TZ)  # a Wednesday
 # National Day 10-01..10-08 off, Sun 09-28 and Sat 10-11 makeup workdays (routing's calendar)
 CALENDAR = Calendar(
@@ -56,7 +57,7 @@ def test_the_same_seed_gives_the_same_plan_shaped_as_intended(plan: Plan) -> Non
 
 
 def test_the_history_spans_the_quarter_before_and_this_one_up_to_now(plan: Plan) -> None:
-    before = Quarter(2026, 3)
+    before = Period(2026, "quarter", 3)
     assert min(c.received_at for c in plan.cases) < before.start + timedelta(days=3)
     assert max(c.received_at for c in plan.cases) > NOW - timedelta(days=1)
     assert all(before.start <= c.received_at < NOW for c in plan.cases)
@@ -102,12 +103,14 @@ def test_a_few_per_cent_breach_spread_over_the_history(plan: Plan) -> None:
 
 
 def test_a_quarter_that_is_over_is_played_to_its_end_and_one_not_begun_is_refused() -> None:
-    q3 = build(Quarter(2026, 3), 7, 300, NOW, CALENDAR)
-    assert max(c.received_at for c in q3.cases) < Quarter(2026, 3).end
-    assert min(c.received_at for c in q3.cases) < Quarter(2026, 2).start + timedelta(days=7)
+    q3 = build(Period(2026, "quarter", 3), 7, 300, NOW, CALENDAR)
+    assert max(c.received_at for c in q3.cases) < Period(2026, "quarter", 3).end
+    assert min(c.received_at for c in q3.cases) < Period(2026, "quarter", 2).start + timedelta(
+        days=7
+    )
     assert all(q3.done(c.resolved_at) for c in q3.cases)
     with pytest.raises(ValueError):
-        build(Quarter(2027, 1), 7, 10, NOW, CALENDAR)
+        build(Period(2027, "quarter", 1), 7, 10, NOW, CALENDAR)
 
 
 def test_working_time_as_routing_counts_it() -> None:
