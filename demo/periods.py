@@ -1,6 +1,5 @@
 """Working time as routing counts it: the operator's zone and a working-day calendar
-(routing's exceptions — holidays, 调休 — else Mon-Fri;
-08:30 to close of business). No I/O."""
+(routing's exceptions — holidays, 调休 — else Mon-Fri; 08:30 to close of business). No I/O."""
 
 from __future__ import annotations
 
