@@ -228,37 +228,10 @@ def cmd_health(args: argparse.Namespace) -> int:
 
 
 def cmd_calendar(args: argparse.Namespace) -> int:
-    """Routing's calendar from the command line: load an official year, list a year."""
-    from services.routing import calendar_admin, queries
-    from services.routing.domain.calendar_file import CalendarFileError, parse_schedule
-    from shared.db import Database
+    """Routing's calendar from the command line (services/routing/cli.py)."""
+    from services.routing.cli import cmd_calendar as routing_calendar
 
-    settings = Settings.from_env()
-    db = Database(settings, "routing", max_size=1)
-    try:
-        if args.action == "import":
-            try:
-                with open(args.target, encoding="utf-8") as f:
-                    year, days = parse_schedule(f.read())
-            except (OSError, CalendarFileError) as e:
-                print(f"cs: cannot load {args.target}: {e}", file=sys.stderr)
-                return 1
-            with db.transaction() as tx:
-                result = calendar_admin.import_year(tx, year, days, "cli")
-            print(
-                f"{year}: {result['days']} days loaded,"
-                f" {result['clocks_recomputed']} open clocks re-computed"
-            )
-        else:
-            shown = queries.calendar_year(db, int(args.target))
-            status = "official" if shown["official"] else "provisional (Mon-Fri + holidays)"
-            print(f"{shown['year']}: {status}")
-            for d in shown["exceptions"]:
-                kind = "working" if d["working"] else "off"
-                print(f"{d['day']}\t{kind}\t{d['reason']}\t({d['source']})")
-    finally:
-        db.close()
-    return 0
+    return routing_calendar(args)
 
 
 def cmd_dead_letters(args: argparse.Namespace) -> int:

@@ -1,8 +1,8 @@
 from pathlib import Path
 
 from services.routing.app import create_app
-from services.routing.calendar_seed import seed_official_years
-from services.routing.directory import announce_pending
+from services.routing.commands.calendar import seed_official_years
+from services.routing.commands.directory import announce_pending
 from services.routing.handlers import EVENT_HANDLERS
 from services.routing.queries import sla_clock_gauges
 from services.routing.scheduler import tick

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from services.routing import handlers, work_items
+from services.routing import handlers
+from services.routing.commands import work_items
 from shared import clock as business_clock
 from shared.db import Database
 from shared.events import Event, new_event, parse_event

@@ -8,7 +8,9 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.routing import calendar_admin, policies, queries
+from services.routing import queries
+from services.routing.commands import calendar as calendar_commands
+from services.routing.commands import policies
 from services.routing.domain.calendar_file import CalendarFileError, parse_schedule
 from shared import clock
 from shared.errors import Invalid
@@ -130,7 +132,7 @@ def import_calendar() -> Any:
     if problem:
         raise Invalid("year", problem)
     with _db().transaction() as tx:
-        return calendar_admin.import_year(tx, year, days, caller().subject)
+        return calendar_commands.import_year(tx, year, days, caller().subject)
 
 
 def _date(day: str) -> date | None:
@@ -150,7 +152,7 @@ def calendar_day(day: str) -> Any:
     if on is None:
         return error_body(400, f"{day!r} is not a date (YYYY-MM-DD)")
     with _db().transaction() as tx:
-        return calendar_admin.calendar_day(tx, on)
+        return queries.calendar_day(tx, on)
 
 
 @blp.put("/calendar/<string:day>")
@@ -167,9 +169,9 @@ def set_exception(body: dict[str, Any], day: str) -> Any:
     if problem:
         raise Invalid("day", problem)
     with _db().transaction() as tx:
-        check_if_match(lambda: calendar_admin.calendar_day(tx, on, lock=True))
-        changed = calendar_admin.set_exception(tx, on, body["working"], body["reason"])
-        tag(calendar_admin.calendar_day(tx, on))
+        check_if_match(lambda: queries.calendar_day(tx, on, lock=True))
+        changed = calendar_commands.set_exception(tx, on, body["working"], body["reason"])
+        tag(queries.calendar_day(tx, on))
     return changed
 
 

@@ -7,7 +7,8 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.routing import directory
+from services.routing import queries
+from services.routing.commands import directory
 from shared.etags import check_if_match, etag
 from shared.web import StrictSchema, created, requires, service_db
 
@@ -89,7 +90,7 @@ def create_department(body: dict[str, Any]) -> Any:
 @blp.response(200, DepartmentListOut)
 def list_departments(query: dict[str, Any]) -> dict[str, Any]:
     with db().transaction() as tx:
-        return {"items": directory.list_departments(tx, query.get("active"))}
+        return {"items": queries.list_departments(tx, query.get("active"))}
 
 
 @blp.get("/<code>")
@@ -98,7 +99,7 @@ def list_departments(query: dict[str, Any]) -> dict[str, Any]:
 @etag
 def get_department(code: str) -> dict[str, Any]:
     with db().transaction() as tx:
-        return directory.get_department(tx, code)
+        return queries.get_department(tx, code)
 
 
 @blp.patch("/<code>")

@@ -7,13 +7,14 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from services.routing import rules
+from services.routing import queries
 from services.routing.api.departments import (
     MANAGERS,
     READERS,
     code_format,
     db,
 )
+from services.routing.commands import rules
 from services.routing.domain.rules import CONDITIONS, CaseAttributes
 from shared import clock
 from shared.etags import check_if_match, etag
@@ -160,7 +161,7 @@ def list_rules(query: dict[str, Any]) -> dict[str, Any]:
     """The rules that apply today, or on `at`, in the order they are tried."""
     on = query.get("at") or clock.today()
     with db().transaction() as tx:
-        return {"at": on, "items": rules.rules_at(tx, on)}
+        return {"at": on, "items": queries.rules_at(tx, on)}
 
 
 @blp.get("/routing-rules/<int:rule_id>")
@@ -170,7 +171,7 @@ def list_rules(query: dict[str, Any]) -> dict[str, Any]:
 def get_rule(rule_id: int) -> dict[str, Any]:
     """The rule's newest version (it may apply from a later day: see effective_from)."""
     with db().transaction() as tx:
-        return rules.get_rule(tx, rule_id)
+        return queries.get_rule(tx, rule_id)
 
 
 @blp.get("/routing-rules/<int:rule_id>/versions")
@@ -179,7 +180,7 @@ def get_rule(rule_id: int) -> dict[str, Any]:
 def rule_versions(rule_id: int) -> dict[str, Any]:
     """Every version: who changed it, when, why, what it said and from when it applied."""
     with db().transaction() as tx:
-        return {"items": rules.rule_versions(tx, rule_id)}
+        return {"items": queries.rule_versions(tx, rule_id)}
 
 
 @blp.put("/routing-rules/<int:rule_id>")
@@ -232,7 +233,7 @@ def dry_run(body: dict[str, Any]) -> dict[str, Any]:
         **{k: body.get(k) for k in ("kind", "category", "region", "channel", "priority")}
     )
     with db().transaction() as tx:
-        decision = rules.decide(tx, case, body.get("requested_department"), body.get("at"))
+        decision = queries.decide(tx, case, body.get("requested_department"), body.get("at"))
     return {
         "department": decision.department,
         "rule_id": decision.rule_id,

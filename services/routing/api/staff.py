@@ -7,13 +7,14 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.routing import directory, work_items
+from services.routing import queries
 from services.routing.api.departments import (
     MANAGERS,
     READERS,
     code_format,
     db,
 )
+from services.routing.commands import directory, work_items
 from shared.etags import check_if_match, etag, tag
 from shared.web import StrictSchema, caller, created, requires
 
@@ -116,7 +117,7 @@ def create_staff(body: dict[str, Any]) -> Any:
 @blp.response(200, StaffListOut)
 def list_staff(query: dict[str, Any]) -> dict[str, Any]:
     with db().transaction() as tx:
-        return {"items": directory.list_staff(tx, **query)}
+        return {"items": queries.list_staff(tx, **query)}
 
 
 @blp.get("/<staff_id>")
@@ -125,7 +126,7 @@ def list_staff(query: dict[str, Any]) -> dict[str, Any]:
 @etag
 def get_staff(staff_id: str) -> dict[str, Any]:
     with db().transaction() as tx:
-        return directory.get_staff(tx, staff_id)
+        return queries.get_staff(tx, staff_id)
 
 
 @blp.patch("/<staff_id>")

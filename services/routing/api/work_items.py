@@ -7,8 +7,10 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.routing import directory, work_items
+from services.routing import queries
 from services.routing.api.departments import READERS, code_format, db
+from services.routing.commands import work_items
+from services.routing.domain.work_item import OPEN, STATES
 from shared import scoping
 from shared.db import Transaction
 from shared.errors import Forbidden, Invalid
@@ -34,7 +36,7 @@ ACTORS = ("department_staff", "department_head", "supervisor", "system")
 
 
 def _actor(tx: Transaction) -> Actor:
-    return directory.actor(tx, caller())
+    return queries.actor(tx, caller())
 
 
 class WorkItemOut(Schema):
@@ -42,7 +44,7 @@ class WorkItemOut(Schema):
     case_id = fields.Str()
     department = fields.Str()
     assignee_id = fields.Str(allow_none=True)
-    state = fields.Str(metadata={"description": ", ".join(work_items.STATES)})
+    state = fields.Str(metadata={"description": ", ".join(STATES)})
     due_at = fields.DateTime(allow_none=True)
     overdue = fields.Bool()
     rule_id = fields.Int(allow_none=True)
@@ -74,7 +76,7 @@ class WorkItemListQuery(StrictSchema):
     mine = fields.Bool(metadata={"description": "assigned to the caller"})
     overdue = fields.Bool()
     state = fields.Str(
-        validate=validate.OneOf(work_items.STATES),
+        validate=validate.OneOf(STATES),
         metadata={
             "description": "default: the open ones (queued, assigned, accepted, handed_back)"
         },
@@ -128,7 +130,7 @@ def list_items(query: dict[str, Any]) -> dict[str, Any]:
     """Overdue first, then by due time; `mine=true` lists the caller's own. Department staff
     and heads list their department's items only."""
     assignee = caller().subject if query.get("mine") else query.get("assignee")
-    states = (query["state"],) if query.get("state") else work_items.OPEN
+    states = (query["state"],) if query.get("state") else OPEN
     with db().transaction() as tx:
         department = query.get("department")
         confined = scoping.reading_confined_to(_actor(tx))
@@ -136,7 +138,7 @@ def list_items(query: dict[str, Any]) -> dict[str, Any]:
             if department not in (None, confined):
                 raise Forbidden(f"department {confined} reads only its own work items")
             department = confined
-        items = work_items.list_items(
+        items = queries.list_items(
             tx,
             department=department,
             assignee=assignee,
@@ -153,7 +155,7 @@ def list_items(query: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, WorkItemDetailOut)
 def get_item(item_id: int) -> dict[str, Any]:
     with db().transaction() as tx:
-        return work_items.get_item(tx, item_id, reader=_actor(tx))
+        return queries.get_item(tx, item_id, reader=_actor(tx))
 
 
 @blp.post("/<int:item_id>/accept")
