@@ -29,6 +29,7 @@ from shared.db import Database, Transaction
 from shared.errors import NotFound
 from shared.events.catalogue import CLOCKS
 from shared.metrics import Fact
+from shared.paging import fetch_page
 from shared.scoping import Actor, Holder
 from shared.workdays import WorkingCalendar
 
@@ -52,25 +53,46 @@ def case_clocks(db: Database, case_id: str) -> list[dict[str, Any]]:
         )
 
 
-def clocks_at_risk(db: Database, department: str | None, now: datetime) -> list[dict[str, Any]]:
-    """Running clocks past their warning point, soonest deadline first."""
+def clocks_at_risk(
+    db: Database, department: str | None, now: datetime, page: int, per_page: int
+) -> dict[str, Any]:
+    """Running clocks past their warning point, soonest deadline first: a page, and the total."""
     with db.transaction() as tx:
-        return tx.all(
-            f"SELECT {_CLOCK_COLUMNS} FROM sla_clocks c WHERE c.stopped_at IS NULL"
-            " AND c.state = 'running' AND c.warning_at <= %s"
-            " AND (%s::text IS NULL OR c.department = %s) ORDER BY c.due_at LIMIT 1000",
-            (now, department, department),
+        return fetch_page(
+            tx,
+            select=_CLOCK_COLUMNS,
+            table="sla_clocks c",
+            where=[
+                "c.stopped_at IS NULL",
+                "c.state = 'running'",
+                "c.warning_at <= %s",
+                "(%s::text IS NULL OR c.department = %s)",
+            ],
+            params=[now, department, department],
+            order="c.due_at, c.id",
+            page=page,
+            per_page=per_page,
         )
 
 
-def clocks_breached(db: Database, department: str | None) -> list[dict[str, Any]]:
-    """Breached clocks of cases still open, oldest breach first."""
+def clocks_breached(
+    db: Database, department: str | None, page: int, per_page: int
+) -> dict[str, Any]:
+    """Breached clocks of cases still open, oldest breach first: a page, and the total."""
     with db.transaction() as tx:
-        return tx.all(
-            f"SELECT {_CLOCK_COLUMNS} FROM sla_clocks c WHERE c.stopped_at IS NULL"
-            " AND c.state = 'breached' AND (%s::text IS NULL OR c.department = %s)"
-            " ORDER BY c.due_at LIMIT 1000",
-            (department, department),
+        return fetch_page(
+            tx,
+            select=_CLOCK_COLUMNS,
+            table="sla_clocks c",
+            where=[
+                "c.stopped_at IS NULL",
+                "c.state = 'breached'",
+                "(%s::text IS NULL OR c.department = %s)",
+            ],
+            params=[department, department],
+            order="c.due_at, c.id",
+            page=page,
+            per_page=per_page,
         )
 
 
@@ -85,15 +107,21 @@ def calendar_year(db: Database, year: int) -> dict[str, Any]:
     return {"year": year, "official": loaded is not None, "loaded": loaded, "exceptions": days}
 
 
-def policies_at(db: Database, on: date) -> list[dict[str, Any]]:
-    """The SLA policy version in effect on a date, per kind and priority."""
+def policies_at(db: Database, on: date, page: int, per_page: int) -> dict[str, Any]:
+    """The SLA policy version in effect on a date, per kind and priority: a page, the total."""
     with db.transaction() as tx:
-        return tx.all(
-            "SELECT DISTINCT ON (kind, priority) kind, priority, working_days, warning_ratio,"
-            " version, effective_from, changed_by, reason, changed_at FROM sla_policies"
-            " WHERE effective_from <= %s ORDER BY kind, priority, effective_from DESC,"
-            " version DESC",
-            (on,),
+        return fetch_page(
+            tx,
+            select="*",
+            table="(SELECT DISTINCT ON (kind, priority) kind, priority, working_days,"
+            " warning_ratio, version, effective_from, changed_by, reason, changed_at"
+            " FROM sla_policies WHERE effective_from <= %s ORDER BY kind, priority,"
+            " effective_from DESC, version DESC) p",
+            where=[],
+            params=[on],
+            order="kind, priority",
+            page=page,
+            per_page=per_page,
         )
 
 
@@ -313,6 +341,21 @@ def list_departments(tx: Transaction, active: bool | None = None) -> list[dict[s
     )
 
 
+def departments_page(
+    tx: Transaction, active: bool | None, page: int, per_page: int
+) -> dict[str, Any]:
+    return fetch_page(
+        tx,
+        select=DEPARTMENT_COLUMNS,
+        table="departments",
+        where=["(%s::boolean IS NULL OR active = %s)"],
+        params=[active, active],
+        order="code",
+        page=page,
+        per_page=per_page,
+    )
+
+
 def get_department(tx: Transaction, code: str) -> dict[str, Any]:
     row = tx.one(f"SELECT {DEPARTMENT_COLUMNS} FROM departments WHERE code = %s", (code,))
     if row is None:
@@ -322,17 +365,25 @@ def get_department(tx: Transaction, code: str) -> dict[str, Any]:
 
 def list_staff(
     tx: Transaction,
+    page: int,
+    per_page: int,
     department: str | None = None,
     role: str | None = None,
     active: bool | None = None,
-) -> list[dict[str, Any]]:
-    return tx.all(
-        f"SELECT {STAFF_COLUMNS} FROM staff"
-        " WHERE (%(department)s::text IS NULL OR department = %(department)s)"
-        " AND (%(role)s::text IS NULL OR role = %(role)s)"
-        " AND (%(active)s::boolean IS NULL OR active = %(active)s)"
-        " ORDER BY staff_id",
-        {"department": department, "role": role, "active": active},
+) -> dict[str, Any]:
+    return fetch_page(
+        tx,
+        select=STAFF_COLUMNS,
+        table="staff",
+        where=[
+            "(%s::text IS NULL OR department = %s)",
+            "(%s::text IS NULL OR role = %s)",
+            "(%s::boolean IS NULL OR active = %s)",
+        ],
+        params=[department, department, role, role, active, active],
+        order="staff_id",
+        page=page,
+        per_page=per_page,
     )
 
 
@@ -374,6 +425,21 @@ def rules_at(tx: Transaction, on: date) -> list[dict[str, Any]]:
     )
 
 
+def rules_page(tx: Transaction, on: date, page: int, per_page: int) -> dict[str, Any]:
+    """The rules that apply on `on`, by position: a page, and the total."""
+    return fetch_page(
+        tx,
+        select="*",
+        table=f"(SELECT DISTINCT ON (rule_id) {RULE_VERSION_COLUMNS} FROM routing_rule_versions"
+        " WHERE effective_from <= %s ORDER BY rule_id, version DESC) v",
+        where=["action <> 'deleted'"],
+        params=[on],
+        order="position, id",
+        page=page,
+        per_page=per_page,
+    )
+
+
 def get_rule(tx: Transaction, rule_id: int) -> dict[str, Any]:
     """The rule's newest version (which may not apply yet: see its effective_from)."""
     row = tx.one(
@@ -386,15 +452,21 @@ def get_rule(tx: Transaction, rule_id: int) -> dict[str, Any]:
     return row
 
 
-def rule_versions(tx: Transaction, rule_id: int) -> list[dict[str, Any]]:
-    rows = tx.all(
-        f"SELECT {RULE_VERSION_COLUMNS} FROM routing_rule_versions WHERE rule_id = %s"
-        " ORDER BY version",
-        (rule_id,),
+def rule_versions(tx: Transaction, rule_id: int, page: int, per_page: int) -> dict[str, Any]:
+    """The rule's versions, oldest first: a page, and the total; NotFound for no such rule."""
+    found = fetch_page(
+        tx,
+        select=RULE_VERSION_COLUMNS,
+        table="routing_rule_versions",
+        where=["rule_id = %s"],
+        params=[rule_id],
+        order="version",
+        page=page,
+        per_page=per_page,
     )
-    if not rows:
+    if not found["total"]:
         raise NotFound(f"no routing rule {rule_id}")
-    return rows
+    return found
 
 
 def _rule(row: dict[str, Any]) -> Rule:
@@ -446,33 +518,43 @@ def case_holder(tx: Transaction, case_id: str) -> Holder:
 def list_items(
     tx: Transaction,
     *,
+    page: int,
+    per_page: int,
     department: str | None = None,
     assignee: str | None = None,
     states: tuple[str, ...] = OPEN,
     overdue: bool | None = None,
     case_id: str | None = None,
-    limit: int = 200,
-) -> list[dict[str, Any]]:
-    """Overdue first, then by due time."""
-    return tx.all(
-        f"SELECT * FROM (SELECT {ITEM_COLUMNS}, state = ANY(%(waiting)s) AND due_at < %(now)s"
-        " AS overdue FROM work_items"
-        " WHERE state = ANY(%(states)s)"
-        " AND (%(department)s::text IS NULL OR department = %(department)s)"
-        " AND (%(assignee)s::text IS NULL OR assignee_id = %(assignee)s)"
-        " AND (%(case_id)s::text IS NULL OR case_id = %(case_id)s)) w"
-        " WHERE %(overdue)s::boolean IS NULL OR overdue = %(overdue)s"
-        " ORDER BY overdue DESC, due_at NULLS LAST, id LIMIT %(limit)s",
-        {
-            "states": list(states),
-            "department": department,
-            "assignee": assignee,
-            "case_id": case_id,
-            "overdue": overdue,
-            "limit": limit,
-            "waiting": list(WAITING),
-            "now": tx.now,
-        },
+) -> dict[str, Any]:
+    """Overdue first, then by due time: a page, and the total."""
+    return fetch_page(
+        tx,
+        select="*",
+        table=f"(SELECT {ITEM_COLUMNS}, state = ANY(%s) AND due_at < %s AS overdue"
+        " FROM work_items) w",
+        where=[
+            "state = ANY(%s)",
+            "(%s::text IS NULL OR department = %s)",
+            "(%s::text IS NULL OR assignee_id = %s)",
+            "(%s::text IS NULL OR case_id = %s)",
+            "(%s::boolean IS NULL OR overdue = %s)",
+        ],
+        params=[
+            list(WAITING),
+            tx.now,
+            list(states),
+            department,
+            department,
+            assignee,
+            assignee,
+            case_id,
+            case_id,
+            overdue,
+            overdue,
+        ],
+        order="overdue DESC, due_at NULLS LAST, id",
+        page=page,
+        per_page=per_page,
     )
 
 

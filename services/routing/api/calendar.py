@@ -16,6 +16,7 @@ from shared import clock
 from shared.errors import Invalid
 from shared.etags import check_if_match, etag, tag
 from shared.limits import storable_problem, year_problem
+from shared.paging import page_field, page_of, per_page_field
 from shared.web import (
     StrictSchema,
     caller,
@@ -77,6 +78,8 @@ class ExceptionOut(Schema):
 
 class PolicyQuery(StrictSchema):
     at = fields.Date(metadata={"description": "the date to ask about; default today"})
+    page = page_field()
+    per_page = per_page_field()
 
 
 class PolicyIn(StrictSchema):
@@ -102,9 +105,8 @@ class PolicyVersionOut(Schema):
     changed_at = fields.DateTime()
 
 
-class PolicyListOut(Schema):
+class PolicyListOut(page_of(PolicyVersionOut)):  # type: ignore[misc]
     at = fields.Date()
-    items = fields.List(fields.Nested(PolicyVersionOut))
 
 
 @blp.get("/calendar")
@@ -182,7 +184,7 @@ def set_exception(body: dict[str, Any], day: str) -> Any:
 def policies_in_effect(query: dict[str, Any]) -> dict[str, Any]:
     """The time limits that applied on a date (default today)."""
     on = query.get("at") or clock.now().date()
-    return {"at": on, "items": queries.policies_at(_db(), on)}
+    return dict(queries.policies_at(_db(), on, query["page"], query["per_page"]), at=on)
 
 
 @blp.post("/sla-policies")

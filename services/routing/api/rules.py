@@ -19,6 +19,7 @@ from services.routing.domain.rules import CONDITIONS, CaseAttributes
 from shared import clock
 from shared.etags import check_if_match, etag
 from shared.events.catalogue import CHANNELS, KINDS, PRIORITIES
+from shared.paging import page_field, page_of, per_page_field
 from shared.web import StrictSchema, caller, created, requires
 
 blp = Blueprint("routing_rules", __name__, description="Routing rules and their dry-run")
@@ -108,15 +109,21 @@ class RuleOut(Schema):
 
 class RuleListQuery(StrictSchema):
     at = fields.Date(metadata={"description": "the rules that applied on this day; default today"})
+    page = page_field()
+    per_page = per_page_field()
 
 
-class RuleListOut(Schema):
+class RuleListOut(page_of(RuleOut)):  # type: ignore[misc]
     at = fields.Date()
-    items = fields.List(fields.Nested(RuleOut))
 
 
-class RuleVersionsOut(Schema):
-    items = fields.List(fields.Nested(RuleOut))
+class RuleVersionsOut(page_of(RuleOut)):  # type: ignore[misc]
+    """The versions of one rule, oldest first."""
+
+
+class PageQuery(StrictSchema):
+    page = page_field()
+    per_page = per_page_field()
 
 
 class DeleteQuery(StrictSchema):
@@ -161,7 +168,7 @@ def list_rules(query: dict[str, Any]) -> dict[str, Any]:
     """The rules that apply today, or on `at`, in the order they are tried."""
     on = query.get("at") or clock.today()
     with db().transaction() as tx:
-        return {"at": on, "items": queries.rules_at(tx, on)}
+        return dict(queries.rules_page(tx, on, query["page"], query["per_page"]), at=on)
 
 
 @blp.get("/routing-rules/<int:rule_id>")
@@ -176,11 +183,12 @@ def get_rule(rule_id: int) -> dict[str, Any]:
 
 @blp.get("/routing-rules/<int:rule_id>/versions")
 @requires(*READERS)
+@blp.arguments(PageQuery, location="query")
 @blp.response(200, RuleVersionsOut)
-def rule_versions(rule_id: int) -> dict[str, Any]:
+def rule_versions(query: dict[str, Any], rule_id: int) -> dict[str, Any]:
     """Every version: who changed it, when, why, what it said and from when it applied."""
     with db().transaction() as tx:
-        return {"items": queries.rule_versions(tx, rule_id)}
+        return queries.rule_versions(tx, rule_id, query["page"], query["per_page"])
 
 
 @blp.put("/routing-rules/<int:rule_id>")

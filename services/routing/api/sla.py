@@ -15,6 +15,7 @@ from shared import clock, scoping
 from shared.db import Transaction
 from shared.errors import Forbidden, NotFound
 from shared.limits import year_problem
+from shared.paging import page_field, page_of, per_page_field
 from shared.web import MaskedText, StrictSchema, caller, requires, service_db
 
 blp = Blueprint("sla", __name__, description="Time-limit clocks of cases")
@@ -70,8 +71,7 @@ class CaseSlaOut(ClockOut):
     clocks = fields.List(fields.Nested(ClockOut))
 
 
-class ClockListOut(Schema):
-    items = fields.List(fields.Nested(ClockOut))
+ClockPageOut = page_of(ClockOut)
 
 
 class PauseIn(StrictSchema):
@@ -90,6 +90,8 @@ class DepartmentQuery(StrictSchema):
         validate=validate.Length(min=1, max=32),
         metadata={"description": "department staff and heads: their own (the default)"},
     )
+    page = page_field()
+    per_page = per_page_field()
 
 
 def _period(text: str) -> tuple[date, date]:
@@ -237,22 +239,23 @@ def _confine(tx: Transaction, department: str | None) -> str | None:
 @blp.get("/sla/at-risk")
 @requires(*READERS)
 @blp.arguments(DepartmentQuery, location="query")
-@blp.response(200, ClockListOut)
+@blp.response(200, ClockPageOut)
 def at_risk(query: dict[str, Any]) -> dict[str, Any]:
-    """Running clocks past their warning point, soonest deadline first."""
+    """Running clocks past their warning point, soonest deadline first, a page at a time."""
     department = _department_read(query.get("department"))
-    rows = queries.clocks_at_risk(_db(), department, clock.now())
-    return {"items": [_clock(r) for r in rows]}
+    found = queries.clocks_at_risk(_db(), department, clock.now(), query["page"], query["per_page"])
+    return dict(found, items=[_clock(r) for r in found["items"]])
 
 
 @blp.get("/sla/breached")
 @requires(*READERS)
 @blp.arguments(DepartmentQuery, location="query")
-@blp.response(200, ClockListOut)
+@blp.response(200, ClockPageOut)
 def breached(query: dict[str, Any]) -> dict[str, Any]:
-    """Breached clocks of cases still being worked on."""
+    """Breached clocks of cases still being worked on, oldest breach first, a page at a time."""
     department = _department_read(query.get("department"))
-    return {"items": [_clock(r) for r in queries.clocks_breached(_db(), department)]}
+    found = queries.clocks_breached(_db(), department, query["page"], query["per_page"])
+    return dict(found, items=[_clock(r) for r in found["items"]])
 
 
 @blp.get("/sla/compliance")

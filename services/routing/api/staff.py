@@ -16,6 +16,7 @@ from services.routing.api.departments import (
 )
 from services.routing.commands import directory, work_items
 from shared.etags import check_if_match, etag, tag
+from shared.paging import page_field, page_of, per_page_field
 from shared.web import StrictSchema, caller, created, requires
 
 blp = Blueprint("staff", __name__, url_prefix="/staff", description="The staff directory")
@@ -94,10 +95,11 @@ class StaffListQuery(StrictSchema):
     department = fields.Str(validate=code_format)
     role = fields.Str(validate=_role)
     active = fields.Bool()
+    page = page_field()
+    per_page = per_page_field()
 
 
-class StaffListOut(Schema):
-    items = fields.List(fields.Nested(StaffOut))
+StaffPageOut = page_of(StaffOut)
 
 
 @blp.post("")
@@ -114,10 +116,10 @@ def create_staff(body: dict[str, Any]) -> Any:
 @blp.get("")
 @requires(*READERS)
 @blp.arguments(StaffListQuery, location="query")
-@blp.response(200, StaffListOut)
+@blp.response(200, StaffPageOut)
 def list_staff(query: dict[str, Any]) -> dict[str, Any]:
     with db().transaction() as tx:
-        return {"items": queries.list_staff(tx, **query)}
+        return queries.list_staff(tx, **query)
 
 
 @blp.get("/<staff_id>")

@@ -15,6 +15,7 @@ from shared import scoping
 from shared.db import Transaction
 from shared.errors import Forbidden, Invalid
 from shared.limits import ETA_HORIZON, eta_problem
+from shared.paging import page_field, page_of, per_page_field
 from shared.scoping import Actor
 from shared.web import (
     MaskedText,
@@ -82,11 +83,11 @@ class WorkItemListQuery(StrictSchema):
         },
     )
     case_id = fields.Str(validate=validate.Length(1, 64))
-    limit = fields.Int(load_default=200, validate=validate.Range(min=1, max=1000))
+    page = page_field()
+    per_page = per_page_field()
 
 
-class WorkItemListOut(Schema):
-    items = fields.List(fields.Nested(WorkItemOut))
+WorkItemPageOut = page_of(WorkItemOut)
 
 
 class ProgressIn(ReportedStepSchema):
@@ -125,7 +126,7 @@ class ReassignIn(StrictSchema):
 @blp.get("")
 @requires(*READERS)
 @blp.arguments(WorkItemListQuery, location="query")
-@blp.response(200, WorkItemListOut)
+@blp.response(200, WorkItemPageOut)
 def list_items(query: dict[str, Any]) -> dict[str, Any]:
     """Overdue first, then by due time; `mine=true` lists the caller's own. Department staff
     and heads list their department's items only."""
@@ -138,16 +139,16 @@ def list_items(query: dict[str, Any]) -> dict[str, Any]:
             if department not in (None, confined):
                 raise Forbidden(f"department {confined} reads only its own work items")
             department = confined
-        items = queries.list_items(
+        return queries.list_items(
             tx,
             department=department,
             assignee=assignee,
             states=states,
             overdue=query.get("overdue"),
             case_id=query.get("case_id"),
-            limit=query["limit"],
+            page=query["page"],
+            per_page=query["per_page"],
         )
-    return {"items": items}
 
 
 @blp.get("/<int:item_id>")
