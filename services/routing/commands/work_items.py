@@ -29,11 +29,7 @@ from shared.db import Transaction
 from shared.errors import Conflict, Invalid, NotFound, NotYet
 from shared.events import new_event
 from shared.scoping import Actor
-from shared.statemachine import IllegalTransition
 from shared.steps import Step
-
-# a move the item's state does not allow (409; domain/work_item.py)
-IllegalMove = IllegalTransition
 
 
 class CaseFactsMissing(NotYet):
@@ -227,7 +223,8 @@ def close_case_items(tx: Transaction, *, case_id: str, at: datetime) -> int:
 def _load(
     tx: Transaction, item_id: int, action: str, actor: Actor, *, lock_department: bool
 ) -> dict[str, Any]:
-    """The item, locked, after checking it exists (404), the actor (403) and the state (409)."""
+    """The item, locked, after checking it exists (404), the actor (403) and the state (409:
+    IllegalTransition, domain/work_item.py)."""
     found = tx.one("SELECT department FROM work_items WHERE id = %s", (item_id,))
     if found is None:
         raise NotFound(f"no work item {item_id}")
