@@ -16,10 +16,10 @@ from services.intake.domain import acknowledgements
 from services.intake.domain.cases import CASE_NO_PREFIX
 from services.intake.domain.lifecycle import (
     HAND_CLOSE_OUTCOMES,
-    IllegalTransition,
     holder,
     is_active,
     next_state,
+    refuse,
 )
 from shared import scoping
 from shared.db import Transaction
@@ -356,7 +356,7 @@ def give_eta(
     case = _lock(tx, case_id)
     _may(case, actor, "give an ETA for")
     if not is_active(case["state"]):
-        raise IllegalTransition("give an ETA for", case["state"])
+        raise refuse("give an ETA for", case["state"])
     tx.execute("UPDATE cases SET eta = %s, updated_at = %s WHERE id = %s", (eta, tx.now, case_id))
     _timeline(
         tx,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.routing.api import calendar, departments, rules, sla, staff, work_items
+from services.routing.api import BLUEPRINTS
 from shared.config import Settings, process_settings
 from shared.db import Database
 from shared.web import create_api
@@ -14,8 +14,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings = settings or process_settings("routing")
     db = db or Database(settings, "routing")
     app, api = create_api("routing", settings, db)
-    api.register_blueprint(sla.blp)
-    api.register_blueprint(calendar.blp)
-    for blp in (departments.blp, staff.blp, rules.blp, work_items.blp):
+    for blp in BLUEPRINTS:
         api.register_blueprint(blp)
     return app

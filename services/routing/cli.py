@@ -10,7 +10,8 @@ from shared.config import Settings
 
 def cmd_calendar(args: argparse.Namespace) -> int:
     """Routing's calendar from the command line: load an official year, list a year."""
-    from services.routing import calendar_admin, queries
+    from services.routing import queries
+    from services.routing.commands import calendar
     from services.routing.domain.calendar_file import CalendarFileError, parse_schedule
     from shared.db import Database
 
@@ -25,7 +26,7 @@ def cmd_calendar(args: argparse.Namespace) -> int:
                 print(f"cs: cannot load {args.target}: {e}", file=sys.stderr)
                 return 1
             with db.transaction() as tx:
-                result = calendar_admin.import_year(tx, year, days, "cli")
+                result = calendar.import_year(tx, year, days, "cli")
             print(
                 f"{year}: {result['days']} days loaded,"
                 f" {result['clocks_recomputed']} open clocks re-computed"

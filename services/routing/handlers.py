@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from services.routing import clocks, directory, work_items
+from services.routing import queries
+from services.routing.commands import SOURCE, clocks, directory, work_items
 from shared.db import Transaction
 from shared.errors import NotYet
 from shared.events import Event
@@ -20,14 +21,13 @@ def on_case_opened(tx: Transaction, event: Event) -> None:
         kind=d["kind"],
         priority=d["priority"],
         received_at=received_at,
-        close_of_business=tx.settings.close_of_business,
     )
 
 
 def _known(tx: Transaction, case_id: str) -> None:
     """A case's later events wait for its `case.opened`: a clock stopped before it started
     would start afterwards and run on, resolved."""
-    if not tx.execute("SELECT 1 FROM case_facts WHERE case_id = %s", (case_id,)).fetchone():
+    if not queries.case_known(tx, case_id):
         raise NotYet(f"case.opened of {case_id}")
 
 
@@ -60,7 +60,7 @@ def on_case_transferred(tx: Transaction, event: Event) -> None:
 
 def on_staff_upserted(tx: Transaction, event: Event) -> None:
     """HR's changes to a member of staff; routing's own announcements come back and are skipped."""
-    if event.source == directory.SOURCE:
+    if event.source == SOURCE:
         return
     directory.upsert_from_hr(tx, event.data, source=event.source)
     work_items.release_items_of(tx, event.data["staff_id"], by=event.source)

@@ -1,14 +1,37 @@
-"""Read-only SQL behind routing's GET endpoints (clocks, calendar, policies, compliance) and its
-gauges on /metrics."""
+"""Reads: the SQL behind routing's GET endpoints, the loads its commands decide on, and its
+gauges on /metrics. Nothing here writes (the reference cache below lives in the process).
+
+The calendar and the time-limit policies are read for every clock but change a few times a
+year, so each process caches them, keyed by the stamp that any change to them writes
+(`reference_version`, migration 0006). The stamp is read once per transaction: a consumer's
+batch of events costs one small query instead of three per event.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from services.routing.domain.deadlines import SHANGHAI, BusinessHours, Interval
+from services.routing.domain.rules import (
+    CONDITIONS,
+    CaseAttributes,
+    Decision,
+    DepartmentState,
+    Rule,
+    choose_department,
+)
+from services.routing.domain.work_item import OPEN, WAITING, is_overdue
+from shared import clock, scoping
+from shared.auth import Caller
 from shared.db import Database, Transaction
+from shared.errors import NotFound
 from shared.events.catalogue import CLOCKS
 from shared.metrics import Fact
+from shared.paging import fetch_page
+from shared.scoping import Actor, Holder
+from shared.workdays import WorkingCalendar
 
 # the states of an open clock on /metrics: `at_risk` is a running clock past its warning point
 SLA_GAUGE_STATES = ("running", "at_risk", "paused", "breached")
@@ -30,25 +53,46 @@ def case_clocks(db: Database, case_id: str) -> list[dict[str, Any]]:
         )
 
 
-def clocks_at_risk(db: Database, department: str | None, now: datetime) -> list[dict[str, Any]]:
-    """Running clocks past their warning point, soonest deadline first."""
+def clocks_at_risk(
+    db: Database, department: str | None, now: datetime, page: int, per_page: int
+) -> dict[str, Any]:
+    """Running clocks past their warning point, soonest deadline first: a page, and the total."""
     with db.transaction() as tx:
-        return tx.all(
-            f"SELECT {_CLOCK_COLUMNS} FROM sla_clocks c WHERE c.stopped_at IS NULL"
-            " AND c.state = 'running' AND c.warning_at <= %s"
-            " AND (%s::text IS NULL OR c.department = %s) ORDER BY c.due_at LIMIT 1000",
-            (now, department, department),
+        return fetch_page(
+            tx,
+            select=_CLOCK_COLUMNS,
+            table="sla_clocks c",
+            where=[
+                "c.stopped_at IS NULL",
+                "c.state = 'running'",
+                "c.warning_at <= %s",
+                "(%s::text IS NULL OR c.department = %s)",
+            ],
+            params=[now, department, department],
+            order="c.due_at, c.id",
+            page=page,
+            per_page=per_page,
         )
 
 
-def clocks_breached(db: Database, department: str | None) -> list[dict[str, Any]]:
-    """Breached clocks of cases still open, oldest breach first."""
+def clocks_breached(
+    db: Database, department: str | None, page: int, per_page: int
+) -> dict[str, Any]:
+    """Breached clocks of cases still open, oldest breach first: a page, and the total."""
     with db.transaction() as tx:
-        return tx.all(
-            f"SELECT {_CLOCK_COLUMNS} FROM sla_clocks c WHERE c.stopped_at IS NULL"
-            " AND c.state = 'breached' AND (%s::text IS NULL OR c.department = %s)"
-            " ORDER BY c.due_at LIMIT 1000",
-            (department, department),
+        return fetch_page(
+            tx,
+            select=_CLOCK_COLUMNS,
+            table="sla_clocks c",
+            where=[
+                "c.stopped_at IS NULL",
+                "c.state = 'breached'",
+                "(%s::text IS NULL OR c.department = %s)",
+            ],
+            params=[department, department],
+            order="c.due_at, c.id",
+            page=page,
+            per_page=per_page,
         )
 
 
@@ -63,15 +107,21 @@ def calendar_year(db: Database, year: int) -> dict[str, Any]:
     return {"year": year, "official": loaded is not None, "loaded": loaded, "exceptions": days}
 
 
-def policies_at(db: Database, on: date) -> list[dict[str, Any]]:
-    """The SLA policy version in effect on a date, per kind and priority."""
+def policies_at(db: Database, on: date, page: int, per_page: int) -> dict[str, Any]:
+    """The SLA policy version in effect on a date, per kind and priority: a page, the total."""
     with db.transaction() as tx:
-        return tx.all(
-            "SELECT DISTINCT ON (kind, priority) kind, priority, working_days, warning_ratio,"
-            " version, effective_from, changed_by, reason, changed_at FROM sla_policies"
-            " WHERE effective_from <= %s ORDER BY kind, priority, effective_from DESC,"
-            " version DESC",
-            (on,),
+        return fetch_page(
+            tx,
+            select="*",
+            table="(SELECT DISTINCT ON (kind, priority) kind, priority, working_days,"
+            " warning_ratio, version, effective_from, changed_by, reason, changed_at"
+            " FROM sla_policies WHERE effective_from <= %s ORDER BY kind, priority,"
+            " effective_from DESC, version DESC) p",
+            where=[],
+            params=[on],
+            order="kind, priority",
+            page=page,
+            per_page=per_page,
         )
 
 
@@ -116,6 +166,408 @@ def sla_clock_gauges(tx: Transaction) -> list[Fact]:
         ("department", "clock", "state"),
         {(d, c, s): 0.0 for d in departments for c in CLOCKS for s in SLA_GAUGE_STATES},
     )
-    for department, clock, state, n in rows:
-        gauge.values[(department, clock, state)] = float(n)
+    for department, kind, state, n in rows:
+        gauge.values[(department, kind, state)] = float(n)
     return [gauge]
+
+
+# reference data: the calendar and the policies, cached per process
+
+# far enough ahead for any time limit, even across a Spring Festival
+_CALENDAR_WINDOW = timedelta(days=120)
+# distinct start dates and policy keys stay few; the bound only guards against a pathological run
+_MAX_ENTRIES = 2048
+
+
+@dataclass
+class _Reference:
+    version: int
+    calendars: dict[tuple[date, int], WorkingCalendar] = field(default_factory=dict)
+    policies: dict[tuple[str, str, date], dict | None] = field(default_factory=dict)
+
+
+_reference = _Reference(version=-1)
+
+
+def _cached(tx: Transaction) -> _Reference:
+    """This process's reference data for the stamp this transaction sees (a new one if changed)."""
+    global _reference
+    version = tx.memo.get("routing.reference_version")
+    if version is None:
+        version = tx.execute("SELECT version FROM reference_version").fetchone()[0]
+        tx.memo["routing.reference_version"] = version
+    current = _reference
+    if current.version != version or (
+        len(current.calendars) + len(current.policies) > _MAX_ENTRIES
+    ):
+        current = _reference = _Reference(version)
+    return current
+
+
+def reference_changed(tx: Transaction) -> None:
+    """Called by whoever writes the calendar or the policies, so the rest of the transaction
+    reads the new stamp (and so the data it just wrote)."""
+    tx.memo.pop("routing.reference_version", None)
+
+
+def calendar_from(tx: Transaction, start: date, until: date | None = None) -> WorkingCalendar:
+    """The calendar from `start` (included) onwards, as far as a time limit can reach past
+    `until` (a clock's due date, when a long pause moved it far from its start)."""
+    reference = _cached(tx)
+    windows = 1 + max(0, ((until or start) - start).days) // _CALENDAR_WINDOW.days
+    calendar = reference.calendars.get((start, windows))
+    if calendar is None:
+        calendar = _load_calendar(tx, start, start + windows * _CALENDAR_WINDOW)
+        reference.calendars[(start, windows)] = calendar
+    return calendar
+
+
+def _load_calendar(tx: Transaction, start: date, end: date) -> WorkingCalendar:
+    rows = tx.execute(
+        "SELECT day, working, reason FROM calendar_days WHERE day >= %s AND day <= %s",
+        (start, end),
+    ).fetchall()
+    years = [r[0] for r in tx.execute("SELECT year FROM calendar_years").fetchall()]
+    return WorkingCalendar({day: (working, reason) for day, working, reason in rows}, years)
+
+
+def sla_policy(tx: Transaction, kind: str, priority: str, at: datetime) -> dict | None:
+    """The policy in effect on the (Shanghai) date of `at` for kind and priority, else the
+    kind's normal one."""
+    reference = _cached(tx)
+    key = (kind, priority, at.astimezone(SHANGHAI).date())
+    if key not in reference.policies:
+        reference.policies[key] = tx.one(
+            "SELECT kind, priority, working_days, warning_ratio, version FROM sla_policies"
+            " WHERE kind = %s AND priority IN (%s, 'normal') AND effective_from <= %s"
+            " ORDER BY priority = %s DESC, effective_from DESC, version DESC LIMIT 1",
+            (kind, priority, key[2], priority),
+        )
+    policy = reference.policies[key]
+    return None if policy is None else dict(policy)
+
+
+def business_hours(
+    tx: Transaction, start: datetime, until: datetime | None = None
+) -> BusinessHours:
+    """Working time from `start`'s date on (as far as `until`): the calendar and the opening
+    and close of business of the settings."""
+    calendar = calendar_from(
+        tx, start.astimezone(SHANGHAI).date(), until and until.astimezone(SHANGHAI).date()
+    )
+    return BusinessHours(calendar, tx.settings.opening_time, tx.settings.close_of_business)
+
+
+_DAY_LOCK = 0x63616C64  # "cald": with the day's ordinal, one advisory lock per date
+
+
+def calendar_day(tx: Transaction, day: date, *, lock: bool = False) -> dict[str, Any]:
+    """One date as the calendar has it: a listed day (official or company), else Monday to
+    Friday (`source` "weekdays"; `official` false when its year's schedule is not loaded).
+    `lock` holds the date until commit, listed or not (before a change to it)."""
+    if lock:
+        tx.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_DAY_LOCK, day.toordinal()))
+    listed = tx.one("SELECT day, working, reason, source FROM calendar_days WHERE day = %s", (day,))
+    official = tx.one("SELECT 1 AS x FROM calendar_years WHERE year = %s", (day.year,))
+    if listed is None:
+        working = day.weekday() < 5
+        listed = {
+            "day": day,
+            "working": working,
+            "reason": "weekday" if working else "weekend",
+            "source": "weekdays",
+        }
+    return dict(listed, official=official is not None)
+
+
+# cases and clocks, as commands load them
+
+
+def case_known(tx: Transaction, case_id: str) -> bool:
+    """Whether routing has seen the case's `case.opened`."""
+    return (
+        tx.execute("SELECT 1 FROM case_facts WHERE case_id = %s", (case_id,)).fetchone() is not None
+    )
+
+
+def case_facts(tx: Transaction, case_id: str) -> dict[str, Any] | None:
+    return tx.one(
+        "SELECT kind, priority, category, region, channel FROM case_facts WHERE case_id = %s",
+        (case_id,),
+    )
+
+
+def current_clock(tx: Transaction, case_id: str, clock: str, lock: bool = True) -> dict | None:
+    """The newest generation's clock of this kind for the case, running or not."""
+    return tx.one(
+        "SELECT * FROM sla_clocks WHERE case_id = %s AND clock = %s"
+        " ORDER BY generation DESC LIMIT 1" + (" FOR UPDATE" if lock else ""),
+        (case_id, clock),
+    )
+
+
+def customer_clock(tx: Transaction, case_id: str) -> dict[str, Any]:
+    """The case's newest customer clock (not locked); NotFound when it has none."""
+    found = current_clock(tx, case_id, "customer", lock=False)
+    if found is None:
+        raise NotFound(f"no clock for case {case_id}")
+    return found
+
+
+def pauses_of(tx: Transaction, clock_id: int) -> list[Interval]:
+    """The clock's pauses that have ended, in order."""
+    rows = tx.execute(
+        "SELECT paused_at, resumed_at FROM sla_pauses WHERE clock_id = %s"
+        " AND resumed_at IS NOT NULL ORDER BY paused_at",
+        (clock_id,),
+    ).fetchall()
+    return [(paused_at, resumed_at) for paused_at, resumed_at in rows]
+
+
+# departments and staff
+
+DEPARTMENT_COLUMNS = "code, name, head_id, ola_hours, is_default, active, created_at, updated_at"
+STAFF_COLUMNS = (
+    "staff_id, display_name, role, department, active, skills, regions, updated_by,"
+    " created_at, updated_at"
+)
+
+
+def list_departments(tx: Transaction, active: bool | None = None) -> list[dict[str, Any]]:
+    return tx.all(
+        f"SELECT {DEPARTMENT_COLUMNS} FROM departments"
+        " WHERE %(active)s::boolean IS NULL OR active = %(active)s ORDER BY code",
+        {"active": active},
+    )
+
+
+def departments_page(
+    tx: Transaction, active: bool | None, page: int, per_page: int
+) -> dict[str, Any]:
+    return fetch_page(
+        tx,
+        select=DEPARTMENT_COLUMNS,
+        table="departments",
+        where=["(%s::boolean IS NULL OR active = %s)"],
+        params=[active, active],
+        order="code",
+        page=page,
+        per_page=per_page,
+    )
+
+
+def get_department(tx: Transaction, code: str) -> dict[str, Any]:
+    row = tx.one(f"SELECT {DEPARTMENT_COLUMNS} FROM departments WHERE code = %s", (code,))
+    if row is None:
+        raise NotFound(f"no department {code}")
+    return row
+
+
+def list_staff(
+    tx: Transaction,
+    page: int,
+    per_page: int,
+    department: str | None = None,
+    role: str | None = None,
+    active: bool | None = None,
+) -> dict[str, Any]:
+    return fetch_page(
+        tx,
+        select=STAFF_COLUMNS,
+        table="staff",
+        where=[
+            "(%s::text IS NULL OR department = %s)",
+            "(%s::text IS NULL OR role = %s)",
+            "(%s::boolean IS NULL OR active = %s)",
+        ],
+        params=[department, department, role, role, active, active],
+        order="staff_id",
+        page=page,
+        per_page=per_page,
+    )
+
+
+def find_staff(tx: Transaction, staff_id: str) -> dict[str, Any] | None:
+    return tx.one(f"SELECT {STAFF_COLUMNS} FROM staff WHERE staff_id = %s", (staff_id,))
+
+
+def actor(tx: Transaction, caller: Caller) -> Actor:
+    """The caller as the object rules see them: their department if they are an active member
+    (shared/scoping.py); the token's roles, never the directory's, say what they may do."""
+    member = find_staff(tx, caller.subject)
+    return Actor.of(caller, member["department"] if member and member["active"] else None)
+
+
+def get_staff(tx: Transaction, staff_id: str) -> dict[str, Any]:
+    row = find_staff(tx, staff_id)
+    if row is None:
+        raise NotFound(f"no staff member {staff_id}")
+    return row
+
+
+# routing rules
+
+RULE_LISTS = tuple(plural for _, plural in CONDITIONS)
+RULE_VERSION_COLUMNS = (
+    "rule_id AS id, version, action, position, department, kinds, categories, regions,"
+    " channels, priorities, effective_from, changed_by, changed_at, reason"
+)
+
+
+def rules_at(tx: Transaction, on: date) -> list[dict[str, Any]]:
+    """The rules that apply on `on`, by position."""
+    return tx.all(
+        f"SELECT * FROM (SELECT DISTINCT ON (rule_id) {RULE_VERSION_COLUMNS}"
+        " FROM routing_rule_versions"
+        " WHERE effective_from <= %s ORDER BY rule_id, version DESC) v"
+        " WHERE action <> 'deleted' ORDER BY position, id",
+        (on,),
+    )
+
+
+def rules_page(tx: Transaction, on: date, page: int, per_page: int) -> dict[str, Any]:
+    """The rules that apply on `on`, by position: a page, and the total."""
+    return fetch_page(
+        tx,
+        select="*",
+        table=f"(SELECT DISTINCT ON (rule_id) {RULE_VERSION_COLUMNS} FROM routing_rule_versions"
+        " WHERE effective_from <= %s ORDER BY rule_id, version DESC) v",
+        where=["action <> 'deleted'"],
+        params=[on],
+        order="position, id",
+        page=page,
+        per_page=per_page,
+    )
+
+
+def get_rule(tx: Transaction, rule_id: int) -> dict[str, Any]:
+    """The rule's newest version (which may not apply yet: see its effective_from)."""
+    row = tx.one(
+        f"SELECT {RULE_VERSION_COLUMNS} FROM routing_rule_versions WHERE rule_id = %s"
+        " ORDER BY version DESC LIMIT 1",
+        (rule_id,),
+    )
+    if row is None or row["action"] == "deleted":
+        raise NotFound(f"no routing rule {rule_id}")
+    return row
+
+
+def rule_versions(tx: Transaction, rule_id: int, page: int, per_page: int) -> dict[str, Any]:
+    """The rule's versions, oldest first: a page, and the total; NotFound for no such rule."""
+    found = fetch_page(
+        tx,
+        select=RULE_VERSION_COLUMNS,
+        table="routing_rule_versions",
+        where=["rule_id = %s"],
+        params=[rule_id],
+        order="version",
+        page=page,
+        per_page=per_page,
+    )
+    if not found["total"]:
+        raise NotFound(f"no routing rule {rule_id}")
+    return found
+
+
+def _rule(row: dict[str, Any]) -> Rule:
+    return Rule(
+        id=row["id"],
+        position=row["position"],
+        department=row["department"],
+        **{k: tuple(row[k]) for k in RULE_LISTS},
+    )
+
+
+def decide(
+    tx: Transaction, case: CaseAttributes, requested: str | None = None, on: date | None = None
+) -> Decision:
+    """Where the case goes by the rules of `on` (default today), and why. Writes nothing."""
+    rules = [_rule(r) for r in rules_at(tx, on or clock.today())]
+    departments = {
+        d["code"]: DepartmentState(d["code"], d["active"], d["is_default"])
+        for d in list_departments(tx)
+    }
+    return choose_department(case, rules, departments, requested)
+
+
+# work items
+
+ITEM_COLUMNS = (
+    "id, case_id, department, assignee_id, state, rule_id, routing_reason, due_at, created_at,"
+    " assigned_at, accepted_at, handled_at, handled_by, resolution_code, closed_at"
+)
+
+
+def dated(tx: Transaction, item: dict[str, Any]) -> dict[str, Any]:
+    """The item with `overdue`: still waiting for the department at the transaction's time."""
+    item["overdue"] = is_overdue(item["state"], item["due_at"], tx.now)
+    return item
+
+
+def case_holder(tx: Transaction, case_id: str) -> Holder:
+    """Who has the case (shared/scoping.py): the department of its open work item, else the
+    front line. The item stays share-locked until commit: a change of clock made on this
+    answer cannot interleave with the case's rerouting."""
+    item = tx.one(
+        "SELECT department FROM work_items WHERE case_id = %s AND state = ANY(%s) FOR SHARE",
+        (case_id, list(OPEN)),
+    )
+    return item["department"] if item else None
+
+
+def list_items(
+    tx: Transaction,
+    *,
+    page: int,
+    per_page: int,
+    department: str | None = None,
+    assignee: str | None = None,
+    states: tuple[str, ...] = OPEN,
+    overdue: bool | None = None,
+    case_id: str | None = None,
+) -> dict[str, Any]:
+    """Overdue first, then by due time: a page, and the total."""
+    return fetch_page(
+        tx,
+        select="*",
+        table=f"(SELECT {ITEM_COLUMNS}, state = ANY(%s) AND due_at < %s AS overdue"
+        " FROM work_items) w",
+        where=[
+            "state = ANY(%s)",
+            "(%s::text IS NULL OR department = %s)",
+            "(%s::text IS NULL OR assignee_id = %s)",
+            "(%s::text IS NULL OR case_id = %s)",
+            "(%s::boolean IS NULL OR overdue = %s)",
+        ],
+        params=[
+            list(WAITING),
+            tx.now,
+            list(states),
+            department,
+            department,
+            assignee,
+            assignee,
+            case_id,
+            case_id,
+            overdue,
+            overdue,
+        ],
+        order="overdue DESC, due_at NULLS LAST, id",
+        page=page,
+        per_page=per_page,
+    )
+
+
+def get_item(tx: Transaction, item_id: int, reader: Actor | None = None) -> dict[str, Any]:
+    """One item with its notes; Forbidden for a reader confined to another department."""
+    item = tx.one(f"SELECT {ITEM_COLUMNS} FROM work_items WHERE id = %s", (item_id,))
+    if item is None:
+        raise NotFound(f"no work item {item_id}")
+    if reader is not None:
+        scoping.require_reading(reader, item["department"], f"work item {item_id}")
+    item["notes"] = tx.all(
+        "SELECT kind, note, eta, by, at FROM work_item_notes WHERE work_item_id = %s"
+        " ORDER BY at, id",
+        (item_id,),
+    )
+    return dated(tx, item)

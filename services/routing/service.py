@@ -14,8 +14,8 @@ if TYPE_CHECKING:
 
 def after_migrate(db: Database, settings: Settings) -> None:
     """Seed data from Python: the official calendar years, and staff to announce again."""
-    from services.routing.calendar_seed import seed_official_years
-    from services.routing.directory import announce_pending
+    from services.routing.commands.calendar import seed_official_years
+    from services.routing.commands.directory import announce_pending
 
     seed_official_years(db, settings)
     announce_pending(db, settings)

@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.routing import clocks
+from services.routing.commands import clocks
 from services.routing.scheduler import tick
 from shared import clock as business_clock
 from shared.db import Database
 from shared.events import new_event, parse_event
 from shared.scheduler import Scheduler
+from shared.statemachine import IllegalTransition
 from shared.testing.factories import case_opened
 from shared.testing.waiting import publish_and_wait, wait_until
 
@@ -189,7 +190,7 @@ def test_pausing_excludes_the_paused_time(own_routing):
     assert clock_rows(db, case_id)[0]["state"] == "paused"
     tick(db, due + timedelta(hours=1))
     assert events(db, case_id, "sla.breached") == []  # a paused clock does not run out
-    with db.transaction() as tx, pytest.raises(clocks.ClockConflict):
+    with db.transaction() as tx, pytest.raises(IllegalTransition):
         clocks.pause(tx, case_id=case_id, reason="again", by="agent-1", at=paused_at)
     with db.transaction() as tx:
         clocks.resume(
@@ -584,3 +585,32 @@ def test_a_step_reported_late_that_was_in_time_withdraws_the_breach(own_system):
             "SELECT count(*) FILTER (WHERE breached_at IS NULL) FROM sla_clocks"
         ).fetchone()[0]
     assert compliance == 1
+
+
+def test_at_risk_and_breached_lists_come_in_pages_with_their_total(own_routing, auth):
+    """Two consultations of one department, received Mon 10:00 (due Tue 17:30): at risk on
+    Tuesday afternoon, breached on Wednesday; each list a page at a time, with the total."""
+    cs_settings, db, client = own_routing
+    department = f"PG{uuid.uuid4().hex[:8]}"
+    cases = [open_case(cs_settings, db, at(2026, 11, 23, 10), "consultation") for _ in range(2)]
+    with db.transaction() as tx:
+        for case_id in cases:
+            clocks.set_assignee(tx, case_id=case_id, department=department, assignee_id=None)
+    reader = auth("supervisor")
+
+    def page(path: str, number: int) -> dict:
+        query = {"department": department, "page": number, "per_page": 1}
+        r = client.get(path, query_string=query, headers=reader)
+        assert r.status_code == 200
+        return r.json
+
+    business_clock.freeze(at(2026, 11, 24, 16, 0))
+    first, second = page("/sla/at-risk", 1), page("/sla/at-risk", 2)
+    assert (first["total"], first["per_page"], len(first["items"])) == (2, 1, 1)
+    assert {first["items"][0]["case_id"], second["items"][0]["case_id"]} == set(cases)
+    assert page("/sla/breached", 1)["total"] == 0
+    tick(db, at(2026, 11, 25, 9, 0))
+    business_clock.freeze(at(2026, 11, 25, 9, 0))
+    breached = page("/sla/breached", 2)
+    assert (breached["page"], breached["total"], len(breached["items"])) == (2, 2, 1)
+    assert page("/sla/at-risk", 1)["total"] == 0

@@ -6,7 +6,9 @@ from datetime import date, datetime
 
 import pytest
 
-from services.routing import calendar_admin, policies, repository
+from services.routing import queries
+from services.routing.commands import calendar as calendar_commands
+from services.routing.commands import policies
 from services.routing.domain.deadlines import SHANGHAI
 
 START = date(2031, 3, 3)  # a Monday of a year no other test touches
@@ -20,19 +22,19 @@ def db(service_db):
 
 def test_an_unchanged_calendar_is_read_once_per_process(db) -> None:
     with db.transaction() as tx:
-        first = repository.calendar_from(tx, START)
+        first = queries.calendar_from(tx, START)
     with db.transaction() as tx:
-        assert repository.calendar_from(tx, START) is first
+        assert queries.calendar_from(tx, START) is first
 
 
 def test_a_company_exception_is_seen_by_the_next_transaction(db) -> None:
     day = date(2031, 3, 5)
     with db.transaction() as tx:
-        assert repository.calendar_from(tx, START).day(day).working
+        assert queries.calendar_from(tx, START).day(day).working
     with db.transaction() as tx:
-        calendar_admin.set_exception(tx, day, False, "network migration day")
+        calendar_commands.set_exception(tx, day, False, "network migration day")
     with db.transaction() as tx:
-        seen = repository.calendar_from(tx, START).day(day)
+        seen = queries.calendar_from(tx, START).day(day)
     assert (seen.working, seen.reason) == (False, "network migration day")
 
 
@@ -41,26 +43,26 @@ def test_a_change_rolled_back_is_never_served_from_the_cache(db) -> None:
         pass
 
     with pytest.raises(Abandon), db.transaction() as tx:
-        calendar_admin.set_exception(tx, TUESDAY, False, "abandoned")
+        calendar_commands.set_exception(tx, TUESDAY, False, "abandoned")
         # inside the writing transaction the change is visible
-        assert not repository.calendar_from(tx, START).day(TUESDAY).working
+        assert not queries.calendar_from(tx, START).day(TUESDAY).working
         raise Abandon
     with db.transaction() as tx:
-        assert repository.calendar_from(tx, START).day(TUESDAY).working
+        assert queries.calendar_from(tx, START).day(TUESDAY).working
 
 
 def test_reading_before_writing_in_one_transaction_still_sees_the_write(db) -> None:
     day = date(2031, 3, 6)
     with db.transaction() as tx:
-        assert repository.calendar_from(tx, START).day(day).working
-        calendar_admin.set_exception(tx, day, False, "read, then changed")
-        assert not repository.calendar_from(tx, START).day(day).working
+        assert queries.calendar_from(tx, START).day(day).working
+        calendar_commands.set_exception(tx, day, False, "read, then changed")
+        assert not queries.calendar_from(tx, START).day(day).working
 
 
 def test_a_policy_revision_is_seen_by_the_next_transaction(db) -> None:
     at = datetime(2031, 6, 2, 10, tzinfo=SHANGHAI)
     with db.transaction() as tx:
-        before = repository.sla_policy(tx, "consultation", "urgent", at)
+        before = queries.sla_policy(tx, "consultation", "urgent", at)
     with db.transaction() as tx:
         revised = policies.revise(
             tx,
@@ -75,6 +77,6 @@ def test_a_policy_revision_is_seen_by_the_next_transaction(db) -> None:
             by="tester",
         )
     with db.transaction() as tx:
-        after = repository.sla_policy(tx, "consultation", "urgent", at)
+        after = queries.sla_policy(tx, "consultation", "urgent", at)
     assert before is None or before["version"] != revised["version"]
     assert (after["priority"], after["version"]) == ("urgent", revised["version"])

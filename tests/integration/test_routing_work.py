@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from services.routing import handlers, work_items
+from services.routing import handlers
+from services.routing.commands import work_items
 from shared import clock as business_clock
 from shared.db import Database
 from shared.events import Event, new_event, parse_event
@@ -638,9 +639,8 @@ def test_case_resolved_closes_open_items_without_a_word(routing, boss, service_d
     item = item_of(routing, boss, case_id, state="closed")
     assert item["closed_at"] is not None and item["overdue"] is False
     assert [e.type for e in events_of(service_db, case_id, "case.routed", "case.handled")] == before
-    assert routing.get("/work-items", query_string={"case_id": case_id}, headers=boss).json == {
-        "items": []
-    }
+    listed = routing.get("/work-items", query_string={"case_id": case_id}, headers=boss).json
+    assert (listed["items"], listed["total"]) == ([], 0)
 
 
 def test_the_queue_lists_overdue_items_first_and_filters_them(routing, boss, service_db, region):
@@ -706,6 +706,9 @@ def test_departments_and_staff_api(routing, boss, auth, service_db):
     listed = routing.get("/staff", query_string={"department": code}, headers=reader).json
     assert [s["staff_id"] for s in listed["items"]] == [staff_id]
     assert listed["items"][0]["skills"] == ["broadband"]
+    assert (listed["page"], listed["total"]) == (1, 1)
+    departments = routing.get("/departments", query_string={"per_page": 1}, headers=reader).json
+    assert len(departments["items"]) == 1 and departments["total"] >= 1
     assert routing.get("/staff/S-NOBODY", headers=reader).status_code == 404
     [created] = events_of(service_db, staff_id, "staff.upserted")
     assert created.data == {
@@ -780,18 +783,29 @@ def test_rule_changes_are_versioned_and_at_answers_the_rules_of_a_day(routing, b
     )
     assert r.status_code == 200 and r.json["version"] == 2 and r.json["kinds"] == []
 
+    def rules_on(day: date | None = None) -> list[dict]:
+        """Every page of the rules of `day` (other tests' rules included)."""
+        found: list[dict] = []
+        while True:
+            query = {"page": len(found) // 100 + 1, "per_page": 100}
+            if day is not None:
+                query["at"] = day.isoformat()
+            r = routing.get("/routing-rules", query_string=query, headers=boss)
+            assert r.status_code == 200 and r.json["at"] == (day or today).isoformat()
+            found += r.json["items"]
+            if len(found) >= r.json["total"] or not r.json["items"]:
+                return found
+
     def at(day: date) -> dict | None:
-        r = routing.get("/routing-rules", query_string={"at": day.isoformat()}, headers=boss)
-        assert r.status_code == 200 and r.json["at"] == day.isoformat()
-        positions = [i["position"] for i in r.json["items"]]
+        listed = rules_on(day)
+        positions = [i["position"] for i in listed]
         assert positions == sorted(positions)
-        return next((i for i in r.json["items"] if i["id"] == rule["id"]), None)
+        return next((i for i in listed if i["id"] == rule["id"]), None)
 
     assert at(today - timedelta(days=1)) is None
     assert at(today)["department"] == first and at(today)["kinds"] == ["complaint"]
     assert at(later)["department"] == second and at(later)["position"] == 3
-    listed = routing.get("/routing-rules", headers=boss).json["items"]
-    assert next(i for i in listed if i["id"] == rule["id"])["version"] == 1
+    assert next(i for i in rules_on() if i["id"] == rule["id"])["version"] == 1
 
     r = routing.patch(
         f"/routing-rules/{rule['id']}", json={"effective_from": today.isoformat()}, headers=boss
@@ -815,6 +829,13 @@ def test_rule_changes_are_versioned_and_at_answers_the_rules_of_a_day(routing, b
         (2, "updated", "admin-1", "moved to the second team"),
         (3, "deleted", "sup-7", "area closed"),
     ]
+    second_page = routing.get(
+        f"/routing-rules/{rule['id']}/versions",
+        query_string={"page": 2, "per_page": 2},
+        headers=boss,
+    ).json
+    assert [v["version"] for v in second_page["items"]] == [3]
+    assert (second_page["page"], second_page["per_page"], second_page["total"]) == (2, 2, 3)
     assert routing.delete(f"/routing-rules/{rule['id']}", headers=boss).status_code == 404
 
 

@@ -190,7 +190,7 @@ def test_members_routing_knew_before_intake_kept_a_copy_are_announced_once(
     """An upgraded system: routing's directory has members intake never heard of. The
     migration lists them; the migration run after it announces them once, and intake learns
     their departments."""
-    from services.routing.directory import announce_pending
+    from services.routing.commands.directory import announce_pending
 
     routing, run = client("routing"), uid()
     boss = auth("supervisor", subject="sup-who")

@@ -7,6 +7,7 @@ reopened, and a reopened case moves on like an open one.
 from __future__ import annotations
 
 from shared.scoping import TRANSFERRING, Holder
+from shared.statemachine import IllegalTransition, machine
 
 STATES = ("open", "transferred", "in_department", "resolved", "closed", "reopened")
 _WORKING = frozenset({"open", "reopened", "transferred", "in_department"})
@@ -26,23 +27,17 @@ HAND_CLOSE_OUTCOMES = ("withdrawn", "duplicate", "not_followed_up")
 ACTIVE_ONLY = frozenset({"eta"})
 
 
-class IllegalTransition(Exception):
-    """The action is not possible in the case's current state (HTTP 409)."""
-
-    def __init__(self, action: str, state: str) -> None:
-        allowed = sorted(a for a, (sources, _) in TRANSITIONS.items() if state in sources)
-        self.action, self.state, self.allowed = action, state, allowed
-        super().__init__(
-            f"cannot {action} a case that is {state}"
-            + (f"; possible now: {', '.join(allowed)}" if allowed else "")
-        )
+CASE = machine("case", STATES, TRANSITIONS, sort_allowed=True)
 
 
 def next_state(state: str, action: str) -> str:
-    sources, target = TRANSITIONS[action]
-    if state not in sources:
-        raise IllegalTransition(action, state)
-    return target
+    """The state `action` leads to; IllegalTransition (409) when the case's state forbids it."""
+    return CASE.next_state(state, action)
+
+
+def refuse(action: str, state: str) -> IllegalTransition:
+    """The error for an action the case's state does not allow (one not in TRANSITIONS)."""
+    return IllegalTransition(action, state, CASE.allowed(state), CASE.noun)
 
 
 def is_active(state: str) -> bool:

@@ -8,12 +8,15 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.routing import calendar_admin, policies, queries
+from services.routing import queries
+from services.routing.commands import calendar as calendar_commands
+from services.routing.commands import policies
 from services.routing.domain.calendar_file import CalendarFileError, parse_schedule
 from shared import clock
 from shared.errors import Invalid
 from shared.etags import check_if_match, etag, tag
 from shared.limits import storable_problem, year_problem
+from shared.paging import page_field, page_of, per_page_field
 from shared.web import (
     StrictSchema,
     caller,
@@ -75,6 +78,8 @@ class ExceptionOut(Schema):
 
 class PolicyQuery(StrictSchema):
     at = fields.Date(metadata={"description": "the date to ask about; default today"})
+    page = page_field()
+    per_page = per_page_field()
 
 
 class PolicyIn(StrictSchema):
@@ -100,9 +105,8 @@ class PolicyVersionOut(Schema):
     changed_at = fields.DateTime()
 
 
-class PolicyListOut(Schema):
+class PolicyListOut(page_of(PolicyVersionOut)):  # type: ignore[misc]
     at = fields.Date()
-    items = fields.List(fields.Nested(PolicyVersionOut))
 
 
 @blp.get("/calendar")
@@ -130,7 +134,7 @@ def import_calendar() -> Any:
     if problem:
         raise Invalid("year", problem)
     with _db().transaction() as tx:
-        return calendar_admin.import_year(tx, year, days, caller().subject)
+        return calendar_commands.import_year(tx, year, days, caller().subject)
 
 
 def _date(day: str) -> date | None:
@@ -150,7 +154,7 @@ def calendar_day(day: str) -> Any:
     if on is None:
         return error_body(400, f"{day!r} is not a date (YYYY-MM-DD)")
     with _db().transaction() as tx:
-        return calendar_admin.calendar_day(tx, on)
+        return queries.calendar_day(tx, on)
 
 
 @blp.put("/calendar/<string:day>")
@@ -167,9 +171,9 @@ def set_exception(body: dict[str, Any], day: str) -> Any:
     if problem:
         raise Invalid("day", problem)
     with _db().transaction() as tx:
-        check_if_match(lambda: calendar_admin.calendar_day(tx, on, lock=True))
-        changed = calendar_admin.set_exception(tx, on, body["working"], body["reason"])
-        tag(calendar_admin.calendar_day(tx, on))
+        check_if_match(lambda: queries.calendar_day(tx, on, lock=True))
+        changed = calendar_commands.set_exception(tx, on, body["working"], body["reason"])
+        tag(queries.calendar_day(tx, on))
     return changed
 
 
@@ -180,7 +184,7 @@ def set_exception(body: dict[str, Any], day: str) -> Any:
 def policies_in_effect(query: dict[str, Any]) -> dict[str, Any]:
     """The time limits that applied on a date (default today)."""
     on = query.get("at") or clock.now().date()
-    return {"at": on, "items": queries.policies_at(_db(), on)}
+    return dict(queries.policies_at(_db(), on, query["page"], query["per_page"]), at=on)
 
 
 @blp.post("/sla-policies")

@@ -7,8 +7,10 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.routing import directory
+from services.routing import queries
+from services.routing.commands import directory
 from shared.etags import check_if_match, etag
+from shared.paging import page_field, page_of, per_page_field
 from shared.web import StrictSchema, created, requires, service_db
 
 blp = Blueprint(
@@ -66,10 +68,11 @@ class DepartmentOut(Schema):
 
 class DepartmentListQuery(StrictSchema):
     active = fields.Bool()
+    page = page_field()
+    per_page = per_page_field()
 
 
-class DepartmentListOut(Schema):
-    items = fields.List(fields.Nested(DepartmentOut))
+DepartmentPageOut = page_of(DepartmentOut)
 
 
 @blp.post("")
@@ -86,10 +89,10 @@ def create_department(body: dict[str, Any]) -> Any:
 @blp.get("")
 @requires(*READERS)
 @blp.arguments(DepartmentListQuery, location="query")
-@blp.response(200, DepartmentListOut)
+@blp.response(200, DepartmentPageOut)
 def list_departments(query: dict[str, Any]) -> dict[str, Any]:
     with db().transaction() as tx:
-        return {"items": directory.list_departments(tx, query.get("active"))}
+        return queries.departments_page(tx, query.get("active"), query["page"], query["per_page"])
 
 
 @blp.get("/<code>")
@@ -98,7 +101,7 @@ def list_departments(query: dict[str, Any]) -> dict[str, Any]:
 @etag
 def get_department(code: str) -> dict[str, Any]:
     with db().transaction() as tx:
-        return directory.get_department(tx, code)
+        return queries.get_department(tx, code)
 
 
 @blp.patch("/<code>")

@@ -7,17 +7,19 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from services.routing import rules
+from services.routing import queries
 from services.routing.api.departments import (
     MANAGERS,
     READERS,
     code_format,
     db,
 )
+from services.routing.commands import rules
 from services.routing.domain.rules import CONDITIONS, CaseAttributes
 from shared import clock
 from shared.etags import check_if_match, etag
 from shared.events.catalogue import CHANNELS, KINDS, PRIORITIES
+from shared.paging import page_field, page_of, per_page_field
 from shared.web import StrictSchema, caller, created, requires
 
 blp = Blueprint("routing_rules", __name__, description="Routing rules and their dry-run")
@@ -107,15 +109,21 @@ class RuleOut(Schema):
 
 class RuleListQuery(StrictSchema):
     at = fields.Date(metadata={"description": "the rules that applied on this day; default today"})
+    page = page_field()
+    per_page = per_page_field()
 
 
-class RuleListOut(Schema):
+class RuleListOut(page_of(RuleOut)):  # type: ignore[misc]
     at = fields.Date()
-    items = fields.List(fields.Nested(RuleOut))
 
 
-class RuleVersionsOut(Schema):
-    items = fields.List(fields.Nested(RuleOut))
+class RuleVersionsOut(page_of(RuleOut)):  # type: ignore[misc]
+    """The versions of one rule, oldest first."""
+
+
+class PageQuery(StrictSchema):
+    page = page_field()
+    per_page = per_page_field()
 
 
 class DeleteQuery(StrictSchema):
@@ -160,7 +168,7 @@ def list_rules(query: dict[str, Any]) -> dict[str, Any]:
     """The rules that apply today, or on `at`, in the order they are tried."""
     on = query.get("at") or clock.today()
     with db().transaction() as tx:
-        return {"at": on, "items": rules.rules_at(tx, on)}
+        return dict(queries.rules_page(tx, on, query["page"], query["per_page"]), at=on)
 
 
 @blp.get("/routing-rules/<int:rule_id>")
@@ -170,16 +178,17 @@ def list_rules(query: dict[str, Any]) -> dict[str, Any]:
 def get_rule(rule_id: int) -> dict[str, Any]:
     """The rule's newest version (it may apply from a later day: see effective_from)."""
     with db().transaction() as tx:
-        return rules.get_rule(tx, rule_id)
+        return queries.get_rule(tx, rule_id)
 
 
 @blp.get("/routing-rules/<int:rule_id>/versions")
 @requires(*READERS)
+@blp.arguments(PageQuery, location="query")
 @blp.response(200, RuleVersionsOut)
-def rule_versions(rule_id: int) -> dict[str, Any]:
+def rule_versions(query: dict[str, Any], rule_id: int) -> dict[str, Any]:
     """Every version: who changed it, when, why, what it said and from when it applied."""
     with db().transaction() as tx:
-        return {"items": rules.rule_versions(tx, rule_id)}
+        return queries.rule_versions(tx, rule_id, query["page"], query["per_page"])
 
 
 @blp.put("/routing-rules/<int:rule_id>")
@@ -232,7 +241,7 @@ def dry_run(body: dict[str, Any]) -> dict[str, Any]:
         **{k: body.get(k) for k in ("kind", "category", "region", "channel", "priority")}
     )
     with db().transaction() as tx:
-        decision = rules.decide(tx, case, body.get("requested_department"), body.get("at"))
+        decision = queries.decide(tx, case, body.get("requested_department"), body.get("at"))
     return {
         "department": decision.department,
         "rule_id": decision.rule_id,

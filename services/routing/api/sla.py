@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
-from services.routing import clocks, directory, queries, work_items
+from services.routing import queries
+from services.routing.commands import clocks
 from services.routing.domain.deadlines import SHANGHAI
 from shared import clock, scoping
 from shared.db import Transaction
-from shared.errors import Forbidden
+from shared.errors import Forbidden, NotFound
 from shared.limits import year_problem
-from shared.web import MaskedText, StrictSchema, caller, error_body, requires, service_db
+from shared.paging import page_field, page_of, per_page_field
+from shared.web import MaskedText, StrictSchema, caller, requires, service_db
 
 blp = Blueprint("sla", __name__, description="Time-limit clocks of cases")
 
@@ -69,8 +71,7 @@ class CaseSlaOut(ClockOut):
     clocks = fields.List(fields.Nested(ClockOut))
 
 
-class ClockListOut(Schema):
-    items = fields.List(fields.Nested(ClockOut))
+ClockPageOut = page_of(ClockOut)
 
 
 class PauseIn(StrictSchema):
@@ -89,6 +90,8 @@ class DepartmentQuery(StrictSchema):
         validate=validate.Length(min=1, max=32),
         metadata={"description": "department staff and heads: their own (the default)"},
     )
+    page = page_field()
+    per_page = per_page_field()
 
 
 def _period(text: str) -> tuple[date, date]:
@@ -170,7 +173,7 @@ def case_sla(case_id: str) -> dict[str, Any]:
 def _case_sla(case_id: str) -> dict[str, Any]:
     rows = queries.case_clocks(_db(), case_id)
     if not rows:
-        abort(404, message=f"no clock for case {case_id} (not opened, or not yet seen by routing)")
+        raise NotFound(f"no clock for case {case_id} (not opened, or not yet seen by routing)")
     all_clocks = [_clock(r) for r in rows]
     return {**all_clocks[0], "clocks": all_clocks}
 
@@ -179,20 +182,15 @@ def _pause_or_resume(case_id: str, action: str, change) -> Any:  # type: ignore[
     """A change of the case's customer clock by the caller: 404 without a clock, 403 unless
     they may act on the case where it is (its department's staff and head while a department
     has it, agents while the front line has it, supervisors always), 409 in the wrong state."""
-    try:
-        with _db().transaction() as tx:
-            clocks.customer_clock(tx, case_id)
-            scoping.require(
-                directory.actor(tx, caller()),
-                work_items.case_holder(tx, case_id),
-                action,
-                f"the clock of case {case_id}",
-            )
-            change(tx)
-    except clocks.ClockNotFound as e:
-        return error_body(404, str(e))
-    except clocks.ClockConflict as e:
-        return error_body(409, str(e))
+    with _db().transaction() as tx:
+        queries.customer_clock(tx, case_id)
+        scoping.require(
+            queries.actor(tx, caller()),
+            queries.case_holder(tx, case_id),
+            action,
+            f"the clock of case {case_id}",
+        )
+        change(tx)
     return _case_sla(case_id)
 
 
@@ -230,7 +228,7 @@ def _department_read(query_department: str | None) -> str | None:
 
 
 def _confine(tx: Transaction, department: str | None) -> str | None:
-    confined = scoping.reading_confined_to(directory.actor(tx, caller()))
+    confined = scoping.reading_confined_to(queries.actor(tx, caller()))
     if confined is None:
         return department
     if department not in (None, confined):
@@ -241,22 +239,23 @@ def _confine(tx: Transaction, department: str | None) -> str | None:
 @blp.get("/sla/at-risk")
 @requires(*READERS)
 @blp.arguments(DepartmentQuery, location="query")
-@blp.response(200, ClockListOut)
+@blp.response(200, ClockPageOut)
 def at_risk(query: dict[str, Any]) -> dict[str, Any]:
-    """Running clocks past their warning point, soonest deadline first."""
+    """Running clocks past their warning point, soonest deadline first, a page at a time."""
     department = _department_read(query.get("department"))
-    rows = queries.clocks_at_risk(_db(), department, clock.now())
-    return {"items": [_clock(r) for r in rows]}
+    found = queries.clocks_at_risk(_db(), department, clock.now(), query["page"], query["per_page"])
+    return dict(found, items=[_clock(r) for r in found["items"]])
 
 
 @blp.get("/sla/breached")
 @requires(*READERS)
 @blp.arguments(DepartmentQuery, location="query")
-@blp.response(200, ClockListOut)
+@blp.response(200, ClockPageOut)
 def breached(query: dict[str, Any]) -> dict[str, Any]:
-    """Breached clocks of cases still being worked on."""
+    """Breached clocks of cases still being worked on, oldest breach first, a page at a time."""
     department = _department_read(query.get("department"))
-    return {"items": [_clock(r) for r in queries.clocks_breached(_db(), department)]}
+    found = queries.clocks_breached(_db(), department, query["page"], query["per_page"])
+    return dict(found, items=[_clock(r) for r in found["items"]])
 
 
 @blp.get("/sla/compliance")

@@ -7,14 +7,16 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.routing import directory, work_items
+from services.routing import queries
 from services.routing.api.departments import (
     MANAGERS,
     READERS,
     code_format,
     db,
 )
+from services.routing.commands import directory, work_items
 from shared.etags import check_if_match, etag, tag
+from shared.paging import page_field, page_of, per_page_field
 from shared.web import StrictSchema, caller, created, requires
 
 blp = Blueprint("staff", __name__, url_prefix="/staff", description="The staff directory")
@@ -93,10 +95,11 @@ class StaffListQuery(StrictSchema):
     department = fields.Str(validate=code_format)
     role = fields.Str(validate=_role)
     active = fields.Bool()
+    page = page_field()
+    per_page = per_page_field()
 
 
-class StaffListOut(Schema):
-    items = fields.List(fields.Nested(StaffOut))
+StaffPageOut = page_of(StaffOut)
 
 
 @blp.post("")
@@ -113,10 +116,10 @@ def create_staff(body: dict[str, Any]) -> Any:
 @blp.get("")
 @requires(*READERS)
 @blp.arguments(StaffListQuery, location="query")
-@blp.response(200, StaffListOut)
+@blp.response(200, StaffPageOut)
 def list_staff(query: dict[str, Any]) -> dict[str, Any]:
     with db().transaction() as tx:
-        return {"items": directory.list_staff(tx, **query)}
+        return queries.list_staff(tx, **query)
 
 
 @blp.get("/<staff_id>")
@@ -125,7 +128,7 @@ def list_staff(query: dict[str, Any]) -> dict[str, Any]:
 @etag
 def get_staff(staff_id: str) -> dict[str, Any]:
     with db().transaction() as tx:
-        return directory.get_staff(tx, staff_id)
+        return queries.get_staff(tx, staff_id)
 
 
 @blp.patch("/<staff_id>")

@@ -7,12 +7,15 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.routing import directory, work_items
+from services.routing import queries
 from services.routing.api.departments import READERS, code_format, db
+from services.routing.commands import work_items
+from services.routing.domain.work_item import OPEN, STATES
 from shared import scoping
 from shared.db import Transaction
 from shared.errors import Forbidden, Invalid
 from shared.limits import ETA_HORIZON, eta_problem
+from shared.paging import page_field, page_of, per_page_field
 from shared.scoping import Actor
 from shared.web import (
     MaskedText,
@@ -34,7 +37,7 @@ ACTORS = ("department_staff", "department_head", "supervisor", "system")
 
 
 def _actor(tx: Transaction) -> Actor:
-    return directory.actor(tx, caller())
+    return queries.actor(tx, caller())
 
 
 class WorkItemOut(Schema):
@@ -42,7 +45,7 @@ class WorkItemOut(Schema):
     case_id = fields.Str()
     department = fields.Str()
     assignee_id = fields.Str(allow_none=True)
-    state = fields.Str(metadata={"description": ", ".join(work_items.STATES)})
+    state = fields.Str(metadata={"description": ", ".join(STATES)})
     due_at = fields.DateTime(allow_none=True)
     overdue = fields.Bool()
     rule_id = fields.Int(allow_none=True)
@@ -74,17 +77,17 @@ class WorkItemListQuery(StrictSchema):
     mine = fields.Bool(metadata={"description": "assigned to the caller"})
     overdue = fields.Bool()
     state = fields.Str(
-        validate=validate.OneOf(work_items.STATES),
+        validate=validate.OneOf(STATES),
         metadata={
             "description": "default: the open ones (queued, assigned, accepted, handed_back)"
         },
     )
     case_id = fields.Str(validate=validate.Length(1, 64))
-    limit = fields.Int(load_default=200, validate=validate.Range(min=1, max=1000))
+    page = page_field()
+    per_page = per_page_field()
 
 
-class WorkItemListOut(Schema):
-    items = fields.List(fields.Nested(WorkItemOut))
+WorkItemPageOut = page_of(WorkItemOut)
 
 
 class ProgressIn(ReportedStepSchema):
@@ -123,12 +126,12 @@ class ReassignIn(StrictSchema):
 @blp.get("")
 @requires(*READERS)
 @blp.arguments(WorkItemListQuery, location="query")
-@blp.response(200, WorkItemListOut)
+@blp.response(200, WorkItemPageOut)
 def list_items(query: dict[str, Any]) -> dict[str, Any]:
     """Overdue first, then by due time; `mine=true` lists the caller's own. Department staff
     and heads list their department's items only."""
     assignee = caller().subject if query.get("mine") else query.get("assignee")
-    states = (query["state"],) if query.get("state") else work_items.OPEN
+    states = (query["state"],) if query.get("state") else OPEN
     with db().transaction() as tx:
         department = query.get("department")
         confined = scoping.reading_confined_to(_actor(tx))
@@ -136,16 +139,16 @@ def list_items(query: dict[str, Any]) -> dict[str, Any]:
             if department not in (None, confined):
                 raise Forbidden(f"department {confined} reads only its own work items")
             department = confined
-        items = work_items.list_items(
+        return queries.list_items(
             tx,
             department=department,
             assignee=assignee,
             states=states,
             overdue=query.get("overdue"),
             case_id=query.get("case_id"),
-            limit=query["limit"],
+            page=query["page"],
+            per_page=query["per_page"],
         )
-    return {"items": items}
 
 
 @blp.get("/<int:item_id>")
@@ -153,7 +156,7 @@ def list_items(query: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, WorkItemDetailOut)
 def get_item(item_id: int) -> dict[str, Any]:
     with db().transaction() as tx:
-        return work_items.get_item(tx, item_id, reader=_actor(tx))
+        return queries.get_item(tx, item_id, reader=_actor(tx))
 
 
 @blp.post("/<int:item_id>/accept")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.routing import repository
+from services.routing import queries
 from shared.db import Transaction
 
 
@@ -22,5 +22,5 @@ def revise(tx: Transaction, revision: dict[str, Any], by: str) -> dict[str, Any]
         " changed_by, reason, changed_at",
         dict(revision, by=by, now=tx.now),
     )
-    repository.reference_changed(tx)
+    queries.reference_changed(tx)
     return policy

@@ -14,57 +14,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from services.routing import directory
-from services.routing.domain.rules import (
-    CONDITIONS,
-    CaseAttributes,
-    Decision,
-    DepartmentState,
-    Rule,
-    choose_department,
-)
+from services.routing import queries
+from services.routing.queries import RULE_LISTS as LISTS
+from services.routing.queries import get_rule
 from shared import clock
 from shared.db import Transaction
 from shared.errors import Invalid, NotFound
 
-LISTS = tuple(plural for _, plural in CONDITIONS)
 CONTENT = ("position", "department", *LISTS)
-_VERSION = (
-    "rule_id AS id, version, action, position, department, kinds, categories, regions,"
-    " channels, priorities, effective_from, changed_by, changed_at, reason"
-)
-
-
-def rules_at(tx: Transaction, on: date) -> list[dict[str, Any]]:
-    """The rules that apply on `on`, by position."""
-    return tx.all(
-        f"SELECT * FROM (SELECT DISTINCT ON (rule_id) {_VERSION} FROM routing_rule_versions"
-        " WHERE effective_from <= %s ORDER BY rule_id, version DESC) v"
-        " WHERE action <> 'deleted' ORDER BY position, id",
-        (on,),
-    )
-
-
-def get_rule(tx: Transaction, rule_id: int) -> dict[str, Any]:
-    """The rule's newest version (which may not apply yet: see its effective_from)."""
-    row = tx.one(
-        f"SELECT {_VERSION} FROM routing_rule_versions WHERE rule_id = %s"
-        " ORDER BY version DESC LIMIT 1",
-        (rule_id,),
-    )
-    if row is None or row["action"] == "deleted":
-        raise NotFound(f"no routing rule {rule_id}")
-    return row
-
-
-def rule_versions(tx: Transaction, rule_id: int) -> list[dict[str, Any]]:
-    rows = tx.all(
-        f"SELECT {_VERSION} FROM routing_rule_versions WHERE rule_id = %s ORDER BY version",
-        (rule_id,),
-    )
-    if not rows:
-        raise NotFound(f"no routing rule {rule_id}")
-    return rows
+_VERSION = queries.RULE_VERSION_COLUMNS
 
 
 def _effective(wanted: date | None, not_before: date | None = None) -> date:
@@ -81,7 +39,7 @@ def _effective(wanted: date | None, not_before: date | None = None) -> date:
 
 def _check_department(tx: Transaction, code: str) -> None:
     try:
-        directory.get_department(tx, code)
+        queries.get_department(tx, code)
     except NotFound:
         raise Invalid("department", f"no department {code}") from None
 
@@ -179,24 +137,3 @@ def delete_rule(
         "UPDATE routing_rules SET version = %s, deleted = true WHERE id = %s", (version, rule_id)
     )
     return _write_version(tx, rule_id, version, "deleted", current, effective, by, reason)
-
-
-def _rule(row: dict[str, Any]) -> Rule:
-    return Rule(
-        id=row["id"],
-        position=row["position"],
-        department=row["department"],
-        **{k: tuple(row[k]) for k in LISTS},
-    )
-
-
-def decide(
-    tx: Transaction, case: CaseAttributes, requested: str | None = None, on: date | None = None
-) -> Decision:
-    """Where the case goes by the rules of `on` (default today), and why. Writes nothing."""
-    rules = [_rule(r) for r in rules_at(tx, on or clock.today())]
-    departments = {
-        d["code"]: DepartmentState(d["code"], d["active"], d["is_default"])
-        for d in directory.list_departments(tx)
-    }
-    return choose_department(case, rules, departments, requested)

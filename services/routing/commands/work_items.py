@@ -17,37 +17,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services.routing import clocks, directory, rules
+from services.routing import queries
+from services.routing.commands import SOURCE, clocks, directory
+from services.routing.domain import work_item
 from services.routing.domain.assignment import ASSIGNABLE_ROLES, Candidate, choose_assignee
 from services.routing.domain.deadlines import SHANGHAI
 from services.routing.domain.rules import CaseAttributes
+from services.routing.domain.work_item import OPEN
 from shared import scoping
 from shared.db import Transaction
 from shared.errors import Conflict, Invalid, NotFound, NotYet
 from shared.events import new_event
-from shared.scoping import Actor, Holder
+from shared.scoping import Actor
 from shared.steps import Step
-
-STATES = ("queued", "assigned", "accepted", "handed_back", "handled", "closed")
-OPEN = ("queued", "assigned", "accepted", "handed_back")
-ASSIGNED = ("assigned", "accepted")
-# action -> the states it may start from
-MOVES: dict[str, tuple[str, ...]] = {
-    "accept": ("queued", "assigned", "handed_back"),  # unassigned: the caller takes it
-    "progress": OPEN,
-    "hand back": ASSIGNED,
-    "handle": ASSIGNED,
-    "reassign": OPEN,
-}
-
-
-class IllegalMove(Conflict):
-    def __init__(self, action: str, state: str) -> None:
-        possible = [a for a, sources in MOVES.items() if state in sources]
-        super().__init__(
-            f"cannot {action} a work item that is {state}"
-            + (f"; possible now: {', '.join(possible)}" if possible else "")
-        )
 
 
 class CaseFactsMissing(NotYet):
@@ -58,17 +40,8 @@ class NoDepartment(LookupError):
     """No rule matches and there is no default department: fix the rules, then replay."""
 
 
-_ITEM = (
-    "id, case_id, department, assignee_id, state, rule_id, routing_reason, due_at, created_at,"
-    " assigned_at, accepted_at, handled_at, handled_by, resolution_code, closed_at"
-)
-_WAITING = ("queued", "assigned", "accepted", "handed_back")
-
-
-def _dated(tx: Transaction, item: dict[str, Any]) -> dict[str, Any]:
-    """The item with `overdue`: still waiting for the department at the transaction's time."""
-    item["overdue"] = item["state"] in _WAITING and item["due_at"] < tx.now
-    return item
+_ITEM = queries.ITEM_COLUMNS
+_dated = queries.dated
 
 
 # choosing and changing the assignee
@@ -98,18 +71,11 @@ def _candidates(tx: Transaction, department: str) -> list[Candidate]:
     ]
 
 
-def _facts(tx: Transaction, case_id: str) -> dict[str, Any] | None:
-    return tx.one(
-        "SELECT kind, priority, category, region, channel FROM case_facts WHERE case_id = %s",
-        (case_id,),
-    )
-
-
 def _choose(
     tx: Transaction, department: str, case_id: str, exclude: tuple[str, ...] = ()
 ) -> str | None:
     """The least-loaded qualified member; call with the department locked."""
-    facts = _facts(tx, case_id) or {}
+    facts = queries.case_facts(tx, case_id) or {}
     return choose_assignee(
         _candidates(tx, department),
         category=facts.get("category"),
@@ -140,7 +106,7 @@ def _announce_routed(tx: Transaction, item: dict[str, Any], at: datetime) -> Non
                 "due_at": item["due_at"],
                 "routed_at": at,
             },
-            source=directory.SOURCE,
+            source=SOURCE,
         )
     )
 
@@ -156,10 +122,7 @@ def _set_assignee(
     """Gives a locked item to `staff_id` (None: back to the queue), told to clock and intake,
     at `at` (default now)."""
     now = at or tx.now
-    if staff_id is None:
-        state = "queued" if item["state"] == "queued" else "handed_back"
-    else:
-        state = "assigned"
+    state = work_item.assignment_state(item["state"], staff_id)
     row = tx.one(
         f"UPDATE work_items SET assignee_id = %s, state = %s,"
         f" assigned_at = CASE WHEN %s::text IS NULL THEN NULL ELSE %s END, accepted_at = NULL"
@@ -192,11 +155,11 @@ def route_case(
     Raises CaseFactsMissing when `case.opened` has not arrived yet (the consumer waits) and
     NoDepartment when the rules give no department.
     """
-    facts = _facts(tx, case_id)
+    facts = queries.case_facts(tx, case_id)
     if facts is None:
         raise CaseFactsMissing(f"case.opened of {case_id}")
     now = at or tx.now
-    decision = rules.decide(
+    decision = queries.decide(
         tx,
         CaseAttributes(
             **{k: facts[k] for k in ("kind", "category", "region", "channel", "priority")}
@@ -231,7 +194,7 @@ def route_case(
             case_id,
             department["code"],
             assignee,
-            "assigned" if assignee else "queued",
+            work_item.routed_state(assignee),
             decision.rule_id,
             decision.reason,
             due_at,
@@ -243,17 +206,6 @@ def route_case(
     _log_assignment(tx, item, assignee, "routed", by, now)
     _announce_routed(tx, item, now)
     return _dated(tx, item)
-
-
-def case_holder(tx: Transaction, case_id: str) -> Holder:
-    """Who has the case (shared/scoping.py): the department of its open work item, else the
-    front line. The item stays share-locked until commit: a change of clock made on this
-    answer cannot interleave with the case's rerouting."""
-    item = tx.one(
-        "SELECT department FROM work_items WHERE case_id = %s AND state = ANY(%s) FOR SHARE",
-        (case_id, list(OPEN)),
-    )
-    return item["department"] if item else None
 
 
 def close_case_items(tx: Transaction, *, case_id: str, at: datetime) -> int:
@@ -271,7 +223,8 @@ def close_case_items(tx: Transaction, *, case_id: str, at: datetime) -> int:
 def _load(
     tx: Transaction, item_id: int, action: str, actor: Actor, *, lock_department: bool
 ) -> dict[str, Any]:
-    """The item, locked, after checking it exists (404), the actor (403) and the state (409)."""
+    """The item, locked, after checking it exists (404), the actor (403) and the state (409:
+    IllegalTransition, domain/work_item.py)."""
     found = tx.one("SELECT department FROM work_items WHERE id = %s", (item_id,))
     if found is None:
         raise NotFound(f"no work item {item_id}")
@@ -280,13 +233,12 @@ def _load(
     item = tx.one(f"SELECT {_ITEM} FROM work_items WHERE id = %s FOR UPDATE", (item_id,))
     assert item is not None
     scoping.require(actor, item["department"], action, f"work item {item_id}")
-    if item["state"] not in MOVES[action]:
-        raise IllegalMove(action, item["state"])
+    work_item.check(action, item["state"])
     return item
 
 
 def _assignable_member(tx: Transaction, staff_id: str, department: str) -> bool:
-    member = directory.find_staff(tx, staff_id)
+    member = queries.find_staff(tx, staff_id)
     return bool(
         member
         and member["active"]
@@ -343,7 +295,7 @@ def progress(
             "case.progressed",
             item["case_id"],
             {"case_id": item["case_id"], "eta": eta, "by": by, "at": now},
-            source=directory.SOURCE,
+            source=SOURCE,
         )
     )
     return _dated(tx, item)
@@ -388,7 +340,7 @@ def handle(
                 "resolution_code": resolution_code,
                 "handled_at": now,
             },
-            source=directory.SOURCE,
+            source=SOURCE,
         )
     )
     return _dated(tx, item)
@@ -414,7 +366,7 @@ def release_items_of(tx: Transaction, staff_id: str, by: str) -> list[dict[str, 
 
     Returns the items moved, with their new assignee.
     """
-    staff = directory.find_staff(tx, staff_id)
+    staff = queries.find_staff(tx, staff_id)
     held = tx.all(
         "SELECT id, department FROM work_items WHERE assignee_id = %s"
         " AND state IN ('assigned', 'accepted') ORDER BY department, id",
@@ -427,59 +379,10 @@ def release_items_of(tx: Transaction, staff_id: str, by: str) -> list[dict[str, 
         directory.lock_department(tx, department)
         for h in (h for h in held if h["department"] == department):
             item = tx.one(f"SELECT {_ITEM} FROM work_items WHERE id = %s FOR UPDATE", (h["id"],))
-            if item is None or item["assignee_id"] != staff_id or item["state"] not in ASSIGNED:
+            if item is None or not work_item.still_held_by(
+                item["state"], item["assignee_id"], staff_id
+            ):
                 continue
             successor = _choose(tx, department, item["case_id"], exclude=(staff_id,))
             moved.append(_set_assignee(tx, item, successor, f"{staff_id} left", by))
     return moved
-
-
-# reading
-
-
-def list_items(
-    tx: Transaction,
-    *,
-    department: str | None = None,
-    assignee: str | None = None,
-    states: tuple[str, ...] = OPEN,
-    overdue: bool | None = None,
-    case_id: str | None = None,
-    limit: int = 200,
-) -> list[dict[str, Any]]:
-    """Overdue first, then by due time."""
-    return tx.all(
-        f"SELECT * FROM (SELECT {_ITEM}, state = ANY(%(waiting)s) AND due_at < %(now)s"
-        " AS overdue FROM work_items"
-        " WHERE state = ANY(%(states)s)"
-        " AND (%(department)s::text IS NULL OR department = %(department)s)"
-        " AND (%(assignee)s::text IS NULL OR assignee_id = %(assignee)s)"
-        " AND (%(case_id)s::text IS NULL OR case_id = %(case_id)s)) w"
-        " WHERE %(overdue)s::boolean IS NULL OR overdue = %(overdue)s"
-        " ORDER BY overdue DESC, due_at NULLS LAST, id LIMIT %(limit)s",
-        {
-            "states": list(states),
-            "department": department,
-            "assignee": assignee,
-            "case_id": case_id,
-            "overdue": overdue,
-            "limit": limit,
-            "waiting": list(_WAITING),
-            "now": tx.now,
-        },
-    )
-
-
-def get_item(tx: Transaction, item_id: int, reader: Actor | None = None) -> dict[str, Any]:
-    """One item with its notes; Forbidden for a reader confined to another department."""
-    item = tx.one(f"SELECT {_ITEM} FROM work_items WHERE id = %s", (item_id,))
-    if item is None:
-        raise NotFound(f"no work item {item_id}")
-    if reader is not None:
-        scoping.require_reading(reader, item["department"], f"work item {item_id}")
-    item["notes"] = tx.all(
-        "SELECT kind, note, eta, by, at FROM work_item_notes WHERE work_item_id = %s"
-        " ORDER BY at, id",
-        (item_id,),
-    )
-    return _dated(tx, item)

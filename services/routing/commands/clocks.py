@@ -4,7 +4,7 @@ A case has a customer clock (policy: a consultation is answered within 1 working
 complaint handled within 2) and, once a department has it, a department clock (the
 department's own, shorter target in working hours). A reopened case gets a new generation of
 clocks; the old ones stay for reporting. The scheduler (services/routing/scheduler.py) turns
-running clocks into warnings, breaches and escalations.
+running clocks into warnings, breaches and escalations through the `*_due` commands below.
 
 Each clock stores when it is warned (`warning_at`: the policy's share of its working time,
 domain/deadlines.py) and, once breached, when it goes on to the supervision group
@@ -15,32 +15,16 @@ places the warning again.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
-from services.routing import repository
-from services.routing.domain.deadlines import (
-    SHANGHAI,
-    BusinessHours,
-    Interval,
-    escalation_time,
-    warning_time,
-    working_day_deadline,
-    working_hours_deadline,
-)
+from services.routing import queries
+from services.routing.commands import SOURCE
+from services.routing.domain import clock as rules
+from services.routing.domain.deadlines import share_used
 from shared.db import Transaction
-from shared.errors import NotYet
+from shared.errors import NotFound, NotYet
 from shared.events import new_event
-
-SOURCE = "/routing"
-
-
-class ClockNotFound(LookupError):
-    pass
-
-
-class ClockConflict(Exception):
-    """The clock is not in a state that allows this (HTTP 409)."""
 
 
 def announce(tx: Transaction, clock: dict[str, Any]) -> None:
@@ -61,36 +45,15 @@ def announce(tx: Transaction, clock: dict[str, Any]) -> None:
     )
 
 
-def business_hours(
-    tx: Transaction, start: datetime, until: datetime | None = None
-) -> BusinessHours:
-    """Working time from `start`'s date on (as far as `until`): the calendar and the opening
-    and close of business of the settings."""
-    calendar = repository.calendar_from(
-        tx, start.astimezone(SHANGHAI).date(), until and until.astimezone(SHANGHAI).date()
-    )
-    return BusinessHours(calendar, tx.settings.opening_time, tx.settings.close_of_business)
-
-
-def pauses_of(tx: Transaction, clock_id: int) -> list[Interval]:
-    """The clock's pauses that have ended, in order."""
-    rows = tx.execute(
-        "SELECT paused_at, resumed_at FROM sla_pauses WHERE clock_id = %s"
-        " AND resumed_at IS NOT NULL ORDER BY paused_at",
-        (clock_id,),
-    ).fetchall()
-    return [(paused_at, resumed_at) for paused_at, resumed_at in rows]
-
-
 def place_warning(tx: Transaction, clock: dict[str, Any], due_at: datetime) -> datetime:
     """Where the warning of `clock` falls with the deadline `due_at`: the policy's share of its
     working time, the time it stood paused not counted."""
-    pauses = pauses_of(tx, clock["id"]) if clock["paused_seconds"] else []
-    return warning_time(
+    pauses = queries.pauses_of(tx, clock["id"]) if clock["paused_seconds"] else []
+    return rules.warning_at(
         clock["started_at"],
         due_at,
         float(clock["warning_ratio"]),
-        business_hours(tx, clock["started_at"], due_at),
+        queries.business_hours(tx, clock["started_at"], due_at),
         pauses,
     )
 
@@ -124,20 +87,17 @@ def start_customer_clock(
     kind: str,
     priority: str,
     received_at: datetime,
-    close_of_business: time,
     generation: int = 1,
 ) -> dict[str, Any] | None:
     """Starts the case's customer clock from the policy for its kind and priority.
 
     Returns the clock, or None when this generation already has one (the event came twice).
     """
-    policy = repository.sla_policy(tx, kind, priority, received_at)
+    policy = queries.sla_policy(tx, kind, priority, received_at)
     if policy is None:
         raise LookupError(f"no SLA policy for kind {kind!r}")
-    hours = business_hours(tx, received_at)
-    deadline = working_day_deadline(
-        received_at, policy["working_days"], hours.calendar, close_of_business
-    )
+    hours = queries.business_hours(tx, received_at)
+    deadline = rules.customer_deadline(received_at, policy["working_days"], hours)
     ratio = float(policy["warning_ratio"])
     clock = tx.one(
         _INSERT_CLOCK,
@@ -154,7 +114,7 @@ def start_customer_clock(
             "due_at": deadline.due_at,
             "provisional": deadline.provisional,
             "warning_ratio": ratio,
-            "warning_at": warning_time(received_at, deadline.due_at, ratio, hours),
+            "warning_at": rules.warning_at(received_at, deadline.due_at, ratio, hours),
             "department": None,
             "assignee_id": None,
             "ola_hours": None,
@@ -165,15 +125,6 @@ def start_customer_clock(
     return clock
 
 
-def _current(tx: Transaction, case_id: str, clock: str, lock: bool = True) -> dict | None:
-    """The newest generation's clock of this kind for the case, running or not."""
-    return tx.one(
-        "SELECT * FROM sla_clocks WHERE case_id = %s AND clock = %s"
-        " ORDER BY generation DESC LIMIT 1" + (" FOR UPDATE" if lock else ""),
-        (case_id, clock),
-    )
-
-
 def department_deadline(
     tx: Transaction,
     *,
@@ -181,26 +132,14 @@ def department_deadline(
     ola_hours: float | None,
     routed_at: datetime,
 ) -> tuple[datetime, bool]:
-    """The department clock's due time and whether it is provisional.
-
-    The department's target (`ola_hours`, working hours) never reaches past the customer
-    deadline; without a target the customer deadline is the department's too.
-    """
-    customer_due = customer["due_at"] if customer else None
-    provisional = bool(customer and customer["provisional"])
-    hours = business_hours(tx, routed_at)
-    if ola_hours:
-        deadline = working_hours_deadline(
-            routed_at, float(ola_hours), hours.calendar, hours.opening, hours.close_of_business
-        )
-        due, provisional = deadline.due_at, provisional or deadline.provisional
-        if customer_due is not None and customer_due < due:
-            due = customer_due
-        return due, provisional
-    if customer_due is not None:
-        return customer_due, provisional
-    deadline = working_day_deadline(routed_at, 2, hours.calendar, hours.close_of_business)
-    return deadline.due_at, deadline.provisional
+    """The department clock's due time and whether it is provisional (domain/clock.py)."""
+    return rules.department_deadline(
+        customer_due=customer["due_at"] if customer else None,
+        customer_provisional=bool(customer and customer["provisional"]),
+        ola_hours=ola_hours,
+        routed_at=routed_at,
+        hours=queries.business_hours(tx, routed_at),
+    )
 
 
 def start_department_clock(
@@ -213,16 +152,16 @@ def start_department_clock(
     routed_at: datetime,
 ) -> datetime:
     """Starts the department's clock; returns its due time (the work item's due_at)."""
-    customer = _current(tx, case_id, "customer")
-    generation = customer["generation"] if customer else 1
+    customer = queries.current_clock(tx, case_id, "customer")
+    terms = rules.department_terms(customer)
     due, provisional = department_deadline(
         tx, customer=customer, ola_hours=ola_hours, routed_at=routed_at
     )
-    ratio = float(customer["warning_ratio"]) if customer else 0.75
-    warning_at = warning_time(routed_at, due, ratio, business_hours(tx, routed_at, due))
+    ratio = float(terms["warning_ratio"])
+    warning_at = rules.warning_at(routed_at, due, ratio, queries.business_hours(tx, routed_at, due))
     # a case routed again (another department) starts the department clock anew
-    existing = _current(tx, case_id, "department")
-    if existing is not None and existing["generation"] == generation:
+    existing = queries.current_clock(tx, case_id, "department")
+    if existing is not None and existing["generation"] == terms["generation"]:
         tx.execute(
             "UPDATE sla_clocks SET department = %s, assignee_id = %s, started_at = %s,"
             " due_at = %s, warning_at = %s, provisional = %s, ola_hours = %s, state = 'running',"
@@ -246,11 +185,11 @@ def start_department_clock(
             {
                 "case_id": case_id,
                 "clock": "department",
-                "generation": generation,
-                "kind": customer["kind"] if customer else "complaint",
-                "priority": customer["priority"] if customer else "normal",
-                "working_days": customer["working_days"] if customer else 2,
-                "policy_version": customer["policy_version"] if customer else 1,
+                "generation": terms["generation"],
+                "kind": terms["kind"],
+                "priority": terms["priority"],
+                "working_days": terms["working_days"],
+                "policy_version": terms["policy_version"],
                 "received_at": routed_at,
                 "started_at": routed_at,
                 "due_at": due,
@@ -294,14 +233,14 @@ def _stop(tx: Transaction, clock: dict[str, Any], at: datetime) -> None:
     """
     if clock["state"] == "paused":
         _close_pause(tx, clock, at, "routing")
-    met = at <= clock["due_at"]
+    stopped = rules.stop(due_at=clock["due_at"], breached_at=clock["breached_at"], at=at)
     tx.execute(
         "UPDATE sla_clocks SET stopped_at = %(at)s, state = %(state)s,"
         " breached_at = CASE WHEN %(met)s THEN NULL ELSE breached_at END,"
         " escalation_level = CASE WHEN %(met)s THEN 0 ELSE escalation_level END WHERE id = %(id)s",
-        {"at": at, "state": "met" if met else "breached", "met": met, "id": clock["id"]},
+        {"at": at, "state": stopped.state, "met": stopped.met, "id": clock["id"]},
     )
-    if met:
+    if stopped.met:
         tx.emit(
             new_event(
                 "sla.met",
@@ -317,13 +256,13 @@ def _stop(tx: Transaction, clock: dict[str, Any], at: datetime) -> None:
                 source=SOURCE,
             )
         )
-    elif clock["breached_at"] is None:
+    elif stopped.breach_to_announce:
         # finished after the deadline before the scheduler saw it: the breach is still a breach
         breach(tx, clock, at)
 
 
 def stop_department_clock(tx: Transaction, *, case_id: str, at: datetime) -> None:
-    clock = _current(tx, case_id, "department")
+    clock = queries.current_clock(tx, case_id, "department")
     if clock is not None and clock["stopped_at"] is None:
         _stop(tx, clock, at)
 
@@ -342,8 +281,8 @@ def stop_case_clocks(tx: Transaction, *, case_id: str, at: datetime) -> int:
 def restart_customer_clock(tx: Transaction, *, case_id: str, at: datetime) -> dict | None:
     """A reopened case: a new customer clock from the reopening, the old one kept."""
     stop_case_clocks(tx, case_id=case_id, at=at)
-    previous = _current(tx, case_id, "customer")
-    facts = tx.one("SELECT kind, priority FROM case_facts WHERE case_id = %s", (case_id,))
+    previous = queries.current_clock(tx, case_id, "customer")
+    facts = queries.case_facts(tx, case_id)
     if previous is None or facts is None:
         raise NotYet(f"case.opened of {case_id}")
     return start_customer_clock(
@@ -352,28 +291,23 @@ def restart_customer_clock(tx: Transaction, *, case_id: str, at: datetime) -> di
         kind=facts["kind"],
         priority=facts["priority"],
         received_at=at,
-        close_of_business=tx.settings.close_of_business,
         generation=previous["generation"] + 1,
     )
 
 
-def customer_clock(tx: Transaction, case_id: str) -> dict[str, Any]:
-    """The case's newest customer clock (not locked); ClockNotFound when it has none."""
-    clock = _current(tx, case_id, "customer", lock=False)
+def _customer_clock(tx: Transaction, case_id: str) -> dict[str, Any]:
+    clock = queries.current_clock(tx, case_id, "customer")
     if clock is None:
-        raise ClockNotFound(f"no clock for case {case_id}")
+        raise NotFound(f"no clock for case {case_id}")
     return clock
 
 
 def pause(tx: Transaction, *, case_id: str, reason: str, by: str, at: datetime) -> dict:
     """Waiting for the customer: the customer clock stands still until resumed, at most
-    CS_SLA_PAUSE_MAX_H hours (then it runs again by itself: `end_pauses_due`)."""
-    clock = _current(tx, case_id, "customer")
-    if clock is None:
-        raise ClockNotFound(f"no clock for case {case_id}")
-    if clock["stopped_at"] is not None or clock["state"] != "running":
-        raise ClockConflict(f"cannot pause a clock that is {clock['state']}")
-    ends_at = at + timedelta(hours=tx.settings.sla_pause_max_h)
+    CS_SLA_PAUSE_MAX_H hours (then it runs again by itself: `end_pauses_due`).
+    NotFound without a clock, IllegalTransition (409) unless it is running."""
+    clock = _customer_clock(tx, case_id)
+    ends_at = rules.pause_ends_at(clock["state"], at, tx.settings.sla_pause_max_h)
     tx.execute(
         "UPDATE sla_clocks SET state = 'paused', paused_at = %s, pause_ends_at = %s WHERE id = %s",
         (at, ends_at, clock["id"]),
@@ -389,20 +323,25 @@ def _close_pause(tx: Transaction, clock: dict[str, Any], at: datetime, by: str) 
     """Ends the clock's pause at `at`, or where its bound ended it if that came first; the
     deadline moves by the time it stood still, and the warning is placed again in working
     time (unless it has been given already)."""
-    if clock["pause_ends_at"] is not None and clock["pause_ends_at"] < at:
-        at = clock["pause_ends_at"]
-    paused = max(0.0, (at - clock["paused_at"]).total_seconds())
+    resumed = rules.resume(
+        paused_at=clock["paused_at"],
+        pause_ends_at=clock["pause_ends_at"],
+        paused_seconds=clock["paused_seconds"],
+        due_at=clock["due_at"],
+        at=at,
+    )
     tx.execute(
         "UPDATE sla_pauses SET resumed_at = %s, resumed_by = %s"
         " WHERE clock_id = %s AND resumed_at IS NULL",
-        (at, by, clock["id"]),
+        (resumed.at, by, clock["id"]),
     )
+    paused = resumed.paused_seconds - clock["paused_seconds"]
     clock.update(
         state="running",
         paused_at=None,
         pause_ends_at=None,
-        paused_seconds=clock["paused_seconds"] + paused,
-        due_at=clock["due_at"] + timedelta(seconds=paused),
+        paused_seconds=resumed.paused_seconds,
+        due_at=resumed.due_at,
     )
     if clock["warned_at"] is None:
         clock["warning_at"] = place_warning(tx, clock, clock["due_at"])
@@ -415,29 +354,104 @@ def _close_pause(tx: Transaction, clock: dict[str, Any], at: datetime, by: str) 
 
 
 def resume(tx: Transaction, *, case_id: str, at: datetime, by: str) -> dict:
-    clock = _current(tx, case_id, "customer")
-    if clock is None:
-        raise ClockNotFound(f"no clock for case {case_id}")
-    if clock["state"] != "paused":
-        raise ClockConflict(f"cannot resume a clock that is {clock['state']}")
+    """NotFound without a clock, IllegalTransition (409) unless it is paused."""
+    clock = _customer_clock(tx, case_id)
+    rules.check_resume(clock["state"])
     _close_pause(tx, clock, at, by)
     return clock
+
+
+# what the scheduler finds due (scheduler.py)
+
+
+def _due(tx: Transaction, condition: str, now: datetime, limit: int) -> list[dict[str, Any]]:
+    """Open clocks matching `condition` (through the partial indexes), locked, skipping those
+    another scheduler holds."""
+    return tx.all(
+        f"SELECT * FROM sla_clocks WHERE {condition} ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+        (now, limit),
+    )
 
 
 def end_pauses_due(tx: Transaction, now: datetime, limit: int) -> int:
     """Pauses that reached their bound run again, as of the bound: a clock never stands still
     for longer than CS_SLA_PAUSE_MAX_H, however late the scheduler comes."""
-    due = tx.all(
-        "SELECT * FROM sla_clocks WHERE state = 'paused' AND pause_ends_at <= %s"
-        " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
-        (now, limit),
-    )
+    due = _due(tx, "state = 'paused' AND pause_ends_at <= %s", now, limit)
+    due = [c for c in due if rules.pause_over(c, now)]
     for clock in due:
         _close_pause(tx, clock, clock["pause_ends_at"], "scheduler")
     return len(due)
 
 
-ESCALATION = {2: "department_head", 3: "supervision_group"}
+def elapsed_ratio(tx: Transaction, clock: dict[str, Any], now: datetime) -> float:
+    """Share of the clock's working time used at `now`, paused time not counted."""
+    pauses = queries.pauses_of(tx, clock["id"]) if clock["paused_seconds"] else []
+    hours = queries.business_hours(tx, clock["started_at"], clock["due_at"])
+    return round(share_used(clock["started_at"], clock["due_at"], now, hours, pauses), 3)
+
+
+def _warn(tx: Transaction, clock: dict[str, Any], now: datetime) -> None:
+    tx.execute("UPDATE sla_clocks SET warned_at = %s WHERE id = %s", (now, clock["id"]))
+    clock["warned_at"] = now
+    tx.emit(
+        new_event(
+            "sla.warning",
+            clock["case_id"],
+            {
+                "case_id": clock["case_id"],
+                "clock": clock["clock"],
+                "due_at": clock["due_at"],
+                "elapsed_ratio": elapsed_ratio(tx, clock, now),
+            },
+            source=SOURCE,
+        )
+    )
+
+
+def warn_due(tx: Transaction, now: datetime, limit: int) -> int:
+    """Running clocks past their warning point: `sla.warning`, once."""
+    due = _due(
+        tx,
+        "stopped_at IS NULL AND state = 'running' AND warned_at IS NULL AND warning_at <= %s",
+        now,
+        limit,
+    )
+    due = [c for c in due if rules.warning_due(c, now)]
+    for clock in due:
+        _warn(tx, clock, now)
+    return len(due)
+
+
+def breach_due(tx: Transaction, now: datetime, limit: int) -> int:
+    """Running clocks past their deadline: `sla.breached` (after their warning, if it has not
+    gone out) and the department head told."""
+    due = _due(
+        tx,
+        "stopped_at IS NULL AND state = 'running' AND breached_at IS NULL AND due_at <= %s",
+        now,
+        limit,
+    )
+    due = [c for c in due if rules.breach_due(c, now)]
+    for clock in due:
+        if clock["warned_at"] is None:
+            _warn(tx, clock, now)  # a warning always comes before its breach
+        breach(tx, clock, now)
+    return len(due)
+
+
+def escalate_due(tx: Transaction, now: datetime, limit: int) -> int:
+    """Breaches the department head was told of long enough ago: the supervision group."""
+    due = _due(
+        tx,
+        "stopped_at IS NULL AND state = 'breached' AND escalation_level = 2"
+        " AND next_escalation_at <= %s",
+        now,
+        limit,
+    )
+    due = [c for c in due if rules.escalation_due(c, now)]
+    for clock in due:
+        escalate(tx, clock, 3, now)
+    return len(due)
 
 
 def breach(tx: Transaction, clock: dict[str, Any], now: datetime) -> None:
@@ -468,9 +482,9 @@ def breach(tx: Transaction, clock: dict[str, Any], now: datetime) -> None:
 def escalate(tx: Transaction, clock: dict[str, Any], level: int, now: datetime) -> None:
     """Level 2: the department head; level 3, CS_ESCALATION_AFTER_H working hours after the
     head was told: the supervision group."""
-    next_at = None
-    if level in ESCALATION and level + 1 in ESCALATION:
-        next_at = escalation_time(now, tx.settings.escalation_after_h, business_hours(tx, now))
+    next_at = rules.next_escalation_at(
+        level, now, tx.settings.escalation_after_h, queries.business_hours(tx, now)
+    )
     tx.execute(
         "UPDATE sla_clocks SET escalation_level = %s, escalated_at = %s, next_escalation_at = %s"
         " WHERE id = %s",
@@ -479,5 +493,5 @@ def escalate(tx: Transaction, clock: dict[str, Any], level: int, now: datetime) 
     tx.execute(
         "INSERT INTO sla_escalations (clock_id, level, notify, at) VALUES (%s, %s, %s, %s)"
         " ON CONFLICT DO NOTHING",
-        (clock["id"], level, ESCALATION[level], now),
+        (clock["id"], level, rules.ESCALATION[level], now),
     )

@@ -15,45 +15,26 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from shared.auth import Caller
+from services.routing import queries
+from services.routing.commands import SOURCE
 from shared.config import Settings
 from shared.db import Database, Transaction
 from shared.errors import Conflict, Invalid, NotFound
 from shared.events import new_event
-from shared.scoping import Actor
 
-SOURCE = "/routing"
 CODE_PATTERN = r"^[A-Za-z0-9_-]{2,32}$"
 STAFF_ROLES = ("agent", "department_staff", "department_head", "supervisor")
 # roles that belong to a department
 DEPARTMENT_ROLES = frozenset({"department_staff", "department_head"})
 
 
-_DEPARTMENT = "code, name, head_id, ola_hours, is_default, active, created_at, updated_at"
-_STAFF = (
-    "staff_id, display_name, role, department, active, skills, regions, updated_by,"
-    " created_at, updated_at"
-)
+_DEPARTMENT = queries.DEPARTMENT_COLUMNS
+_STAFF = queries.STAFF_COLUMNS
 _DEPARTMENT_FIELDS = ("name", "head_id", "ola_hours", "is_default", "active")
 _STAFF_FIELDS = ("display_name", "role", "department", "active", "skills", "regions")
 
 
 # departments
-
-
-def list_departments(tx: Transaction, active: bool | None = None) -> list[dict[str, Any]]:
-    return tx.all(
-        f"SELECT {_DEPARTMENT} FROM departments"
-        " WHERE %(active)s::boolean IS NULL OR active = %(active)s ORDER BY code",
-        {"active": active},
-    )
-
-
-def get_department(tx: Transaction, code: str) -> dict[str, Any]:
-    row = tx.one(f"SELECT {_DEPARTMENT} FROM departments WHERE code = %s", (code,))
-    if row is None:
-        raise NotFound(f"no department {code}")
-    return row
 
 
 def lock_department(tx: Transaction, code: str) -> dict[str, Any]:
@@ -106,7 +87,7 @@ def update_department(tx: Transaction, code: str, changes: dict[str, Any]) -> di
     if changes.get("is_default"):
         _clear_default(tx, keep=code)
     if not changes:
-        return get_department(tx, code)
+        return queries.get_department(tx, code)
     assignments = ", ".join(f"{k} = %({k})s" for k in changes)
     return tx.one(
         f"UPDATE departments SET {assignments}, updated_at = %(now)s WHERE code = %(code)s"
@@ -116,40 +97,6 @@ def update_department(tx: Transaction, code: str, changes: dict[str, Any]) -> di
 
 
 # staff
-
-
-def list_staff(
-    tx: Transaction,
-    department: str | None = None,
-    role: str | None = None,
-    active: bool | None = None,
-) -> list[dict[str, Any]]:
-    return tx.all(
-        f"SELECT {_STAFF} FROM staff"
-        " WHERE (%(department)s::text IS NULL OR department = %(department)s)"
-        " AND (%(role)s::text IS NULL OR role = %(role)s)"
-        " AND (%(active)s::boolean IS NULL OR active = %(active)s)"
-        " ORDER BY staff_id",
-        {"department": department, "role": role, "active": active},
-    )
-
-
-def find_staff(tx: Transaction, staff_id: str) -> dict[str, Any] | None:
-    return tx.one(f"SELECT {_STAFF} FROM staff WHERE staff_id = %s", (staff_id,))
-
-
-def actor(tx: Transaction, caller: Caller) -> Actor:
-    """The caller as the object rules see them: their department if they are an active member
-    (shared/scoping.py); the token's roles, never the directory's, say what they may do."""
-    member = find_staff(tx, caller.subject)
-    return Actor.of(caller, member["department"] if member and member["active"] else None)
-
-
-def get_staff(tx: Transaction, staff_id: str) -> dict[str, Any]:
-    row = find_staff(tx, staff_id)
-    if row is None:
-        raise NotFound(f"no staff member {staff_id}")
-    return row
 
 
 def lock_staff(tx: Transaction, staff_id: str) -> dict[str, Any]:

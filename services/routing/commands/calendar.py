@@ -1,16 +1,27 @@
-"""Keeping the working-day calendar: an official year loaded by an operator, company
-exceptions, and the open clocks whose deadlines they move."""
+"""Keeping the working-day calendar: the official years the chinese-calendar package knows
+(seeded after every migration), an official year loaded by an operator, company exceptions, and
+the open clocks whose deadlines they move.
+
+A year already loaded (from the package or by an operator) is left as it is by the seeding, so
+an operator's import is never overwritten.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from services.routing import clocks, repository
+from services.routing import queries
+from services.routing.commands import clocks
 from services.routing.domain.deadlines import SHANGHAI, working_day_deadline
-from shared.db import Transaction
+from shared.config import Settings
+from shared.db import Database, Transaction
+from shared.workdays import official_exceptions, official_years_available
 
-OFFICIAL_SOURCES = ("chinese-calendar", "official-import")
+log = logging.getLogger(__name__)
+PACKAGE = "chinese-calendar"  # the source of the seeded days
+OFFICIAL_SOURCES = (PACKAGE, "official-import")
 
 
 def import_year(
@@ -35,7 +46,7 @@ def import_year(
         " loaded_at = excluded.loaded_at",
         (year, f"official-import by {by}", tx.now),
     )
-    repository.reference_changed(tx)
+    queries.reference_changed(tx)
     changed = recompute_open_clocks(tx, "provisional")
     return {"year": year, "days": len(days), "clocks_recomputed": changed}
 
@@ -49,7 +60,7 @@ def set_exception(tx: Transaction, day: date, working: bool, reason: str) -> dic
         " source = 'company'",
         (day, working, reason),
     )
-    repository.reference_changed(tx)
+    queries.reference_changed(tx)
     changed = recompute_open_clocks(tx, "spanning", day)
     return {"day": day, "working": working, "reason": reason, "clocks_recomputed": changed}
 
@@ -111,29 +122,39 @@ def _deadline(tx: Transaction, clock: dict[str, Any]) -> tuple[datetime, bool]:
     deadline = working_day_deadline(
         clock["received_at"],
         clock["working_days"],
-        repository.calendar_from(tx, received_on),
+        queries.calendar_from(tx, received_on),
         tx.settings.close_of_business,
     )
     return deadline.due_at + timedelta(seconds=clock["paused_seconds"]), deadline.provisional
 
 
-_DAY_LOCK = 0x63616C64  # "cald": with the day's ordinal, one advisory lock per date
-
-
-def calendar_day(tx: Transaction, day: date, *, lock: bool = False) -> dict[str, Any]:
-    """One date as the calendar has it: a listed day (official or company), else Monday to
-    Friday (`source` "weekdays"; `official` false when its year's schedule is not loaded).
-    `lock` holds the date until commit, listed or not (before a change to it)."""
-    if lock:
-        tx.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_DAY_LOCK, day.toordinal()))
-    listed = tx.one("SELECT day, working, reason, source FROM calendar_days WHERE day = %s", (day,))
-    official = tx.one("SELECT 1 AS x FROM calendar_years WHERE year = %s", (day.year,))
-    if listed is None:
-        working = day.weekday() < 5
-        listed = {
-            "day": day,
-            "working": working,
-            "reason": "weekday" if working else "weekend",
-            "source": "weekdays",
-        }
-    return dict(listed, official=official is not None)
+def seed_official_years(db: Database, _settings: Settings | None = None) -> list[int]:
+    """Loads every year the package covers that is not loaded yet; returns those loaded."""
+    with db.transaction() as tx:
+        loaded = {r[0] for r in tx.execute("SELECT year FROM calendar_years").fetchall()}
+        new_years = [y for y in official_years_available() if y not in loaded]
+        rows = []
+        for year in new_years:
+            for day, (working, reason) in sorted((official_exceptions(year) or {}).items()):
+                rows.append((day, working, reason, PACKAGE))
+        if rows:
+            with tx.conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO calendar_days (day, working, reason, source)"
+                    " VALUES (%s, %s, %s, %s) ON CONFLICT (day) DO NOTHING",
+                    rows,
+                )
+        for year in new_years:
+            tx.execute(
+                "INSERT INTO calendar_years (year, source, loaded_at) VALUES (%s, %s, %s)"
+                " ON CONFLICT DO NOTHING",
+                (year, PACKAGE, tx.now),
+            )
+    if new_years:
+        log.info(
+            "calendar: loaded %d official years (%d-%d)",
+            len(new_years),
+            new_years[0],
+            new_years[-1],
+        )
+    return new_years
