@@ -20,7 +20,6 @@ from shared.config import (
     PORTS,
     SERVICES,
     Settings,
-    db_password_variable,
     migrate_variables,
     process_settings,
 )
@@ -276,47 +275,6 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_pii(args: argparse.Namespace) -> int:
-    """`rotate`: re-encrypts intake's customer data that is not under the current CS_PII_KEY."""
-    from services.intake.channels import rotate_channel_blobs
-    from services.intake.customers import index_key_matches, rotate
-    from services.intake.vault import Vault, VaultError
-    from shared.db import Database
-
-    settings = Settings.from_env()
-    settings.refuse_development_defaults(
-        ["CS_PII_KEY", "CS_PII_INDEX_KEY", db_password_variable("intake")]
-    )
-    vault = Vault.from_settings(settings)
-    db = Database(settings, "intake", max_size=1)
-    try:
-        with db.transaction() as tx:
-            if index_key_matches(tx, vault) is False:
-                print(
-                    "cs: CS_PII_INDEX_KEY is not the key the stored lookups were built with"
-                    " (set it to that key: the rotation keeps it); nothing changed",
-                    file=sys.stderr,
-                )
-                return 1
-        done, total = rotate(
-            db,
-            vault,
-            batch_size=args.batch_size,
-            progress=lambda n, m: print(f"re-encrypted {n} of {m}", flush=True),
-        )
-        channel_blobs = rotate_channel_blobs(db, vault, args.batch_size)
-    except VaultError as e:  # batches before this one are committed; running again resumes
-        print(f"cs: rotation stopped: {e}", file=sys.stderr)
-        return 1
-    finally:
-        db.close()
-    print(
-        f"done: {done} customer(s) re-encrypted under the current key ({total} found stale),"
-        f" {channel_blobs} call and e-mail record(s)"
-    )
-    return 0
-
-
 def cmd_check(_args: argparse.Namespace) -> int:
     """Says plainly whether PostgreSQL and RabbitMQ answer, before anything starts."""
     import psycopg
@@ -445,10 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--id", help="replay only the event with this id")
     d.set_defaults(func=cmd_dead_letters)
 
-    k = sub.add_parser("pii", help="personal data: rotate re-encrypts it under CS_PII_KEY")
-    k.add_argument("action", choices=("rotate",))
-    k.add_argument("--batch-size", type=int, default=200, help="customers per transaction")
-    k.set_defaults(func=cmd_pii)
+    from services.intake.cli import register as register_intake
+
+    register_intake(sub)
 
     c = sub.add_parser("check", help="say whether PostgreSQL and RabbitMQ answer")
     c.set_defaults(func=cmd_check)

@@ -12,6 +12,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from services.intake.commands import SOURCE
 from services.intake.domain import acknowledgements
 from services.intake.domain.cases import CASE_NO_PREFIX
 from services.intake.domain.lifecycle import (
@@ -23,18 +24,27 @@ from services.intake.domain.lifecycle import (
 )
 from shared import scoping
 from shared.db import Transaction
-from shared.errors import Forbidden
+from shared.errors import Conflict, Forbidden, NotFound
 from shared.events import Event, new_event
 from shared.events.catalogue import FREE_TEXT_LIMIT
 from shared.personal_data import mask_text
 from shared.scoping import Actor
 from shared.steps import Step
 
-SOURCE = "/intake"
+
+class CaseNotFound(NotFound):
+    """404: no such case."""
 
 
-class CaseNotFound(LookupError):
-    pass
+class MoveRefused(Conflict):
+    """409: the case's state does not allow this move (the lifecycle's IllegalTransition)."""
+
+
+def _next_state(state: str, action: str) -> str:
+    try:
+        return next_state(state, action)
+    except IllegalTransition as e:
+        raise MoveRefused(str(e)) from e
 
 
 def _event(type_: str, case_id: uuid.UUID | str, data: dict[str, Any]) -> Event:
@@ -197,7 +207,7 @@ def _timeline(
 
 def _move(tx: Transaction, case: dict[str, Any], action: str, **columns: Any) -> dict:
     """Checks the move of a locked case, saves the new state and columns; returns the case."""
-    state = next_state(case["state"], action)
+    state = _next_state(case["state"], action)
     assignments = ", ".join(f"{name} = %({name})s" for name in columns)
     tx.execute(
         f"UPDATE cases SET state = %(state)s, updated_at = %(updated_at)s"
@@ -356,7 +366,7 @@ def give_eta(
     case = _lock(tx, case_id)
     _may(case, actor, "give an ETA for")
     if not is_active(case["state"]):
-        raise IllegalTransition("give an ETA for", case["state"])
+        raise MoveRefused(str(IllegalTransition("give an ETA for", case["state"])))
     tx.execute("UPDATE cases SET eta = %s, updated_at = %s WHERE id = %s", (eta, tx.now, case_id))
     _timeline(
         tx,
