@@ -440,3 +440,15 @@ def dashboard_data(db: Database, now: datetime) -> dashboard.DashboardData:
             ).fetchall()
         ]
     return data
+
+
+def agent_loads(tx: Transaction) -> dict[str, int]:
+    """Active agents and how many follow-up and campaign calls each has open."""
+    rows = tx.execute(
+        "SELECT s.staff_id,"
+        " (SELECT count(*) FROM followups f WHERE f.agent_id = s.staff_id AND f.state = 'due')"
+        " + (SELECT count(*) FROM campaign_tasks t WHERE t.agent_id = s.staff_id"
+        "    AND t.state = 'due')"
+        " FROM staff s WHERE s.role = 'agent' AND s.active"
+    ).fetchall()
+    return {r[0]: r[1] for r in rows}

@@ -8,7 +8,7 @@ from typing import Any
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
-from services.followup import commands, queries
+from services.followup import queries
 from services.followup.api.common import (
     CALLERS,
     READERS,
@@ -18,6 +18,7 @@ from services.followup.api.common import (
     quarter_text,
     seed_range,
 )
+from services.followup.commands import campaigns
 from services.followup.domain.campaigns import QUESTION_TYPES, TEXT_LIMIT
 from shared import clock
 from shared.web import StrictSchema, caller, created, requires
@@ -175,7 +176,7 @@ def create_campaign(body: dict[str, Any]) -> Any:
     """A campaign: name, period, questions (scale 1-5, yes/no, choice, free text) and target
     (a random sample of `size` customers with cases in a quarter, by region or category)."""
     with db().transaction() as tx:
-        campaign_id = commands.create_campaign(tx, body, caller().subject)
+        campaign_id = campaigns.create_campaign(tx, body, caller().subject)
     return created(_found(campaign_id), "campaigns.get_campaign", campaign_id=campaign_id)
 
 
@@ -202,7 +203,7 @@ def draw(body: dict[str, Any], campaign_id: uuid.UUID) -> Any:
     """Draws the sample once (same candidates and seed, same sample), never a customer on the
     do-not-call list, and creates a call task for each (`Location`: the tasks)."""
     with db().transaction() as tx:
-        commands.draw_campaign(tx, campaign_id, body["seed"], caller().subject, clock.now())
+        campaigns.draw_campaign(tx, campaign_id, body["seed"], caller().subject, clock.now())
     tasks = queries.campaign_tasks(db(), campaign_id, {})
     drawn = {"campaign_id": campaign_id, "seed": body["seed"], "items": tasks}
     return created(drawn, "campaigns.tasks", campaign_id=campaign_id)
@@ -230,7 +231,9 @@ def record_response(body: dict[str, Any], campaign_id: uuid.UUID) -> Any:
     """A drawn customer's answers. A free-text answer tagged with a topic and a department is a
     suggestion for that department, announced as `feedback.received` (without its text)."""
     with db().transaction() as tx:
-        response_id = commands.record_response(tx, campaign_id, body, caller().subject, clock.now())
+        response_id = campaigns.record_response(
+            tx, campaign_id, body, caller().subject, clock.now()
+        )
     return created(
         queries.get_response(db(), response_id),
         "campaigns.get_response",

@@ -9,13 +9,14 @@ from typing import Any
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
-from services.followup import commands, queries
+from services.followup import queries
 from services.followup.api.common import (
     MEASURE_OWNERS,
     SUPERVISION,
     code,
     db,
 )
+from services.followup.commands import improvements
 from services.followup.domain.improvements import SOURCES, STATUSES
 from shared import clock
 from shared.paging import page_field, page_of, per_page_field
@@ -95,7 +96,7 @@ def create(body: dict[str, Any]) -> Any:
     """A measure: the problem, the owner department, what is done and by when
     (`improvement.created`)."""
     with db().transaction() as tx:
-        improvement_id = commands.create_improvement(tx, body, caller().subject, clock.now())
+        improvement_id = improvements.create_improvement(tx, body, caller().subject, clock.now())
     return created(_found(improvement_id), "improvements.get", improvement_id=improvement_id)
 
 
@@ -125,5 +126,7 @@ def change_status(body: dict[str, Any], improvement_id: uuid.UUID) -> Any:
     (done or verified can go back to in_progress; closed is final, `improvement.closed`).
     `Location`: the measure, its history now ending with this status."""
     with db().transaction() as tx:
-        commands.change_improvement_status(tx, improvement_id, body, caller().subject, clock.now())
+        improvements.change_improvement_status(
+            tx, improvement_id, body, caller().subject, clock.now()
+        )
     return created(_found(improvement_id), "improvements.get", improvement_id=improvement_id)

@@ -9,7 +9,7 @@ from typing import Any
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
-from services.followup import commands, queries
+from services.followup import queries
 from services.followup.api.common import (
     SUPERVISION,
     code,
@@ -17,6 +17,7 @@ from services.followup.api.common import (
     quarter_text,
     seed_range,
 )
+from services.followup.commands import inspections
 from services.followup.domain.inspections import CHECKLIST, RULES
 from shared import clock, scoping
 from shared.paging import page_field, page_of, per_page_field
@@ -145,7 +146,7 @@ def draw(body: dict[str, Any]) -> Any:
     if body["seed"] is None:
         body["seed"] = secrets.randbelow(2**31)
     with db().transaction() as tx:
-        draw_id = commands.draw_inspections(tx, body, caller().subject, clock.now())
+        draw_id = inspections.draw_inspections(tx, body, caller().subject, clock.now())
     drawn = queries.inspection_draw(db(), draw_id)
     return created(drawn, "inspections.get_draw", draw_id=draw_id)
 
@@ -213,5 +214,5 @@ def score(body: dict[str, Any], inspection_id: uuid.UUID) -> dict[str, Any]:
     """Scores the case on the checklist (each item weighs the same; 0-100) with findings; not
     by the agent inspected or whoever resolved the case (403)."""
     with db().transaction() as tx:
-        commands.score_inspection(tx, inspection_id, body, caller().subject, clock.now())
+        inspections.score_inspection(tx, inspection_id, body, caller().subject, clock.now())
     return queries.get_inspection(db(), inspection_id)
