@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from services.followup import queries
@@ -21,6 +21,7 @@ from services.followup.api.common import (
 from services.followup.commands import campaigns
 from services.followup.domain.campaigns import QUESTION_TYPES, TEXT_LIMIT
 from shared import clock
+from shared.errors import NotFound
 from shared.web import StrictSchema, caller, created, requires
 
 blp = Blueprint("campaigns", __name__, url_prefix="/campaigns", description="Follow-up campaigns")
@@ -164,7 +165,7 @@ class ResponseOut(Schema):
 def _found(campaign_id: uuid.UUID) -> dict[str, Any]:
     campaign = queries.get_campaign(db(), campaign_id)
     if campaign is None:
-        abort(404, message=f"no campaign {campaign_id}")
+        raise NotFound(f"no campaign {campaign_id}")
     return campaign
 
 
@@ -249,5 +250,5 @@ def get_response(campaign_id: uuid.UUID, response_id: uuid.UUID) -> dict[str, An
     """One customer's answers to the campaign."""
     found = queries.get_response(db(), response_id)
     if found is None or found["campaign_id"] != campaign_id:
-        abort(404, message=f"no response {response_id} in campaign {campaign_id}")
+        raise NotFound(f"no response {response_id} in campaign {campaign_id}")
     return found

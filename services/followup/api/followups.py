@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from services.followup import queries
@@ -17,7 +17,7 @@ from services.followup.api.common import (
 from services.followup.commands import followups
 from services.followup.domain.attempts import RESULTS, STATES
 from shared import clock, scoping
-from shared.errors import Forbidden
+from shared.errors import Forbidden, NotFound
 from shared.etags import check_if_match, etag
 from shared.paging import page_field, page_of, per_page_field
 from shared.web import (
@@ -126,7 +126,7 @@ def get_followup(followup_id: uuid.UUID) -> dict[str, Any]:
     """One task with every attempt."""
     task = queries.get_followup(db(), followup_id)
     if task is None:
-        abort(404, message=f"no follow-up {followup_id}")
+        raise NotFound(f"no follow-up {followup_id}")
     scoping.require_reading(
         queries.actor(db(), caller()), task["department"], f"follow-up {followup_id}"
     )
@@ -186,7 +186,7 @@ def add_do_not_call(body: dict[str, Any]) -> Any:
 def get_do_not_call(customer_id: str) -> dict[str, Any]:
     listed = queries.on_do_not_call(db(), customer_id)
     if listed is None:
-        abort(404, message=f"customer {customer_id} is not on the do-not-call list")
+        raise NotFound(f"customer {customer_id} is not on the do-not-call list")
     return listed
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from services.followup import queries
@@ -19,6 +19,7 @@ from services.followup.api.common import (
 from services.followup.commands import improvements
 from services.followup.domain.improvements import SOURCES, STATUSES
 from shared import clock
+from shared.errors import NotFound
 from shared.paging import page_field, page_of, per_page_field
 from shared.web import MaskedText, StrictSchema, caller, created, requires
 
@@ -84,7 +85,7 @@ class ImprovementQuery(StrictSchema):
 def _found(improvement_id: uuid.UUID) -> dict[str, Any]:
     measure = queries.get_improvement(db(), improvement_id)
     if measure is None:
-        abort(404, message=f"no improvement measure {improvement_id}")
+        raise NotFound(f"no improvement measure {improvement_id}")
     return measure
 
 

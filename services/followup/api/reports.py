@@ -16,6 +16,7 @@ from services.followup.api.common import REPORT_READERS, browser_page, db, quart
 from services.followup.domain import render, report
 from services.followup.domain.periods import Quarter
 from shared import clock
+from shared.errors import NotFound
 from shared.web import StrictSchema, requires
 
 blp = Blueprint(
@@ -55,7 +56,7 @@ def _build(period: str) -> dict[str, Any]:
     try:
         quarter = Quarter.parse(period)
     except ValueError as e:
-        abort(404, message=str(e))
+        raise NotFound(str(e)) from None
     problem = quarter_problem(period)
     if problem:
         abort(422, errors={"path": {"period": [problem]}})
