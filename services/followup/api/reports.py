@@ -12,6 +12,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from services.followup import queries
+from services.followup.api import pages
 from services.followup.api.common import REPORT_READERS, browser_page, db, quarter_problem
 from services.followup.domain import render, report
 from services.followup.domain.periods import Quarter
@@ -102,5 +103,5 @@ def quarterly_html(period: str) -> Response:
 
     A browser, which cannot send a bearer header, opens it with `?token=…` (see
     dashboard.BrowserToken); the page is not cached and sends no referrer."""
-    html = render.html(_build(period))
+    html = pages.report_html(_build(period))
     return browser_page(Response(html, content_type="text/html; charset=utf-8"))
