@@ -104,8 +104,6 @@ def actor(tx: Transaction, caller: Caller) -> Actor:
 
 # --- customers (decrypted with the vault; writes in commands/customers.py) ---------------------
 
-SEARCH_LIMIT = 50
-
 _SELECT = """
 SELECT id, account_no_enc, name_enc, id_number_enc, email_enc, region, district,
        address_line_enc, created_at, updated_at
@@ -197,8 +195,8 @@ def find_ids_by_phone(tx: Transaction, vault: Vault, phone: str) -> list[uuid.UU
         r["customer_id"]
         for r in tx.all(
             "SELECT p.customer_id FROM customer_phones p JOIN customers c ON c.id = p.customer_id"
-            " WHERE p.phone_index = %s ORDER BY c.created_at, c.id LIMIT %s",
-            (vault.blind_index("phone", phone), SEARCH_LIMIT),
+            " WHERE p.phone_index = %s ORDER BY c.created_at, c.id",
+            (vault.blind_index("phone", phone),),
         )
     ]
 
@@ -207,8 +205,8 @@ def find_ids_by_email(tx: Transaction, vault: Vault, email: str) -> list[uuid.UU
     return [
         r["id"]
         for r in tx.all(
-            "SELECT id FROM customers WHERE email_index = %s ORDER BY created_at, id LIMIT %s",
-            (vault.blind_index("email", email), SEARCH_LIMIT),
+            "SELECT id FROM customers WHERE email_index = %s ORDER BY created_at, id",
+            (vault.blind_index("email", email),),
         )
     ]
 
@@ -232,12 +230,15 @@ def find_id_by_email(tx: Transaction, vault: Vault, email: str) -> uuid.UUID | N
 def search_customers(
     tx: Transaction,
     vault: Vault,
+    page: int,
+    per_page: int,
     *,
     phone: str | None = None,
     account_no: str | None = None,
     email: str | None = None,
-) -> list[dict[str, Any]]:
-    """Masked customers matching every criterion given (at least one is required)."""
+) -> dict[str, Any]:
+    """A page of the masked customers matching every criterion given (at least one is
+    required), oldest first, and how many match in all."""
     candidates: list[set[uuid.UUID]] = []
     if account_no is not None:
         found = find_id_by_account(tx, vault, account_no)
@@ -248,12 +249,22 @@ def search_customers(
         candidates.append(set(find_ids_by_email(tx, vault, email)))
     if not candidates:
         raise ValueError("search needs a phone number, an account number or an e-mail address")
-    ids = sorted(set.intersection(*candidates))
-    customers = sorted(_load_many(tx, vault, ids), key=lambda c: (c.created_at, c.id))
-    return [present(c) for c in customers]
+    found = fetch_page(
+        tx,
+        select="id",
+        table="customers",
+        where=["id = ANY(%s)"],
+        params=[list(set.intersection(*candidates))],
+        order="created_at, id",
+        page=page,
+        per_page=per_page,
+    )
+    customers = _load_many(tx, vault, [r["id"] for r in found["items"]])
+    return dict(found, items=[present(c) for c in customers])
 
 
 # --- consent ---------------------------------------------------------------------------------
+
 CONSENT_COLUMNS = "id, purpose, granted, channel, decided_at AS at, recorded_at, recorded_by"
 
 
@@ -304,21 +315,26 @@ def may_share(tx: Transaction, customer_id: uuid.UUID, purpose: str) -> dict[str
 def access_log(
     tx: Transaction,
     *,
+    page: int,
+    per_page: int,
     customer_id: uuid.UUID | None = None,
     case_id: uuid.UUID | None = None,
     by: str | None = None,
-    limit: int = 100,
-) -> list[dict[str, Any]]:
-    """Unmasked reads, newest first, optionally of one customer, one case and/or by one caller."""
-    return tx.all(
-        """
-        SELECT id, at, accessed_by AS by, customer_id, case_id, fields, reason, correlation_id
-        FROM pii_access_log
-        WHERE (%(customer_id)s::uuid IS NULL OR customer_id = %(customer_id)s)
-          AND (%(case_id)s::uuid IS NULL OR case_id = %(case_id)s)
-          AND (%(by)s::text IS NULL OR accessed_by = %(by)s)
-        ORDER BY at DESC, id DESC
-        LIMIT %(limit)s
-        """,
-        {"customer_id": customer_id, "case_id": case_id, "by": by, "limit": limit},
+) -> dict[str, Any]:
+    """A page of unmasked reads, newest first, optionally of one customer, one case and/or by
+    one caller, and how many there are in all."""
+    where, params = [], []
+    for column, value in (("customer_id", customer_id), ("case_id", case_id), ("accessed_by", by)):
+        if value is not None:
+            where.append(f"{column} = %s")
+            params.append(value)
+    return fetch_page(
+        tx,
+        select="id, at, accessed_by AS by, customer_id, case_id, fields, reason, correlation_id",
+        table="pii_access_log",
+        where=where,
+        params=params,
+        order="at DESC, id DESC",
+        page=page,
+        per_page=per_page,
     )

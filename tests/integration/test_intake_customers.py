@@ -335,7 +335,10 @@ def test_customers_are_found_by_phone_account_and_email(intake, auth, created):
         assert [c["id"] for c in r.json["items"]] == [out["id"]], query
         assert r.json["items"][0]["phones"][0].count("*") == 4  # masked
     assert intake.get(f"/customers?phone={unique_phone()}", headers=auth("agent")).json == {
-        "items": []
+        "items": [],
+        "page": 1,
+        "per_page": 50,
+        "total": 0,
     }
     other = new_customer()
     mismatch = f"phone={phone}&account_no={other['account_no']}"

@@ -22,9 +22,14 @@ from services.followup.commands import campaigns
 from services.followup.domain.campaigns import QUESTION_TYPES, TEXT_LIMIT
 from shared import clock
 from shared.errors import NotFound
+from shared.paging import page_field, page_of, per_page_field
 from shared.web import StrictSchema, caller, created, requires
 
 blp = Blueprint("campaigns", __name__, url_prefix="/campaigns", description="Follow-up campaigns")
+
+
+# the largest sample a campaign draws: the draw answers with all its tasks
+MAX_SAMPLE = 10_000
 
 
 class QuestionIn(StrictSchema):
@@ -41,7 +46,7 @@ class QuestionIn(StrictSchema):
 
 
 class TargetIn(StrictSchema):
-    size = fields.Int(required=True, validate=validate.Range(min=1, max=10000))
+    size = fields.Int(required=True, validate=validate.Range(min=1, max=MAX_SAMPLE))
     cases_period = fields.Str(
         validate=quarter_text,
         metadata={
@@ -91,12 +96,13 @@ class CampaignOut(Schema):
     responses = fields.Int()
 
 
-class CampaignListOut(Schema):
-    items = fields.List(fields.Nested(CampaignOut))
+CampaignListOut = page_of(CampaignOut)
 
 
 class CampaignQuery(StrictSchema):
     period = fields.Str(validate=quarter_text)
+    page = page_field()
+    per_page = per_page_field()
 
 
 class CampaignDrawIn(StrictSchema):
@@ -119,11 +125,16 @@ class CampaignTasksOut(Schema):
     campaign_id = fields.UUID()
     seed = fields.Int(allow_none=True, metadata={"description": "null until the sample is drawn"})
     items = fields.List(fields.Nested(CampaignTaskOut))
+    page = fields.Int()
+    per_page = fields.Int()
+    total = fields.Int(metadata={"description": "how many tasks match in all"})
 
 
 class CampaignTaskQuery(StrictSchema):
     state = fields.Str(validate=validate.OneOf(("due", "responded", "skipped_do_not_call")))
     agent_id = fields.Str(validate=validate.Length(min=1, max=64))
+    page = page_field()
+    per_page = per_page_field()
 
 
 class AnswerIn(StrictSchema):
@@ -186,7 +197,7 @@ def create_campaign(body: dict[str, Any]) -> Any:
 @blp.arguments(CampaignQuery, location="query")
 @blp.response(200, CampaignListOut)
 def list_campaigns(query: dict[str, Any]) -> dict[str, Any]:
-    return {"items": queries.list_campaigns(db(), query.get("period"))}
+    return queries.list_campaigns(db(), query.get("period"), query["page"], query["per_page"])
 
 
 @blp.get("/<uuid:campaign_id>")
@@ -205,8 +216,8 @@ def draw(body: dict[str, Any], campaign_id: uuid.UUID) -> Any:
     do-not-call list, and creates a call task for each (`Location`: the tasks)."""
     with db().transaction() as tx:
         campaigns.draw_campaign(tx, campaign_id, body["seed"], caller().subject, clock.now())
-    tasks = queries.campaign_tasks(db(), campaign_id, {})
-    drawn = {"campaign_id": campaign_id, "seed": body["seed"], "items": tasks}
+    tasks = queries.campaign_tasks(db(), campaign_id, {}, 1, MAX_SAMPLE)
+    drawn = {"campaign_id": campaign_id, "seed": body["seed"], **tasks}
     return created(drawn, "campaigns.tasks", campaign_id=campaign_id)
 
 
@@ -217,10 +228,11 @@ def draw(body: dict[str, Any], campaign_id: uuid.UUID) -> Any:
 def tasks(query: dict[str, Any], campaign_id: uuid.UUID) -> dict[str, Any]:
     """The campaign's call tasks, by state or agent."""
     campaign = _found(campaign_id)
+    page, per_page = query.pop("page"), query.pop("per_page")
     return {
         "campaign_id": campaign_id,
         "seed": campaign["seed"],
-        "items": queries.campaign_tasks(db(), campaign_id, query),
+        **queries.campaign_tasks(db(), campaign_id, query, page, per_page),
     }
 
 

@@ -24,6 +24,7 @@ from services.intake.domain.customers import PII_FIELDS, present
 from services.intake.domain.vault import Vault
 from shared import clock, etags, idempotency
 from shared.errors import Invalid, NotFound
+from shared.paging import page_field, page_of, per_page_field
 from shared.steps import time_problem
 from shared.web import StrictSchema, caller, created, requires, service_db
 
@@ -147,8 +148,7 @@ class CustomerOut(Schema):
     updated_at = fields.DateTime()
 
 
-class CustomerList(Schema):
-    items = fields.List(fields.Nested(CustomerOut))
+CustomerList = page_of(CustomerOut)
 
 
 class RevealQuery(Schema):
@@ -164,6 +164,8 @@ class SearchQuery(Schema):
     phone = fields.Str()
     account_no = fields.Str()
     email = fields.Str()
+    page = page_field()
+    per_page = per_page_field()
 
 
 class ConsentIn(StrictSchema):
@@ -210,7 +212,8 @@ class AccessLogQuery(Schema):
     customer_id = fields.UUID()
     case_id = fields.UUID()
     by = fields.Str()
-    limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000))
+    page = page_field()
+    per_page = per_page_field()
 
 
 class AccessLogEntry(Schema):
@@ -226,8 +229,7 @@ class AccessLogEntry(Schema):
     correlation_id = fields.Str(allow_none=True)
 
 
-class AccessLog(Schema):
-    items = fields.List(fields.Nested(AccessLogEntry))
+AccessLog = page_of(AccessLogEntry)
 
 
 # --- views -----------------------------------------------------------------------------------
@@ -269,15 +271,14 @@ def create_customer(body: dict[str, Any]) -> Any:
 @blp.response(200, CustomerList)
 def search_customers(query: dict[str, Any]) -> Any:
     """Find customers by phone, account number or e-mail (all given must match); masked."""
+    page, per_page = query.pop("page"), query.pop("per_page")
     given = {k: v for k, v in query.items() if v.strip()}
     if not given:
-        raise BadRequest(
-            400, "give phone, account_no or email to search by: customers are not listed"
-        )
+        raise BadRequest("give phone, account_no or email to search by: customers are not listed")
     if "phone" in given and not any(ch.isdigit() for ch in given["phone"]):
         raise BadRequest("phone must contain digits")
     with _db().transaction() as tx:
-        return {"items": queries.search_customers(tx, _vault(), **given)}
+        return queries.search_customers(tx, _vault(), page, per_page, **given)
 
 
 @blp.get("/<uuid:customer_id>")
@@ -376,4 +377,4 @@ def may_share(customer_id: uuid.UUID, purpose: str) -> Any:
 def read_access_log(query: dict[str, Any]) -> Any:
     """Unmasked reads of personal data, newest first (supervisors only)."""
     with _db().transaction() as tx:
-        return {"items": queries.access_log(tx, **query)}
+        return queries.access_log(tx, **query)
