@@ -124,13 +124,13 @@ BEFORE_DROP.append(_scan_for_personal_data)
 
 def _customer_values(settings: Settings, db: Database) -> set[str]:
     """Every name, phone, ID number, e-mail and address of every customer the suite created."""
-    from services.intake import customers
-    from services.intake.vault import Vault
+    from services.intake import queries
+    from services.intake.domain.vault import Vault
 
     vault = Vault.from_settings(settings)
     with db.transaction() as tx:
         ids = [r[0] for r in tx.execute("SELECT id FROM customers").fetchall()]
-        loaded = [customers.load(tx, vault, i) for i in ids]
+        loaded = [queries.load_customer(tx, vault, i) for i in ids]
     values: set[str] = set()
     for c in filter(None, loaded):
         values.update(v for v in (c.name, c.id_number, c.email, *c.phones) if v and len(v) >= 2)

@@ -12,30 +12,30 @@ updates is compared by the event's time, so events of different types may arrive
 
 from __future__ import annotations
 
-from services.followup import commands
+from services.followup.commands import cases, followups, staff
 from shared.db import Transaction
 from shared.events import Event
 from shared.service import Handler
 
 
 def on_case_opened(tx: Transaction, event: Event) -> None:
-    commands.record_case_opened(tx, event.data)
+    cases.record_case_opened(tx, event.data)
     d = event.data
     facts = {
         "kind": d["kind"],
         "channel": d["channel"],
         "received_at": d.get("received_at") or d["opened_at"],
     }
-    commands.project_case(tx, d["case_id"], event.time, state="open", facts=facts)
+    cases.project_case(tx, d["case_id"], event.time, state="open", facts=facts)
 
 
 def on_case_transferred(tx: Transaction, event: Event) -> None:
-    commands.project_case(tx, event.data["case_id"], event.time, state="transferred")
+    cases.project_case(tx, event.data["case_id"], event.time, state="transferred")
 
 
 def on_case_routed(tx: Transaction, event: Event) -> None:
     d = event.data
-    commands.project_case(
+    cases.project_case(
         tx, d["case_id"], event.time, state="in_department", department=d["department"]
     )
 
@@ -43,15 +43,15 @@ def on_case_routed(tx: Transaction, event: Event) -> None:
 def on_case_handled(tx: Transaction, event: Event) -> None:
     """The department's work is done (intake resolves the case next): its clock stops."""
     d = event.data
-    commands.project_case(tx, d["case_id"], event.time, department=d["department"])
-    commands.project_clock(tx, d["case_id"], "department", "stopped_at", event.time)
+    cases.project_case(tx, d["case_id"], event.time, department=d["department"])
+    cases.project_clock(tx, d["case_id"], "department", "stopped_at", event.time)
 
 
 def on_case_resolved(tx: Transaction, event: Event) -> None:
     """Schedules the follow-up call: one per resolution, however often the event arrives."""
     d = event.data
-    commands.schedule_followup(tx, d, d["resolved_at"])
-    commands.project_case(
+    followups.schedule_followup(tx, d, d["resolved_at"])
+    cases.project_case(
         tx,
         d["case_id"],
         event.time,
@@ -62,39 +62,39 @@ def on_case_resolved(tx: Transaction, event: Event) -> None:
 
 
 def on_case_reopened(tx: Transaction, event: Event) -> None:
-    commands.record_case_reopened(tx, event.data)
-    commands.project_case(tx, event.data["case_id"], event.time, state="reopened")
+    cases.record_case_reopened(tx, event.data)
+    cases.project_case(tx, event.data["case_id"], event.time, state="reopened")
 
 
 def on_case_closed(tx: Transaction, event: Event) -> None:
-    commands.record_case_closed(tx, event.data)
-    commands.project_case(tx, event.data["case_id"], event.time, state="closed")
+    cases.record_case_closed(tx, event.data)
+    cases.project_case(tx, event.data["case_id"], event.time, state="closed")
 
 
 def on_sla_started(tx: Transaction, event: Event) -> None:
     d = event.data
-    commands.project_clock(tx, d["case_id"], d["clock"], "started_at", event.time, d["due_at"])
+    cases.project_clock(tx, d["case_id"], d["clock"], "started_at", event.time, d["due_at"])
 
 
 def on_sla_warning(tx: Transaction, event: Event) -> None:
     d = event.data
-    commands.project_clock(tx, d["case_id"], d["clock"], "warned_at", event.time, d["due_at"])
+    cases.project_clock(tx, d["case_id"], d["clock"], "warned_at", event.time, d["due_at"])
 
 
 def on_sla_met(tx: Transaction, event: Event) -> None:
     d = event.data
-    commands.record_sla_result(tx, d, met=True)
-    commands.project_clock(tx, d["case_id"], d["clock"], "stopped_at", event.time, d["due_at"])
+    cases.record_sla_result(tx, d, met=True)
+    cases.project_clock(tx, d["case_id"], d["clock"], "stopped_at", event.time, d["due_at"])
 
 
 def on_sla_breached(tx: Transaction, event: Event) -> None:
     d = event.data
-    commands.record_sla_result(tx, d, met=False)
-    commands.project_clock(tx, d["case_id"], d["clock"], "breached_at", event.time, d["due_at"])
+    cases.record_sla_result(tx, d, met=False)
+    cases.project_clock(tx, d["case_id"], d["clock"], "breached_at", event.time, d["due_at"])
 
 
 def on_staff_upserted(tx: Transaction, event: Event) -> None:
-    commands.record_staff(tx, event.data, event.time)
+    staff.record(tx, event.data, event.time)
 
 
 EVENT_HANDLERS: dict[str, Handler] = {

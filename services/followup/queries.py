@@ -126,29 +126,40 @@ def get_campaign(db: Database, campaign_id: uuid.UUID) -> dict[str, Any] | None:
         return tx.one(f"SELECT {_CAMPAIGN} FROM campaigns c WHERE c.id = %s", (campaign_id,))
 
 
-def list_campaigns(db: Database, period: str | None) -> list[dict[str, Any]]:
+def list_campaigns(db: Database, period: str | None, page: int, per_page: int) -> dict[str, Any]:
+    where, params = (["c.period = %s"], [period]) if period else ([], [])
     with db.transaction() as tx:
-        if period:
-            return tx.all(
-                f"SELECT {_CAMPAIGN} FROM campaigns c WHERE c.period = %s ORDER BY c.created_at",
-                (period,),
-            )
-        return tx.all(f"SELECT {_CAMPAIGN} FROM campaigns c ORDER BY c.created_at")
+        return fetch_page(
+            tx,
+            select=_CAMPAIGN,
+            table="campaigns c",
+            where=where,
+            params=params,
+            order="c.created_at, c.id",
+            page=page,
+            per_page=per_page,
+        )
 
 
 def campaign_tasks(
-    db: Database, campaign_id: uuid.UUID, filters: dict[str, Any]
-) -> list[dict[str, Any]]:
+    db: Database, campaign_id: uuid.UUID, filters: dict[str, Any], page: int, per_page: int
+) -> dict[str, Any]:
+    """A page of the campaign's call tasks in sample order, and how many match in all."""
     where, params = ["campaign_id = %s"], [campaign_id]
     for column in ("state", "agent_id"):
         if filters.get(column) is not None:
             where.append(f"{column} = %s")
             params.append(filters[column])
     with db.transaction() as tx:
-        return tx.all(
-            "SELECT id, campaign_id, position, customer_id, agent_id, state, created_at"
-            f" FROM campaign_tasks WHERE {' AND '.join(where)} ORDER BY position",
-            params,
+        return fetch_page(
+            tx,
+            select="id, campaign_id, position, customer_id, agent_id, state, created_at",
+            table="campaign_tasks",
+            where=where,
+            params=params,
+            order="position",
+            page=page,
+            per_page=per_page,
         )
 
 
@@ -440,3 +451,15 @@ def dashboard_data(db: Database, now: datetime) -> dashboard.DashboardData:
             ).fetchall()
         ]
     return data
+
+
+def agent_loads(tx: Transaction) -> dict[str, int]:
+    """Active agents and how many follow-up and campaign calls each has open."""
+    rows = tx.execute(
+        "SELECT s.staff_id,"
+        " (SELECT count(*) FROM followups f WHERE f.agent_id = s.staff_id AND f.state = 'due')"
+        " + (SELECT count(*) FROM campaign_tasks t WHERE t.agent_id = s.staff_id"
+        "    AND t.state = 'due')"
+        " FROM staff s WHERE s.role = 'agent' AND s.active"
+    ).fetchall()
+    return {r[0]: r[1] for r in rows}

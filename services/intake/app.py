@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.intake.api import cases, channels, customers
-from services.intake.vault import Vault
+from services.intake.api import BLUEPRINTS
+from services.intake.domain.vault import Vault
 from shared.config import Settings, process_settings
 from shared.db import Database
 from shared.web import create_api
@@ -16,8 +16,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     db = db or Database(settings, "intake")
     app, api = create_api("intake", settings, db)
     app.extensions["cs"]["vault"] = Vault.from_settings(settings)
-    api.register_blueprint(cases.blp)
-    api.register_blueprint(customers.blp)
-    api.register_blueprint(customers.access_blp)
-    api.register_blueprint(channels.blp)
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
     return app

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 
-from services.intake import commands, staff
-from services.intake.domain.lifecycle import IllegalTransition
-from services.intake.vault import Vault
+from services.intake.commands import cases, staff
+from services.intake.domain.vault import Vault
 from shared.config import Settings
 from shared.db import Transaction
 from shared.events import Event
 from shared.service import Handler
+from shared.statemachine import IllegalTransition
 from shared.steps import Step, time_problem
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def on_case_requested(tx: Transaction, event: Event) -> None:
     received = d.get("received_at")
     if received is not None and recorded < received <= tx.now:
         recorded = received
-    commands.open_case(
+    cases.open_case(
         tx,
         dict(d, identity_verified=False, identity_method=None),
         agent_id=None,
@@ -66,20 +66,20 @@ def on_case_requested(tx: Transaction, event: Event) -> None:
 def on_case_routed(tx: Transaction, event: Event) -> None:
     d = event.data
     try:
-        commands.record_routed(tx, d["case_id"], d["department"], d["assignee_id"], d["routed_at"])
+        cases.record_routed(tx, d["case_id"], d["department"], d["assignee_id"], d["routed_at"])
     except IllegalTransition as e:
         _skip_if_past(event, e)
 
 
 def on_case_progressed(tx: Transaction, event: Event) -> None:
     d = event.data
-    commands.record_progress(tx, d["case_id"], d["eta"], d["by"], d["at"])
+    cases.record_progress(tx, d["case_id"], d["eta"], d["by"], d["at"])
 
 
 def on_case_handled(tx: Transaction, event: Event) -> None:
     d = event.data
     try:
-        commands.resolve_case(
+        cases.resolve_case(
             tx,
             d["case_id"],
             resolution=d["resolution_code"],
@@ -94,9 +94,7 @@ def on_case_handled(tx: Transaction, event: Event) -> None:
 def on_sla_started(tx: Transaction, event: Event) -> None:
     d = event.data
     if d["clock"] == "customer":
-        commands.start_deadline(
-            tx, d["case_id"], d["due_at"], d["provisional"], d.get("started_at")
-        )
+        cases.start_deadline(tx, d["case_id"], d["due_at"], d["provisional"], d.get("started_at"))
 
 
 def on_followup_completed(tx: Transaction, event: Event) -> None:
@@ -104,11 +102,11 @@ def on_followup_completed(tx: Transaction, event: Event) -> None:
     d = event.data
     try:
         if d["outcome"] == "unresolved":
-            commands.reopen_case(
+            cases.reopen_case(
                 tx, d["case_id"], "follow-up: not solved", d["agent_id"], d["completed_at"]
             )
         else:
-            commands.close_case(tx, d["case_id"], d["agent_id"], d["outcome"], d["completed_at"])
+            cases.close_case(tx, d["case_id"], d["agent_id"], d["outcome"], d["completed_at"])
     except IllegalTransition as e:
         _skip_if_past(event, e)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.training.api import assessments, compliance, courses, incentives, scorecards
+from services.training.api import BLUEPRINTS
 from shared.config import Settings, process_settings
 from shared.db import Database
 from shared.web import create_api
@@ -14,13 +14,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings = settings or process_settings("training")
     db = db or Database(settings, "training")
     app, api = create_api("training", settings, db)
-    for blp in (
-        courses.blp,
-        courses.sessions_blp,
-        assessments.blp,
-        compliance.blp,
-        scorecards.blp,
-        *incentives.BLUEPRINTS,
-    ):
-        api.register_blueprint(blp)
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
     return app

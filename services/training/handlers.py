@@ -7,7 +7,8 @@ so a second delivery changes nothing. `case.handled` is not consumed: intake tur
 
 from __future__ import annotations
 
-from services.training import scorecards
+from services.training import queries
+from services.training.commands import scorecards, staff
 from services.training.domain import scorecard
 from shared.db import Transaction
 from shared.events import Event
@@ -15,15 +16,7 @@ from shared.service import Handler
 
 
 def on_staff_upserted(tx: Transaction, event: Event) -> None:
-    d = event.data
-    tx.execute(
-        "INSERT INTO staff (staff_id, display_name, role, department, active, updated_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT (staff_id) DO UPDATE SET display_name = excluded.display_name,"
-        " role = excluded.role, department = excluded.department, active = excluded.active,"
-        " updated_at = excluded.updated_at WHERE staff.updated_at <= excluded.updated_at",
-        (d["staff_id"], d["display_name"], d["role"], d["department"], d["active"], event.time),
-    )
+    staff.record(tx, event.data, event.time)
 
 
 def on_case_resolved(tx: Transaction, event: Event) -> None:
@@ -50,7 +43,7 @@ def on_case_reopened(tx: Transaction, event: Event) -> None:
         event_id=event.id,
         event_type=event.type,
         fact=scorecard.REOPENED,
-        staff_id=scorecards.resolver(tx, d["case_id"], d["reopened_at"]),
+        staff_id=queries.resolver(tx, d["case_id"], d["reopened_at"]),
         value=1,
         occurred_at=d["reopened_at"],
         subject=d["case_id"],
@@ -82,11 +75,11 @@ def on_sla_breached(tx: Transaction, event: Event) -> None:
 
 def on_followup_completed(tx: Transaction, event: Event) -> None:
     """The customer's satisfaction counts for whoever resolved the case, when someone else
-    made the call; a call the resolver made counts for no one (scorecards.py)."""
+    made the call; a call the resolver made counts for no one (commands/scorecards.py)."""
     d = event.data
     if d["satisfaction"] is None:
         return
-    resolver = scorecards.resolver(tx, d["case_id"], d["completed_at"])
+    resolver = queries.resolver(tx, d["case_id"], d["completed_at"])
     scorecards.record_fact(
         tx,
         event_id=event.id,

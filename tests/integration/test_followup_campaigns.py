@@ -221,7 +221,14 @@ def test_tasks_of_an_undrawn_campaign_answer_a_null_seed_as_documented(api, supe
     name, _ = region
     c = campaign(api, supervisor, name)
     r = api.get(f"/campaigns/{c['id']}/tasks", headers=supervisor)
-    assert r.status_code == 200 and r.json == {"campaign_id": c["id"], "seed": None, "items": []}
+    assert r.status_code == 200 and r.json == {
+        "campaign_id": c["id"],
+        "seed": None,
+        "items": [],
+        "page": 1,
+        "per_page": 50,
+        "total": 0,
+    }
     schemas = api.get("/openapi.json").json["components"]["schemas"]
     assert schemas["CampaignTasksOut"]["properties"]["seed"]["nullable"] is True
 

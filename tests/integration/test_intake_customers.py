@@ -12,8 +12,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from services.intake import customers
-from services.intake.vault import UnknownKeyError, Vault
+from services.intake import queries
+from services.intake.commands import keys
+from services.intake.domain.customers import PII_FIELDS
+from services.intake.domain.vault import UnknownKeyError, Vault
 from shared import cli
 from shared.testing.problems import invalid_fields
 
@@ -238,7 +240,7 @@ def test_reveal_shows_clear_values_and_is_logged(intake, auth, make_token, creat
     assert r.json["id_number"] == ID_NUMBER
     assert r.json["email"] == body["email"]
     assert r.json["address"]["line"] == body["address"]["line"]
-    assert r.json["revealed"] == list(customers.PII_FIELDS)
+    assert r.json["revealed"] == list(PII_FIELDS)
 
     assert (
         intake.get(f"/access-log?customer_id={out['id']}", headers=auth("agent")).status_code == 403
@@ -247,7 +249,7 @@ def test_reveal_shows_clear_values_and_is_logged(intake, auth, make_token, creat
     assert log.status_code == 200
     [entry] = log.json["items"]
     assert entry["by"] == "agent-42" and entry["customer_id"] == out["id"]
-    assert entry["fields"] == list(customers.PII_FIELDS)
+    assert entry["fields"] == list(PII_FIELDS)
     assert entry["reason"] == "核实身份 for installation"
     assert entry["correlation_id"] == "corr-reveal-1"
     assert set(entry) == {
@@ -274,7 +276,7 @@ def test_a_reveal_can_be_limited_to_some_fields_and_the_log_is_newest_first(
     items = intake.get(f"/access-log?customer_id={out['id']}", headers=auth("admin")).json["items"]
     assert [(e["reason"], e["fields"]) for e in items] == [
         ("second", ["phones"]),
-        ("first", list(customers.PII_FIELDS)),
+        ("first", list(PII_FIELDS)),
     ]
     bad = intake.get(f"{url}&fields=shoe_size", headers=pii_headers(make_token))
     assert bad.status_code == 422
@@ -333,7 +335,10 @@ def test_customers_are_found_by_phone_account_and_email(intake, auth, created):
         assert [c["id"] for c in r.json["items"]] == [out["id"]], query
         assert r.json["items"][0]["phones"][0].count("*") == 4  # masked
     assert intake.get(f"/customers?phone={unique_phone()}", headers=auth("agent")).json == {
-        "items": []
+        "items": [],
+        "page": 1,
+        "per_page": 50,
+        "total": 0,
     }
     other = new_customer()
     mismatch = f"phone={phone}&account_no={other['account_no']}"
@@ -351,11 +356,11 @@ def test_lookups_for_the_cases_code(service_db, cs_settings, created):
     vault = Vault.from_settings(cs_settings)
     cid = uuid.UUID(out["id"])
     with service_db("intake").transaction() as tx:
-        assert customers.find_id_by_account(tx, vault, body["account_no"].lower()) == cid
-        assert customers.find_id_by_phone(tx, vault, body["phones"][0]) == cid
-        assert customers.find_id_by_email(tx, vault, body["email"]) == cid
-        assert customers.find_id_by_account(tx, vault, "ACC-NOBODY") is None
-        assert customers.exists(tx, cid) and not customers.exists(tx, uuid.uuid4())
+        assert queries.find_id_by_account(tx, vault, body["account_no"].lower()) == cid
+        assert queries.find_id_by_phone(tx, vault, body["phones"][0]) == cid
+        assert queries.find_id_by_email(tx, vault, body["email"]) == cid
+        assert queries.find_id_by_account(tx, vault, "ACC-NOBODY") is None
+        assert queries.customer_exists(tx, cid) and not queries.customer_exists(tx, uuid.uuid4())
 
 
 def test_a_shared_phone_names_no_single_customer(intake, auth, service_db, cs_settings):
@@ -366,8 +371,8 @@ def test_a_shared_phone_names_no_single_customer(intake, auth, service_db, cs_se
     }
     vault = Vault.from_settings(cs_settings)
     with service_db("intake").transaction() as tx:
-        assert customers.find_id_by_phone(tx, vault, phone) is None
-        assert {str(i) for i in customers.find_ids_by_phone(tx, vault, phone)} == ids
+        assert queries.find_id_by_phone(tx, vault, phone) is None
+        assert {str(i) for i in queries.find_ids_by_phone(tx, vault, phone)} == ids
     r = intake.get(f"/customers?phone={phone}", headers=auth("agent"))
     assert {c["id"] for c in r.json["items"]} == ids
 
@@ -552,12 +557,12 @@ def test_keys_rotate_without_losing_data(
 
     def names(vault: Vault) -> list[str]:
         with db.transaction() as tx:
-            return [customers.load(tx, vault, i).name for i in ids]  # type: ignore[union-attr]
+            return [queries.load_customer(tx, vault, i).name for i in ids]  # type: ignore[union-attr]
 
     try:
         assert names(both) == ["张伟"] * 3  # B current, A old: reads work before rotating
         with db.transaction() as tx:
-            stale = customers.count_to_rotate(tx, both)
+            stale = keys.count_to_rotate(tx, both)
         assert stale >= 3
 
         assert run_rotate(monkeypatch, cs_settings, key_b, (key_a,)) == 0
@@ -565,19 +570,19 @@ def test_keys_rotate_without_losing_data(
         assert f"re-encrypted 2 of {stale}" in out and f"re-encrypted {stale} of {stale}" in out
 
         with db.transaction() as tx:
-            assert customers.count_to_rotate(tx, only_b) == 0
+            assert keys.count_to_rotate(tx, only_b) == 0
             blobs = tx.execute(
                 "SELECT name_enc FROM customers UNION ALL SELECT phone_enc FROM customer_phones"
                 " UNION ALL SELECT caller_enc FROM calls UNION ALL SELECT sender_enc FROM emails"
             ).fetchall()
             assert {bytes(b[0][:4]) for b in blobs} == {only_b.current_key_id}
             # A is gone: the data reads with B alone, lookups (own key) still work
-            assert customers.find_id_by_phone(tx, only_b, bodies[0]["phones"][0]) == ids[0]
+            assert queries.find_id_by_phone(tx, only_b, bodies[0]["phones"][0]) == ids[0]
             with pytest.raises(UnknownKeyError):
-                customers.load(tx, Vault(key_a, index_key=index_key), ids[0])
+                queries.load_customer(tx, Vault(key_a, index_key=index_key), ids[0])
         assert names(only_b) == ["张伟"] * 3
         with db.transaction() as tx:
-            clear = customers.load(tx, only_b, ids[1])
+            clear = queries.load_customer(tx, only_b, ids[1])
         assert clear is not None and clear.phones == tuple(bodies[1]["phones"])
         assert clear.id_number == ID_NUMBER and clear.email == bodies[1]["email"]
 
@@ -597,7 +602,7 @@ def test_rotation_without_the_old_key_stops_clearly_and_changes_nothing(
     assert run_rotate(monkeypatch, cs_settings, "some-unrelated-key", ()) == 1
     assert "CS_PII_OLD_KEYS" in capsys.readouterr().err
     with service_db("intake").transaction() as tx:
-        assert customers.count_to_rotate(tx, Vault.from_settings(cs_settings)) == 0
+        assert keys.count_to_rotate(tx, Vault.from_settings(cs_settings)) == 0
 
 
 def test_rotation_refuses_an_index_key_that_changed(intake, auth, cs_settings, monkeypatch, capsys):

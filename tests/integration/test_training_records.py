@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.training.scheduler import flag_overdue, tick
+from services.training.commands.compliance import flag_overdue
+from services.training.scheduler import tick
 from shared import clock
 from shared.events import new_event, parse_event
 from shared.testing.problems import invalid_fields

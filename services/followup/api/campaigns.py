@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.followup import commands, queries
+from services.followup import queries
 from services.followup.api.common import (
     CALLERS,
     READERS,
@@ -18,11 +18,18 @@ from services.followup.api.common import (
     quarter_text,
     seed_range,
 )
+from services.followup.commands import campaigns
 from services.followup.domain.campaigns import QUESTION_TYPES, TEXT_LIMIT
 from shared import clock
+from shared.errors import NotFound
+from shared.paging import page_field, page_of, per_page_field
 from shared.web import StrictSchema, caller, created, requires
 
 blp = Blueprint("campaigns", __name__, url_prefix="/campaigns", description="Follow-up campaigns")
+
+
+# the largest sample a campaign draws: the draw answers with all its tasks
+MAX_SAMPLE = 10_000
 
 
 class QuestionIn(StrictSchema):
@@ -39,7 +46,7 @@ class QuestionIn(StrictSchema):
 
 
 class TargetIn(StrictSchema):
-    size = fields.Int(required=True, validate=validate.Range(min=1, max=10000))
+    size = fields.Int(required=True, validate=validate.Range(min=1, max=MAX_SAMPLE))
     cases_period = fields.Str(
         validate=quarter_text,
         metadata={
@@ -89,12 +96,13 @@ class CampaignOut(Schema):
     responses = fields.Int()
 
 
-class CampaignListOut(Schema):
-    items = fields.List(fields.Nested(CampaignOut))
+CampaignListOut = page_of(CampaignOut)
 
 
 class CampaignQuery(StrictSchema):
     period = fields.Str(validate=quarter_text)
+    page = page_field()
+    per_page = per_page_field()
 
 
 class CampaignDrawIn(StrictSchema):
@@ -117,11 +125,16 @@ class CampaignTasksOut(Schema):
     campaign_id = fields.UUID()
     seed = fields.Int(allow_none=True, metadata={"description": "null until the sample is drawn"})
     items = fields.List(fields.Nested(CampaignTaskOut))
+    page = fields.Int()
+    per_page = fields.Int()
+    total = fields.Int(metadata={"description": "how many tasks match in all"})
 
 
 class CampaignTaskQuery(StrictSchema):
     state = fields.Str(validate=validate.OneOf(("due", "responded", "skipped_do_not_call")))
     agent_id = fields.Str(validate=validate.Length(min=1, max=64))
+    page = page_field()
+    per_page = per_page_field()
 
 
 class AnswerIn(StrictSchema):
@@ -163,7 +176,7 @@ class ResponseOut(Schema):
 def _found(campaign_id: uuid.UUID) -> dict[str, Any]:
     campaign = queries.get_campaign(db(), campaign_id)
     if campaign is None:
-        abort(404, message=f"no campaign {campaign_id}")
+        raise NotFound(f"no campaign {campaign_id}")
     return campaign
 
 
@@ -175,7 +188,7 @@ def create_campaign(body: dict[str, Any]) -> Any:
     """A campaign: name, period, questions (scale 1-5, yes/no, choice, free text) and target
     (a random sample of `size` customers with cases in a quarter, by region or category)."""
     with db().transaction() as tx:
-        campaign_id = commands.create_campaign(tx, body, caller().subject)
+        campaign_id = campaigns.create_campaign(tx, body, caller().subject)
     return created(_found(campaign_id), "campaigns.get_campaign", campaign_id=campaign_id)
 
 
@@ -184,7 +197,7 @@ def create_campaign(body: dict[str, Any]) -> Any:
 @blp.arguments(CampaignQuery, location="query")
 @blp.response(200, CampaignListOut)
 def list_campaigns(query: dict[str, Any]) -> dict[str, Any]:
-    return {"items": queries.list_campaigns(db(), query.get("period"))}
+    return queries.list_campaigns(db(), query.get("period"), query["page"], query["per_page"])
 
 
 @blp.get("/<uuid:campaign_id>")
@@ -202,9 +215,9 @@ def draw(body: dict[str, Any], campaign_id: uuid.UUID) -> Any:
     """Draws the sample once (same candidates and seed, same sample), never a customer on the
     do-not-call list, and creates a call task for each (`Location`: the tasks)."""
     with db().transaction() as tx:
-        commands.draw_campaign(tx, campaign_id, body["seed"], caller().subject, clock.now())
-    tasks = queries.campaign_tasks(db(), campaign_id, {})
-    drawn = {"campaign_id": campaign_id, "seed": body["seed"], "items": tasks}
+        campaigns.draw_campaign(tx, campaign_id, body["seed"], caller().subject, clock.now())
+    tasks = queries.campaign_tasks(db(), campaign_id, {}, 1, MAX_SAMPLE)
+    drawn = {"campaign_id": campaign_id, "seed": body["seed"], **tasks}
     return created(drawn, "campaigns.tasks", campaign_id=campaign_id)
 
 
@@ -215,10 +228,11 @@ def draw(body: dict[str, Any], campaign_id: uuid.UUID) -> Any:
 def tasks(query: dict[str, Any], campaign_id: uuid.UUID) -> dict[str, Any]:
     """The campaign's call tasks, by state or agent."""
     campaign = _found(campaign_id)
+    page, per_page = query.pop("page"), query.pop("per_page")
     return {
         "campaign_id": campaign_id,
         "seed": campaign["seed"],
-        "items": queries.campaign_tasks(db(), campaign_id, query),
+        **queries.campaign_tasks(db(), campaign_id, query, page, per_page),
     }
 
 
@@ -230,7 +244,9 @@ def record_response(body: dict[str, Any], campaign_id: uuid.UUID) -> Any:
     """A drawn customer's answers. A free-text answer tagged with a topic and a department is a
     suggestion for that department, announced as `feedback.received` (without its text)."""
     with db().transaction() as tx:
-        response_id = commands.record_response(tx, campaign_id, body, caller().subject, clock.now())
+        response_id = campaigns.record_response(
+            tx, campaign_id, body, caller().subject, clock.now()
+        )
     return created(
         queries.get_response(db(), response_id),
         "campaigns.get_response",
@@ -246,5 +262,5 @@ def get_response(campaign_id: uuid.UUID, response_id: uuid.UUID) -> dict[str, An
     """One customer's answers to the campaign."""
     found = queries.get_response(db(), response_id)
     if found is None or found["campaign_id"] != campaign_id:
-        abort(404, message=f"no response {response_id} in campaign {campaign_id}")
+        raise NotFound(f"no response {response_id} in campaign {campaign_id}")
     return found

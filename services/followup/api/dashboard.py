@@ -22,8 +22,9 @@ from marshmallow import Schema, fields
 from werkzeug.http import parse_cookie
 
 from services.followup import queries
+from services.followup.api import pages
 from services.followup.api.common import REPORT_READERS, browser_page, db
-from services.followup.domain import dashboard, render
+from services.followup.domain import dashboard
 from shared import clock
 from shared.web import requires
 
@@ -162,7 +163,7 @@ def page() -> Response:
         )
         return browser_page(response)
     return browser_page(
-        Response(render.dashboard_html(_figures()), content_type="text/html; charset=utf-8")
+        Response(pages.dashboard_html(_figures()), content_type="text/html; charset=utf-8")
     )
 
 

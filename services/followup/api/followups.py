@@ -5,18 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.followup import commands, queries
+from services.followup import queries
 from services.followup.api.common import (
     CALLERS,
     READERS,
     db,
 )
+from services.followup.commands import followups
 from services.followup.domain.attempts import RESULTS, STATES
 from shared import clock, scoping
-from shared.errors import Forbidden
+from shared.errors import Forbidden, NotFound
 from shared.etags import check_if_match, etag
 from shared.paging import page_field, page_of, per_page_field
 from shared.web import (
@@ -125,7 +126,7 @@ def get_followup(followup_id: uuid.UUID) -> dict[str, Any]:
     """One task with every attempt."""
     task = queries.get_followup(db(), followup_id)
     if task is None:
-        abort(404, message=f"no follow-up {followup_id}")
+        raise NotFound(f"no follow-up {followup_id}")
     scoping.require_reading(
         queries.actor(db(), caller()), task["department"], f"follow-up {followup_id}"
     )
@@ -143,7 +144,7 @@ def record_attempt(body: dict[str, Any], followup_id: uuid.UUID) -> Any:
     its call (403). `Location`: the follow-up."""
     step = reported_step(body)
     with db().transaction() as tx:
-        commands.record_attempt(tx, followup_id, body, step)
+        followups.record_attempt(tx, followup_id, body, step)
     followup = queries.get_followup(db(), followup_id)
     return created(followup, "followups.get_followup", followup_id=followup_id)
 
@@ -171,7 +172,7 @@ class DoNotCallOut(Schema):
 def add_do_not_call(body: dict[str, Any]) -> Any:
     """The customer asked not to be called: no follow-up or campaign call from now on."""
     with db().transaction() as tx:
-        added = commands.add_do_not_call(tx, body["customer_id"], caller().subject, clock.now())
+        added = followups.add_do_not_call(tx, body["customer_id"], caller().subject, clock.now())
     listed = queries.on_do_not_call(db(), body["customer_id"])
     if not added:
         return listed, 200
@@ -185,7 +186,7 @@ def add_do_not_call(body: dict[str, Any]) -> Any:
 def get_do_not_call(customer_id: str) -> dict[str, Any]:
     listed = queries.on_do_not_call(db(), customer_id)
     if listed is None:
-        abort(404, message=f"customer {customer_id} is not on the do-not-call list")
+        raise NotFound(f"customer {customer_id} is not on the do-not-call list")
     return listed
 
 
@@ -198,5 +199,5 @@ def remove_do_not_call(customer_id: str) -> None:
     supervisor, or the customer's own request through a channel system: not an agent.
     `If-Match`: the ETag of its GET."""
     with db().transaction() as tx:
-        check_if_match(lambda: commands.lock_do_not_call(tx, customer_id))
-        commands.remove_do_not_call(tx, customer_id, caller().subject, clock.now())
+        check_if_match(lambda: followups.lock_do_not_call(tx, customer_id))
+        followups.remove_do_not_call(tx, customer_id, caller().subject, clock.now())

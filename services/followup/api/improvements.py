@@ -6,18 +6,20 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.followup import commands, queries
+from services.followup import queries
 from services.followup.api.common import (
     MEASURE_OWNERS,
     SUPERVISION,
     code,
     db,
 )
+from services.followup.commands import improvements
 from services.followup.domain.improvements import SOURCES, STATUSES
 from shared import clock
+from shared.errors import NotFound
 from shared.paging import page_field, page_of, per_page_field
 from shared.web import MaskedText, StrictSchema, caller, created, requires
 
@@ -83,7 +85,7 @@ class ImprovementQuery(StrictSchema):
 def _found(improvement_id: uuid.UUID) -> dict[str, Any]:
     measure = queries.get_improvement(db(), improvement_id)
     if measure is None:
-        abort(404, message=f"no improvement measure {improvement_id}")
+        raise NotFound(f"no improvement measure {improvement_id}")
     return measure
 
 
@@ -95,7 +97,7 @@ def create(body: dict[str, Any]) -> Any:
     """A measure: the problem, the owner department, what is done and by when
     (`improvement.created`)."""
     with db().transaction() as tx:
-        improvement_id = commands.create_improvement(tx, body, caller().subject, clock.now())
+        improvement_id = improvements.create_improvement(tx, body, caller().subject, clock.now())
     return created(_found(improvement_id), "improvements.get", improvement_id=improvement_id)
 
 
@@ -125,5 +127,7 @@ def change_status(body: dict[str, Any], improvement_id: uuid.UUID) -> Any:
     (done or verified can go back to in_progress; closed is final, `improvement.closed`).
     `Location`: the measure, its history now ending with this status."""
     with db().transaction() as tx:
-        commands.change_improvement_status(tx, improvement_id, body, caller().subject, clock.now())
+        improvements.change_improvement_status(
+            tx, improvement_id, body, caller().subject, clock.now()
+        )
     return created(_found(improvement_id), "improvements.get", improvement_id=improvement_id)

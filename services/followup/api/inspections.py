@@ -6,10 +6,10 @@ import secrets
 import uuid
 from typing import Any
 
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.followup import commands, queries
+from services.followup import queries
 from services.followup.api.common import (
     SUPERVISION,
     code,
@@ -17,10 +17,12 @@ from services.followup.api.common import (
     quarter_text,
     seed_range,
 )
+from services.followup.commands import inspections
 from services.followup.domain.inspections import CHECKLIST, RULES
 from shared import clock, scoping
+from shared.errors import Forbidden, NotFound
 from shared.paging import page_field, page_of, per_page_field
-from shared.web import MaskedText, StrictSchema, caller, created, error_body, requires
+from shared.web import MaskedText, StrictSchema, caller, created, requires
 
 blp = Blueprint(
     "inspections", __name__, url_prefix="/inspections", description="Quality inspections"
@@ -145,7 +147,7 @@ def draw(body: dict[str, Any]) -> Any:
     if body["seed"] is None:
         body["seed"] = secrets.randbelow(2**31)
     with db().transaction() as tx:
-        draw_id = commands.draw_inspections(tx, body, caller().subject, clock.now())
+        draw_id = inspections.draw_inspections(tx, body, caller().subject, clock.now())
     drawn = queries.inspection_draw(db(), draw_id)
     return created(drawn, "inspections.get_draw", draw_id=draw_id)
 
@@ -157,7 +159,7 @@ def get_draw(draw_id: uuid.UUID) -> dict[str, Any]:
     """A draw: its rule, seed and period, and the inspections it made."""
     drawn = queries.inspection_draw(db(), draw_id)
     if drawn is None:
-        abort(404, message=f"no inspection draw {draw_id}")
+        raise NotFound(f"no inspection draw {draw_id}")
     return drawn
 
 
@@ -171,12 +173,12 @@ def list_inspections(query: dict[str, Any]) -> Any:
     me = caller()
     if not me.has_role("supervisor", "department_head"):
         if query.get("agent_id") not in (None, me.subject):
-            return error_body(403, "an agent sees only their own inspections")
+            raise Forbidden("an agent sees only their own inspections")
         query["agent_id"] = me.subject
     confined = scoping.reading_confined_to(queries.actor(db(), me))
     if confined is not None:
         if query.get("department") not in (None, confined):
-            return error_body(403, f"department {confined} reads only its own inspections")
+            raise Forbidden(f"department {confined} reads only its own inspections")
         query["department"] = confined
     page, per_page = query.pop("page"), query.pop("per_page")
     return queries.list_inspections(db(), query, page, per_page)
@@ -198,7 +200,7 @@ def results(query: dict[str, Any]) -> dict[str, Any]:
 def get_inspection(inspection_id: uuid.UUID) -> dict[str, Any]:
     found = queries.get_inspection(db(), inspection_id)
     if found is None:
-        abort(404, message=f"no inspection {inspection_id}")
+        raise NotFound(f"no inspection {inspection_id}")
     scoping.require_reading(
         queries.actor(db(), caller()), found["department"], f"inspection {inspection_id}"
     )
@@ -213,5 +215,5 @@ def score(body: dict[str, Any], inspection_id: uuid.UUID) -> dict[str, Any]:
     """Scores the case on the checklist (each item weighs the same; 0-100) with findings; not
     by the agent inspected or whoever resolved the case (403)."""
     with db().transaction() as tx:
-        commands.score_inspection(tx, inspection_id, body, caller().subject, clock.now())
+        inspections.score_inspection(tx, inspection_id, body, caller().subject, clock.now())
     return queries.get_inspection(db(), inspection_id)

@@ -12,10 +12,12 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from services.followup import queries
+from services.followup.api import pages
 from services.followup.api.common import REPORT_READERS, browser_page, db, quarter_problem
 from services.followup.domain import render, report
 from services.followup.domain.periods import Quarter
 from shared import clock
+from shared.errors import NotFound
 from shared.web import StrictSchema, requires
 
 blp = Blueprint(
@@ -55,7 +57,7 @@ def _build(period: str) -> dict[str, Any]:
     try:
         quarter = Quarter.parse(period)
     except ValueError as e:
-        abort(404, message=str(e))
+        raise NotFound(str(e)) from None
     problem = quarter_problem(period)
     if problem:
         abort(422, errors={"path": {"period": [problem]}})
@@ -101,5 +103,5 @@ def quarterly_html(period: str) -> Response:
 
     A browser, which cannot send a bearer header, opens it with `?token=…` (see
     dashboard.BrowserToken); the page is not cached and sends no referrer."""
-    html = render.html(_build(period))
+    html = pages.report_html(_build(period))
     return browser_page(Response(html, content_type="text/html; charset=utf-8"))

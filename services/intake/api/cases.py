@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, current_app
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
-from services.intake import commands, customers, queries, staff
+from services.intake import queries
 from services.intake.api.reveal import access_reason
 from services.intake.api.schemas import (
     AcknowledgementOut,
@@ -27,15 +27,16 @@ from services.intake.api.schemas import (
     TransferIn,
     WrittenOut,
 )
+from services.intake.commands import cases as commands
+from services.intake.commands import customers
 from services.intake.domain.cases import receipt_problem
-from services.intake.domain.lifecycle import IllegalTransition
 from services.intake.domain.masking import CASE_TEXT_FIELDS, case_as_shown, timeline_entry_as_shown
 from shared import clock, idempotency, scoping
 from shared.db import Transaction
-from shared.errors import Invalid
+from shared.errors import Forbidden, Invalid, NotFound
 from shared.limits import eta_problem
 from shared.scoping import Actor
-from shared.web import caller, created, error_body, reported_step, requires, service_db
+from shared.web import caller, created, reported_step, requires, service_db
 
 blp = Blueprint("cases", __name__, url_prefix="/cases", description="Consultations and complaints")
 
@@ -50,16 +51,12 @@ def _vault():  # type: ignore[no-untyped-def]
     return current_app.extensions["cs"]["vault"]
 
 
-def _invalid(field: str, message: str) -> None:
-    abort(422, errors={"json": {field: [message]}})
-
-
 _CASE_OUT = CaseOut()
 
 
 def _actor(tx: Transaction) -> Actor:
     """The caller, placed by the staff directory (object rules: docs/access.md)."""
-    return staff.actor(tx, caller())
+    return queries.actor(tx, caller())
 
 
 def _reader() -> Actor:
@@ -93,7 +90,7 @@ def open_case(body: dict[str, Any]) -> Any:
     if body.get("received_at") is not None:
         problem = receipt_problem(body["received_at"], clock.now())
         if problem:
-            _invalid("received_at", problem)
+            raise Invalid("received_at", problem)
     opened_at = None
     if step.reported:
         opened_at = step.not_before(body.get("received_at"), "the case's receipt").at
@@ -103,8 +100,8 @@ def open_case(body: dict[str, Any]) -> Any:
             return earlier
         customer_id = body.get("customer_id")
         if customer_id is not None:
-            if not customers.exists(tx, customer_id):
-                _invalid("customer_id", "no such customer")
+            if not queries.customer_exists(tx, customer_id):
+                raise Invalid("customer_id", "no such customer")
             case = commands.open_case(
                 tx, body, step.by, customer_id=customer_id, opened_at=opened_at
             )
@@ -128,7 +125,7 @@ def list_cases(query: dict[str, Any]) -> dict[str, Any]:
     confined = scoping.reading_confined_to(_reader())
     if confined is not None:
         if query.get("department") not in (None, confined):
-            return error_body(403, f"department {confined} reads only its own cases")
+            raise Forbidden(f"department {confined} reads only its own cases")
         query["department"] = confined
     found = queries.list_cases(_db(), query, page, per_page)
     found["items"] = [case_as_shown(case) for case in found["items"]]
@@ -148,14 +145,14 @@ def get_case(query: dict[str, Any], case_id: uuid.UUID) -> dict[str, Any]:
     if not query["reveal"]:
         case = queries.get_case(_db(), case_id)
         if case is None:
-            abort(404, message=f"no case {case_id}")
+            raise NotFound(f"no case {case_id}")
         _readable(case_id, case["department"], case["case_no"])
         return case_as_shown(case)
     reason = access_reason()
     with _db().transaction() as tx:
         case = queries.get_case_in(tx, case_id)
         if case is None:
-            abort(404, message=f"no case {case_id}")
+            raise NotFound(f"no case {case_id}")
         scoping.require_reading(_actor(tx), case["department"], f"case {case['case_no']}")
         customers.log_case_reveal(
             tx,
@@ -168,22 +165,15 @@ def get_case(query: dict[str, Any], case_id: uuid.UUID) -> dict[str, Any]:
     return case_as_shown(case, revealed=True)
 
 
-def _change(case_id: uuid.UUID, change: Callable[[Transaction], Any]) -> Response | None:
-    """Runs a move in one transaction; unknown case → 404, illegal move → 409."""
-    try:
-        with _db().transaction() as tx:
-            change(tx)
-    except commands.CaseNotFound:
-        return error_body(404, f"no case {case_id}")
-    except IllegalTransition as e:
-        return error_body(409, str(e))
-    return None
+def _change(change: Callable[[Transaction], Any]) -> None:
+    """Runs a move in one transaction (an unknown case is a 404, an illegal move a 409:
+    shared/errors.py)."""
+    with _db().transaction() as tx:
+        change(tx)
 
 
 def _moved(case_id: uuid.UUID, change: Callable[[Transaction], Any]) -> Any:
-    refused = _change(case_id, change)
-    if refused is not None:
-        return refused
+    _change(change)
     return case_as_shown(queries.get_case(_db(), case_id) or {})
 
 
@@ -271,14 +261,11 @@ def add_interaction(body: dict[str, Any], case_id: uuid.UUID) -> Any:
     """A call in or out, a reply to the customer, an internal note (`Location`: the case's
     timeline, where it now shows)."""
     step = reported_step(body)
-    refused = _change(
-        case_id,
+    _change(
         lambda tx: commands.add_interaction(
             tx, case_id, body["type"], step, body["text"], actor=_actor(tx)
-        ),
+        )
     )
-    if refused is not None:
-        return refused
     return created({"case_id": case_id, "type": body["type"]}, "cases.timeline", case_id=case_id)
 
 
@@ -294,7 +281,7 @@ def timeline(query: dict[str, Any], case_id: uuid.UUID) -> dict[str, Any]:
     if not query["reveal"]:
         case = queries.get_case(_db(), case_id)
         if case is None:
-            abort(404, message=f"no case {case_id}")
+            raise NotFound(f"no case {case_id}")
         _readable(case_id, case["department"], case["case_no"])
         entries = queries.timeline(_db(), case_id) or []
         return {"case_id": case_id, "items": [timeline_entry_as_shown(e) for e in entries]}
@@ -302,7 +289,7 @@ def timeline(query: dict[str, Any], case_id: uuid.UUID) -> dict[str, Any]:
     with _db().transaction() as tx:
         case = queries.get_case_in(tx, case_id)
         if case is None:
-            abort(404, message=f"no case {case_id}")
+            raise NotFound(f"no case {case_id}")
         scoping.require_reading(_actor(tx), case["department"], f"case {case['case_no']}")
         entries = queries.timeline_in(tx, case_id)
         who = caller().subject
@@ -325,5 +312,5 @@ def acknowledgement(case_id: uuid.UUID) -> dict[str, Any]:
         _readable(case_id, case["department"], case["case_no"])
     ack = queries.acknowledgement(_db(), case_id)
     if ack is None:
-        abort(404, message=f"no acknowledgement for case {case_id} (yet: it follows the clock)")
+        raise NotFound(f"no acknowledgement for case {case_id} (yet: it follows the clock)")
     return ack

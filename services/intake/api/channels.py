@@ -11,14 +11,17 @@ import uuid
 from typing import Any
 
 from flask import current_app, request
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from werkzeug.exceptions import BadRequest
 
-from services.intake import channels, commands, queries
+from services.intake import queries
+from services.intake.commands import channels
 from services.intake.domain import email_message, masking
 from services.intake.domain.cases import receipt_problem
-from services.intake.vault import Vault
+from services.intake.domain.vault import Vault
 from shared import clock, idempotency
+from shared.errors import NotFound
 from shared.steps import step_of
 from shared.web import (
     StrictSchema,
@@ -130,15 +133,12 @@ _EMAIL_OUT = EmailOut()
 def record_call(body: dict[str, Any]) -> Any:
     """A call the call-centre system handled; its number is matched to a customer. Safe to
     retry with an `Idempotency-Key`."""
-    try:
-        with _db().transaction() as tx:
-            if (earlier := idempotency.replay(tx)) is not None:
-                return earlier
-            call = channels.record_call(tx, _vault(), body, caller().subject)
-            answer = created(call, "channels.get_call", call_id=call["id"])
-            return idempotency.remember(tx, answer, _CALL_OUT)
-    except commands.CaseNotFound:
-        abort(422, errors={"json": {"case_id": ["no such case"]}})
+    with _db().transaction() as tx:
+        if (earlier := idempotency.replay(tx)) is not None:
+            return earlier
+        call = channels.record_call(tx, _vault(), body, caller().subject)
+        answer = created(call, "channels.get_call", call_id=call["id"])
+        return idempotency.remember(tx, answer, _CALL_OUT)
 
 
 @blp.get("/hotline/calls/<uuid:call_id>")
@@ -148,7 +148,7 @@ def get_call(call_id: uuid.UUID) -> dict[str, Any]:
     """A call recorded before: whom it matched, its case, how long it took."""
     call = queries.get_call(_db(), call_id)
     if call is None:
-        abort(404, message=f"no call {call_id}")
+        raise NotFound(f"no call {call_id}")
     return call
 
 
@@ -179,7 +179,7 @@ def receive_email(query: dict[str, Any]) -> Any:
         parsed = email_message.parse(raw)
     except email_message.EmailParseError as e:
         # a 4xx: the gateway does not send this message again
-        return error_body(400, f"not a usable RFC 822 message: {e}")
+        raise BadRequest(f"not a usable RFC 822 message: {e}") from None
     with _db().transaction() as tx:
         if (earlier := idempotency.replay(tx, raw)) is not None:
             return earlier

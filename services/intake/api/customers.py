@@ -11,17 +11,22 @@ import uuid
 from typing import Any, NoReturn
 
 from flask import Response, current_app
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 from webargs.fields import DelimitedList
+from werkzeug.exceptions import BadRequest
 
-from services.intake import customers
+from services.intake import queries
 from services.intake.api.reveal import access_reason
+from services.intake.commands import customers
 from services.intake.domain import masking
-from services.intake.vault import Vault
+from services.intake.domain.customers import PII_FIELDS, present
+from services.intake.domain.vault import Vault
 from shared import clock, etags, idempotency
+from shared.errors import Invalid, NotFound
+from shared.paging import page_field, page_of, per_page_field
 from shared.steps import time_problem
-from shared.web import StrictSchema, caller, created, error_body, requires, service_db
+from shared.web import StrictSchema, caller, created, requires, service_db
 
 blp = Blueprint(
     "customers", __name__, url_prefix="/customers", description="Customers and their consent"
@@ -143,14 +148,13 @@ class CustomerOut(Schema):
     updated_at = fields.DateTime()
 
 
-class CustomerList(Schema):
-    items = fields.List(fields.Nested(CustomerOut))
+CustomerList = page_of(CustomerOut)
 
 
 class RevealQuery(Schema):
     reveal = fields.Bool(load_default=False)
     fields_ = DelimitedList(
-        fields.Str(validate=validate.OneOf(customers.PII_FIELDS)),
+        fields.Str(validate=validate.OneOf(PII_FIELDS)),
         data_key="fields",
         metadata={"description": "with reveal: only these fields in clear (default all)"},
     )
@@ -160,6 +164,8 @@ class SearchQuery(Schema):
     phone = fields.Str()
     account_no = fields.Str()
     email = fields.Str()
+    page = page_field()
+    per_page = per_page_field()
 
 
 class ConsentIn(StrictSchema):
@@ -206,7 +212,8 @@ class AccessLogQuery(Schema):
     customer_id = fields.UUID()
     case_id = fields.UUID()
     by = fields.Str()
-    limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000))
+    page = page_field()
+    per_page = per_page_field()
 
 
 class AccessLogEntry(Schema):
@@ -222,19 +229,18 @@ class AccessLogEntry(Schema):
     correlation_id = fields.Str(allow_none=True)
 
 
-class AccessLog(Schema):
-    items = fields.List(fields.Nested(AccessLogEntry))
+AccessLog = page_of(AccessLogEntry)
 
 
 # --- views -----------------------------------------------------------------------------------
 
 
 def _not_found(customer_id: uuid.UUID) -> NoReturn:
-    abort(404, message=f"no customer {customer_id}")
+    raise NotFound(f"no customer {customer_id}")
 
 
 def _version(tx: Any, customer_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
-    found = customers.version(tx, customer_id, lock=lock)
+    found = queries.customer_version(tx, customer_id, lock=lock)
     if found is None:
         _not_found(customer_id)
     return found
@@ -250,18 +256,13 @@ _CUSTOMER_OUT = CustomerOut()
 @idempotency.keyed
 def create_customer(body: dict[str, Any]) -> Any:
     """Record a customer; the response is masked. Safe to retry with an `Idempotency-Key`."""
-    try:
-        with _db().transaction() as tx:
-            if (earlier := idempotency.replay(tx)) is not None:
-                return earlier
-            customer = customers.create(tx, _vault(), body, by=caller().subject)
-            etags.tag(_version(tx, customer.id))
-            answer = created(
-                customers.present(customer), "customers.get_customer", customer_id=customer.id
-            )
-            return idempotency.remember(tx, answer, _CUSTOMER_OUT)
-    except customers.DuplicateAccount as e:
-        return error_body(409, str(e))
+    with _db().transaction() as tx:
+        if (earlier := idempotency.replay(tx)) is not None:
+            return earlier
+        customer = customers.create(tx, _vault(), body, by=caller().subject)
+        etags.tag(_version(tx, customer.id))
+        answer = created(present(customer), "customers.get_customer", customer_id=customer.id)
+        return idempotency.remember(tx, answer, _CUSTOMER_OUT)
 
 
 @blp.get("")
@@ -270,15 +271,14 @@ def create_customer(body: dict[str, Any]) -> Any:
 @blp.response(200, CustomerList)
 def search_customers(query: dict[str, Any]) -> Any:
     """Find customers by phone, account number or e-mail (all given must match); masked."""
+    page, per_page = query.pop("page"), query.pop("per_page")
     given = {k: v for k, v in query.items() if v.strip()}
     if not given:
-        return error_body(
-            400, "give phone, account_no or email to search by: customers are not listed"
-        )
+        raise BadRequest("give phone, account_no or email to search by: customers are not listed")
     if "phone" in given and not any(ch.isdigit() for ch in given["phone"]):
-        return error_body(400, "phone must contain digits")
+        raise BadRequest("phone must contain digits")
     with _db().transaction() as tx:
-        return {"items": customers.search(tx, _vault(), **given)}
+        return queries.search_customers(tx, _vault(), page, per_page, **given)
 
 
 @blp.get("/<uuid:customer_id>")
@@ -291,7 +291,7 @@ def get_customer(query: dict[str, Any], customer_id: uuid.UUID) -> Any:
     The ETag is the record's version, the same masked or not."""
     if not query["reveal"]:
         with _db().transaction() as tx:
-            record = customers.get_masked(tx, _vault(), customer_id)
+            record = queries.get_masked_customer(tx, _vault(), customer_id)
             if record is not None:
                 etags.tag(_version(tx, customer_id))
     else:
@@ -303,7 +303,7 @@ def get_customer(query: dict[str, Any], customer_id: uuid.UUID) -> Any:
                 customer_id,
                 by=caller().subject,
                 reason=reason,
-                fields=query.get("fields_") or customers.PII_FIELDS,
+                fields=query.get("fields_") or PII_FIELDS,
             )
             if record is not None:
                 etags.tag(_version(tx, customer_id))
@@ -319,17 +319,14 @@ def get_customer(query: dict[str, Any], customer_id: uuid.UUID) -> Any:
 @etags.etag
 def update_customer(changes: dict[str, Any], customer_id: uuid.UUID) -> Any:
     """Change any fields; the response is masked. `If-Match`: the ETag of its GET."""
-    try:
-        with _db().transaction() as tx:
-            etags.check_if_match(lambda: _version(tx, customer_id, lock=True))
-            customer = customers.update(tx, _vault(), customer_id, changes)
-            if customer is not None:
-                etags.tag(_version(tx, customer_id))
-    except customers.DuplicateAccount as e:
-        return error_body(409, str(e))
+    with _db().transaction() as tx:
+        etags.check_if_match(lambda: _version(tx, customer_id, lock=True))
+        customer = customers.update(tx, _vault(), customer_id, changes)
+        if customer is not None:
+            etags.tag(_version(tx, customer_id))
     if customer is None:
         _not_found(customer_id)
-    return customers.present(customer)
+    return present(customer)
 
 
 @blp.post("/<uuid:customer_id>/consents")
@@ -341,7 +338,7 @@ def record_consent(body: dict[str, Any], customer_id: uuid.UUID) -> Any:
     (`Location`: the current decision for that purpose)."""
     problem = body["at"] and time_problem(body["at"], clock.now())
     if problem:
-        abort(422, errors={"json": {"at": [problem]}})
+        raise Invalid("at", problem)
     with _db().transaction() as tx:
         row = customers.record_consent(tx, customer_id, **body, by=caller().subject)
     if row is None:
@@ -355,7 +352,7 @@ def record_consent(body: dict[str, Any], customer_id: uuid.UUID) -> Any:
 def list_consents(customer_id: uuid.UUID) -> Any:
     """The current decision per purpose, and every decision ever recorded (newest first)."""
     with _db().transaction() as tx:
-        state = customers.consents(tx, customer_id)
+        state = queries.consents(tx, customer_id)
     if state is None:
         _not_found(customer_id)
     return state
@@ -367,7 +364,7 @@ def list_consents(customer_id: uuid.UUID) -> Any:
 def may_share(customer_id: uuid.UUID, purpose: str) -> Any:
     """May this customer's data be shared for `purpose` now? No decision means no."""
     with _db().transaction() as tx:
-        answer = customers.may_share(tx, customer_id, purpose)
+        answer = queries.may_share(tx, customer_id, purpose)
     if answer is None:
         _not_found(customer_id)
     return answer
@@ -380,4 +377,4 @@ def may_share(customer_id: uuid.UUID, purpose: str) -> Any:
 def read_access_log(query: dict[str, Any]) -> Any:
     """Unmasked reads of personal data, newest first (supervisors only)."""
     with _db().transaction() as tx:
-        return {"items": customers.access_log(tx, **query)}
+        return queries.access_log(tx, **query)

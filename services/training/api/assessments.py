@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.training import commands, queries
+from services.training import queries
 from services.training.api.common import (
     READERS,
     TRAINERS,
@@ -15,7 +15,10 @@ from services.training.api.common import (
     db,
     staff_format,
 )
+from services.training.commands import courses as commands
 from shared import clock
+from shared.errors import NotFound
+from shared.paging import page_field, page_of, per_page_field
 from shared.web import StrictSchema, caller, created, requires
 
 blp = Blueprint(
@@ -53,10 +56,11 @@ class AssessmentOut(Schema):
 class AssessmentListQuery(StrictSchema):
     staff_id = fields.Str(validate=staff_format)
     course_code = fields.Str(validate=code_format)
+    page = page_field()
+    per_page = per_page_field()
 
 
-class AssessmentListOut(Schema):
-    items = fields.List(fields.Nested(AssessmentOut))
+AssessmentListOut = page_of(AssessmentOut)
 
 
 @blp.post("")
@@ -77,7 +81,7 @@ def get_assessment(assessment_id: int) -> dict[str, Any]:
     with db().transaction() as tx:
         assessment = queries.get_assessment(tx, assessment_id)
     if assessment is None:
-        abort(404, message=f"no assessment {assessment_id}")
+        raise NotFound(f"no assessment {assessment_id}")
     return assessment
 
 
@@ -87,6 +91,6 @@ def get_assessment(assessment_id: int) -> dict[str, Any]:
 @blp.response(200, AssessmentListOut)
 def list_assessments(query: dict[str, Any]) -> dict[str, Any]:
     with db().transaction() as tx:
-        return {
-            "items": queries.list_assessments(tx, query.get("staff_id"), query.get("course_code"))
-        }
+        return queries.list_assessments(
+            tx, query.get("staff_id"), query.get("course_code"), query["page"], query["per_page"]
+        )

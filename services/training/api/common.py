@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from flask_smorest import abort
 from marshmallow import ValidationError, validate
 
 from services.training.domain.periods import PERIOD_PATTERN, BadPeriod, Period, parse_period
 from shared import clock
+from shared.errors import Invalid
 from shared.limits import year_problem
 from shared.web import service_db
 
@@ -44,9 +44,8 @@ def period_or_422(text: str, field: str = "period") -> Period:
     try:
         period = parse_period(text)
     except BadPeriod as e:
-        abort(422, errors={"json": {field: [str(e)]}})
-        raise  # unreachable: abort raises
+        raise Invalid(field, str(e)) from None
     problem = year_problem(period.first_day.year, clock.now())
     if problem:
-        abort(422, errors={"json": {field: [problem]}})
+        raise Invalid(field, problem)
     return period

@@ -11,6 +11,7 @@ from services.training import queries
 from services.training.api.common import READERS, db
 from services.training.domain.certificates import DEFAULT_EXPIRING_WITHIN_DAYS
 from shared import clock
+from shared.paging import page_field, page_of, per_page_field
 from shared.web import StrictSchema, requires
 
 blp = Blueprint(
@@ -26,6 +27,8 @@ class ComplianceQuery(StrictSchema):
     expiring_within_days = fields.Int(
         load_default=DEFAULT_EXPIRING_WITHIN_DAYS, validate=validate.Range(min=0, max=365)
     )
+    page = page_field()
+    per_page = per_page_field()
 
 
 class ComplianceItem(Schema):
@@ -51,11 +54,16 @@ class ComplianceOut(Schema):
     overdue = fields.Int(metadata={"description": "how many items are overdue"})
     expiring = fields.Int(metadata={"description": "how many items are expiring"})
     items = fields.List(fields.Nested(ComplianceItem))
+    page = fields.Int()
+    per_page = fields.Int()
+    total = fields.Int(metadata={"description": "how many items in all (overdue + expiring)"})
 
 
 class FlagsQuery(StrictSchema):
     department = _department
     since = fields.Date(metadata={"description": "flags of checks on or after this day"})
+    page = page_field()
+    per_page = per_page_field()
 
 
 class FlagOut(Schema):
@@ -69,8 +77,7 @@ class FlagOut(Schema):
     flagged_at = fields.DateTime()
 
 
-class FlagsOut(Schema):
-    items = fields.List(fields.Nested(FlagOut))
+FlagsOut = page_of(FlagOut)
 
 
 @blp.get("")
@@ -84,6 +91,7 @@ def compliance(query: dict[str, Any]) -> dict[str, Any]:
     window = query["expiring_within_days"]
     with db().transaction() as tx:
         rows = queries.mandatory_standings(tx, query.get("department"), today, window)
+    page, per_page = query["page"], query["per_page"]
     wanted = {query["status"]} if query.get("status") else {"overdue", "expiring"}
     items = [r for r in rows if r["status"] in wanted]
     return {
@@ -92,7 +100,10 @@ def compliance(query: dict[str, Any]) -> dict[str, Any]:
         "expiring_within_days": window,
         "overdue": sum(r["status"] == "overdue" for r in items),
         "expiring": sum(r["status"] == "expiring" for r in items),
-        "items": items,
+        "items": items[(page - 1) * per_page : page * per_page],
+        "page": page,
+        "per_page": per_page,
+        "total": len(items),
     }
 
 
@@ -103,4 +114,6 @@ def compliance(query: dict[str, Any]) -> dict[str, Any]:
 def flags(query: dict[str, Any]) -> dict[str, Any]:
     """What the daily check flagged: newly overdue staff, once per course and expiry."""
     with db().transaction() as tx:
-        return {"items": queries.list_flags(tx, query.get("department"), query.get("since"))}
+        return queries.list_flags(
+            tx, query.get("department"), query.get("since"), query["page"], query["per_page"]
+        )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.training import commands, queries
+from services.training import queries
 from services.training.api.common import (
     READERS,
     TRAINERS,
@@ -16,6 +16,9 @@ from services.training.api.common import (
     role_format,
     staff_format,
 )
+from services.training.commands import courses as commands
+from shared.errors import NotFound
+from shared.paging import page_field, page_of, per_page_field
 from shared.web import StrictSchema, caller, created, requires
 
 blp = Blueprint("courses", __name__, url_prefix="/courses", description="Training courses")
@@ -56,10 +59,11 @@ class CourseOut(Schema):
 
 class CourseListQuery(StrictSchema):
     mandatory_for = fields.Str(validate=role_format)
+    page = page_field()
+    per_page = per_page_field()
 
 
-class CourseListOut(Schema):
-    items = fields.List(fields.Nested(CourseOut))
+CourseListOut = page_of(CourseOut)
 
 
 @blp.post("")
@@ -79,7 +83,9 @@ def create_course(body: dict[str, Any]) -> Any:
 @blp.response(200, CourseListOut)
 def list_courses(query: dict[str, Any]) -> dict[str, Any]:
     with db().transaction() as tx:
-        return {"items": queries.list_courses(tx, query.get("mandatory_for"))}
+        return queries.list_courses(
+            tx, query.get("mandatory_for"), query["page"], query["per_page"]
+        )
 
 
 @blp.get("/<code>")
@@ -89,7 +95,7 @@ def get_course(code: str) -> dict[str, Any]:
     with db().transaction() as tx:
         course = queries.get_course(tx, code)
     if course is None:
-        abort(404, message=f"no course {code}")
+        raise NotFound(f"no course {code}")
     return course  # type: ignore[return-value]
 
 
@@ -129,10 +135,11 @@ class SessionOut(SessionSummaryOut):
 
 class SessionListQuery(StrictSchema):
     course_code = fields.Str(validate=code_format)
+    page = page_field()
+    per_page = per_page_field()
 
 
-class SessionListOut(Schema):
-    items = fields.List(fields.Nested(SessionSummaryOut))
+SessionListOut = page_of(SessionSummaryOut)
 
 
 class EnrolmentIn(StrictSchema):
@@ -161,7 +168,7 @@ def create_session(body: dict[str, Any]) -> Any:
 @sessions_blp.response(200, SessionListOut)
 def list_sessions(query: dict[str, Any]) -> dict[str, Any]:
     with db().transaction() as tx:
-        return {"items": queries.list_sessions(tx, query.get("course_code"))}
+        return queries.list_sessions(tx, query.get("course_code"), query["page"], query["per_page"])
 
 
 @sessions_blp.get("/<int:session_id>")
@@ -171,7 +178,7 @@ def get_session(session_id: int) -> dict[str, Any]:
     with db().transaction() as tx:
         session = queries.get_session(tx, session_id)
     if session is None:
-        abort(404, message=f"no session {session_id}")
+        raise NotFound(f"no session {session_id}")
     return session  # type: ignore[return-value]
 
 

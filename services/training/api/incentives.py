@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.training import commands, queries
+from services.training import queries
 from services.training.api.common import (
     READERS,
     SUPERVISORS,
@@ -17,11 +17,14 @@ from services.training.api.common import (
     period_or_422,
     staff_format,
 )
+from services.training.commands import incentives as commands
 from services.training.domain.periods import PERIOD_KINDS
 from services.training.domain.rules import OPS
 from services.training.domain.scorecard import FIGURES
 from shared import clock, scoping
+from shared.errors import NotFound
 from shared.etags import check_if_match, etag
+from shared.paging import page_field, page_of, per_page_field
 from shared.web import StrictSchema, caller, created, requires
 
 rules_blp = Blueprint(
@@ -97,10 +100,11 @@ class RuleOut(Schema):
 
 class RuleListQuery(StrictSchema):
     active = fields.Bool()
+    page = page_field()
+    per_page = per_page_field()
 
 
-class RuleListOut(Schema):
-    items = fields.List(fields.Nested(RuleOut))
+RuleListOut = page_of(RuleOut)
 
 
 @rules_blp.post("")
@@ -121,7 +125,7 @@ def create_rule(body: dict[str, Any]) -> Any:
 @rules_blp.response(200, RuleListOut)
 def list_rules(query: dict[str, Any]) -> dict[str, Any]:
     with db().transaction() as tx:
-        return {"items": queries.list_rules(tx, query.get("active"))}
+        return queries.list_rules(tx, query.get("active"), query["page"], query["per_page"])
 
 
 @rules_blp.get("/<code>")
@@ -132,7 +136,7 @@ def get_rule(code: str) -> dict[str, Any]:
     with db().transaction() as tx:
         rule = queries.get_rule(tx, code)
     if rule is None:
-        abort(404, message=f"no incentive rule {code}")
+        raise NotFound(f"no incentive rule {code}")
     return rule  # type: ignore[return-value]
 
 
@@ -196,10 +200,11 @@ class NominationListQuery(StrictSchema):
     staff_id = fields.Str(validate=staff_format)
     rule_code = fields.Str(validate=code_format)
     status = fields.Str(validate=validate.OneOf(("pending", "approved", "rejected")))
+    page = page_field()
+    per_page = per_page_field()
 
 
-class NominationListOut(Schema):
-    items = fields.List(fields.Nested(NominationOut))
+NominationListOut = page_of(NominationOut)
 
 
 class DecisionIn(StrictSchema):
@@ -241,7 +246,8 @@ def list_nominations(query: dict[str, Any]) -> dict[str, Any]:
     department's staff only."""
     with db().transaction() as tx:
         confined = scoping.reading_confined_to(queries.actor(tx, caller()))
-        return {"items": queries.list_nominations(tx, dict(query, department=confined))}
+        page, per_page = query.pop("page"), query.pop("per_page")
+        return queries.list_nominations(tx, dict(query, department=confined), page, per_page)
 
 
 @nominations_blp.get("/<int:nomination_id>")
@@ -251,7 +257,7 @@ def get_nomination(nomination_id: int) -> dict[str, Any]:
     with db().transaction() as tx:
         nomination = queries.get_nomination(tx, nomination_id)
         if nomination is None:
-            abort(404, message=f"no nomination {nomination_id}")
+            raise NotFound(f"no nomination {nomination_id}")
         scoping.require_reading(
             queries.actor(tx, caller()), nomination["department"], f"nomination {nomination_id}"
         )
@@ -278,6 +284,8 @@ def decide(body: dict[str, Any], nomination_id: int) -> dict[str, Any]:
 class AwardsQuery(StrictSchema):
     period = _period
     staff_id = fields.Str(validate=staff_format)
+    page = page_field()
+    per_page = per_page_field()
 
 
 class AwardOut(Schema):
@@ -294,12 +302,13 @@ class AwardOut(Schema):
     event_id = fields.Str(metadata={"description": "its award.granted event"})
 
 
-class AwardListOut(Schema):
-    items = fields.List(fields.Nested(AwardOut))
+AwardListOut = page_of(AwardOut)
 
 
 class LedgerQuery(StrictSchema):
     period = _period
+    page = page_field()
+    per_page = per_page_field()
 
 
 class LedgerEntryOut(Schema):
@@ -313,8 +322,7 @@ class LedgerEntryOut(Schema):
     reason = fields.Str(allow_none=True)
 
 
-class LedgerOut(Schema):
-    items = fields.List(fields.Nested(LedgerEntryOut))
+LedgerOut = page_of(LedgerEntryOut)
 
 
 @awards_blp.get("")
@@ -323,7 +331,9 @@ class LedgerOut(Schema):
 @awards_blp.response(200, AwardListOut)
 def list_awards(query: dict[str, Any]) -> dict[str, Any]:
     with db().transaction() as tx:
-        return {"items": queries.list_awards(tx, query.get("period"), query.get("staff_id"))}
+        return queries.list_awards(
+            tx, query.get("period"), query.get("staff_id"), query["page"], query["per_page"]
+        )
 
 
 @ledger_blp.get("")
@@ -333,4 +343,4 @@ def list_awards(query: dict[str, Any]) -> dict[str, Any]:
 def ledger(query: dict[str, Any]) -> dict[str, Any]:
     """The append-only record of every nomination, decision and award, in order."""
     with db().transaction() as tx:
-        return {"items": queries.ledger(tx, query.get("period"))}
+        return queries.ledger(tx, query.get("period"), query["page"], query["per_page"])

@@ -7,7 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.training import queries, scorecards
+from services.training import queries
 from services.training.api.common import (
     READERS,
     db,
@@ -99,7 +99,7 @@ def scorecard(query: dict[str, Any], staff_id: str) -> dict[str, Any]:
     period = period_or_422(query["period"])
     with db().transaction() as tx:
         _readable(tx, staff_id)
-        return scorecards.scorecard_of(tx, staff_id, period, clock.now())
+        return queries.scorecard_of(tx, staff_id, period, clock.now())
 
 
 @blp.get("/<staff_id>/evidence")
@@ -111,4 +111,4 @@ def evidence(query: dict[str, Any], staff_id: str) -> dict[str, Any]:
     period = period_or_422(query["period"])
     with db().transaction() as tx:
         _readable(tx, staff_id)
-        return scorecards.evidence(tx, staff_id, period, query["figure"], clock.now())
+        return queries.evidence(tx, staff_id, period, query["figure"], clock.now())

@@ -6,8 +6,10 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
 
+from services.followup.api import pages
 from services.followup.api.dashboard import BrowserToken
-from services.followup.domain import charts, render
+from services.followup.api.pages import chart_svg
+from services.followup.domain import charts
 from services.followup.domain.dashboard import (
     Breached,
     Clock,
@@ -183,20 +185,22 @@ def test_the_quarter_week_by_week():
 
 
 def test_a_line_with_missing_points_is_broken_and_stacked_bars_share_one_scale():
-    svg = charts.line_chart([("a", 1), ("b", 2), ("c", None), ("d", 3), ("e", 4)], "t")
+    svg = chart_svg(charts.line_chart([("a", 1), ("b", 2), ("c", None), ("d", 3), ("e", 4)], "t"))
     assert svg.count("<polyline") == 2 and svg.count("<circle") == 4
     assert svg.count(">no data</text>") == 1 and "<title>c: no data</title>" in svg
     ET.fromstring(svg)
-    svg = charts.stacked_hbar_chart(
-        [("x", [1, 3]), ("y", [2, 0])], ["one", "two"], ["#111111", "#222222"], "t", width=350
+    svg = chart_svg(
+        charts.stacked_hbar_chart(
+            [("x", [1, 3]), ("y", [2, 0])], ["one", "two"], ["#111111", "#222222"], "t", width=350
+        )
     )
     ET.fromstring(svg)
     widths = [
         float(w) for w in re.findall(r'<rect x="[\d.]+" y="\d+" width="([\d.]+)" height="18"', svg)
     ]
     assert widths == [37.5, 112.5, 75.0]  # 150 pixels for the longest bar (4)
-    assert "nothing today" in charts.stacked_hbar_chart(
-        [("x", [0])], ["a"], ["#000"], "t", empty="nothing today"
+    assert "nothing today" in chart_svg(
+        charts.stacked_hbar_chart([("x", [0])], ["a"], ["#000"], "t", empty="nothing today")
     )
 
 
@@ -214,7 +218,7 @@ def test_a_week_without_time_limit_data_is_no_data_never_0_percent():
         ("2026-10-12", 0.0),
         ("2026-10-19", None),
     ]
-    page = render.dashboard_html(figures)
+    page = pages.dashboard_html(figures)
     (kept,) = [s for s in re.findall(r"<svg\b.*?</svg>", page, re.S) if "Time limits kept" in s]
     assert kept.count(">no data</text>") == 2
     assert "<title>10-05: no data</title>" in kept and "<title>10-19: no data</title>" in kept
@@ -230,7 +234,7 @@ def test_the_page_refreshes_itself_escapes_names_and_loads_nothing():
         satisfaction=[DayScore(date(2026, 11, 24), 4, 3)],
         sla=[DaySla(date(2026, 11, 3), True, 2)],
     )
-    page = render.dashboard_html(build(data))
+    page = pages.dashboard_html(build(data))
     assert '<meta http-equiv="refresh" content="30">' in page
     assert "refreshes itself every 30 seconds" in page
     assert "<NOC & co>" not in page and "&lt;NOC &amp; co&gt;" in page

@@ -8,6 +8,8 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import date
 
+from services.followup.api import pages
+from services.followup.api.pages import chart_svg
 from services.followup.domain import charts, render, report
 from services.followup.domain.periods import Quarter
 from services.followup.domain.report import (
@@ -132,7 +134,7 @@ def test_an_empty_quarter_has_no_means_and_no_shares():
     assert r["complaints"]["change_percent"] is None
     assert r["time_limits"]["compliance_percent"] is None
     assert r["followups"]["reach_rate_percent"] is None
-    assert "no data" in render.html(r)
+    assert "no data" in pages.report_html(r)
 
 
 def test_csv_has_one_figure_per_row():
@@ -147,7 +149,7 @@ def test_csv_has_one_figure_per_row():
 
 
 def test_the_page_is_self_contained_and_its_charts_are_valid_svg():
-    page = render.html(report.build(data(), date(2026, 11, 25)))
+    page = pages.report_html(report.build(data(), date(2026, 11, 25)))
     assert page.startswith("<!DOCTYPE html>")
     assert not re.search(r"<script|<link|https?://(?!www\.w3\.org/2000/svg)|@import|url\(", page)
     assert "Slow &lt;evenings&gt;" in page  # text is escaped
@@ -158,9 +160,9 @@ def test_the_page_is_self_contained_and_its_charts_are_valid_svg():
 
 
 def test_bars_are_as_tall_as_their_values():
-    svg = charts.bar_chart([("a", 2), ("b", 4)], "t", max_value=4)
+    svg = chart_svg(charts.bar_chart([("a", 2), ("b", 4)], "t", max_value=4))
     heights = [float(h) for h in re.findall(r'<rect [^>]*height="([\d.]+)" fill', svg)]
     assert heights[1] == 2 * heights[0]
     assert charts.nice_top(5) == 8 and charts.nice_top(10) == 10 and charts.nice_top(0) == 1
-    assert "no data" in charts.hbar_chart([("x", None)], "t", max_value=5)
-    assert "no data" in charts.line_chart([], "t")
+    assert "no data" in chart_svg(charts.hbar_chart([("x", None)], "t", max_value=5))
+    assert "no data" in chart_svg(charts.line_chart([], "t"))

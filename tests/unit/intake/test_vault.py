@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.intake.vault import KEY_ID_LEN, NONCE_LEN, UnknownKeyError, Vault, VaultError
+from services.intake.domain.vault import KEY_ID_LEN, NONCE_LEN, UnknownKeyError, Vault, VaultError
 from shared.config import Settings
 
 KEY_A = "first-key-material"

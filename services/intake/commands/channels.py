@@ -14,15 +14,17 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from services.intake import commands, customers
+from services.intake import queries
+from services.intake.commands import cases
 from services.intake.domain.email_message import (
     InboundEmail,
     case_content,
     case_number_in,
     kind_of,
 )
-from services.intake.vault import Vault
-from shared.db import Database, Transaction
+from services.intake.domain.vault import Vault
+from shared.db import Transaction
+from shared.errors import Invalid
 from shared.steps import EARLIEST, Step
 
 UNKNOWN_REGION = "unknown"
@@ -36,10 +38,10 @@ def record_call(tx: Transaction, vault: Vault, call: Mapping[str, Any], by: str)
 
     `call["caller_number"]` is already normalised (digits). A number several customers share
     names none of them (`matched` false, `candidates` says how many). With a `case_id` the
-    call also goes on that case's timeline; an unknown case raises `commands.CaseNotFound`.
+    call also goes on that case's timeline; an unknown case is refused (Invalid `case_id`).
     """
     number = call["caller_number"]
-    ids = customers.find_ids_by_phone(tx, vault, number)
+    ids = queries.find_ids_by_phone(tx, vault, number)
     customer_id = ids[0] if len(ids) == 1 else None
     call_id = uuid.uuid4()
     started, ended = call["started_at"], call.get("ended_at")
@@ -47,13 +49,16 @@ def record_call(tx: Transaction, vault: Vault, call: Mapping[str, Any], by: str)
     case_id = call.get("case_id")
     if case_id is not None:
         # first: it locks the case, and refuses an unknown one before anything is written
-        commands.add_interaction(
-            tx,
-            case_id,
-            "call_in" if call["direction"] == "in" else "call_out",
-            Step(started, call["agent_id"]),
-            detail={"call_id": str(call_id), "duration_s": duration},
-        )
+        try:
+            cases.add_interaction(
+                tx,
+                case_id,
+                "call_in" if call["direction"] == "in" else "call_out",
+                Step(started, call["agent_id"]),
+                detail={"call_id": str(call_id), "duration_s": duration},
+            )
+        except cases.CaseNotFound:
+            raise Invalid("case_id", "no such case") from None
     tx.execute(
         """
         INSERT INTO calls (id, caller_enc, caller_index, direction, agent_id, started_at,
@@ -112,7 +117,7 @@ def receive_email(
         return seen, False
 
     sender_index = vault.blind_index("email", email.sender)
-    customer_id = customers.find_id_by_email(tx, vault, email.sender)
+    customer_id = queries.find_id_by_email(tx, vault, email.sender)
     # the sender's Date, but never later than now (a case cannot arrive in the future) and
     # never a typo'd year before the operator's systems
     sent = email.date if email.date and email.date >= EARLIEST else now
@@ -122,7 +127,7 @@ def receive_email(
     case = _case_to_join(tx, mentioned, sender_index, customer_id) if mentioned else None
     joined = case is not None
     if case is None:
-        case = commands.open_case(
+        case = cases.open_case(
             tx,
             {
                 "kind": kind_of(email.subject, email.text),
@@ -147,7 +152,7 @@ def receive_email(
     }
     if mentioned and not joined:
         detail["mentioned_case_no"] = mentioned
-    commands.add_interaction(tx, case["id"], "email_in", Step(received_at, by), content, detail)
+    cases.add_interaction(tx, case["id"], "email_in", Step(received_at, by), content, detail)
     tx.execute(
         """
         INSERT INTO emails (id, case_id, joined, message_id, sender_enc, sender_index,
@@ -206,31 +211,3 @@ def _region(tx: Transaction, customer_id: uuid.UUID | None) -> str:
         return UNKNOWN_REGION
     row = tx.one("SELECT region FROM customers WHERE id = %s", (customer_id,))
     return row["region"] if row else UNKNOWN_REGION
-
-
-# --- key rotation ----------------------------------------------------------------------------
-
-_CHANNEL_BLOBS = (("calls", "caller_enc"), ("emails", "sender_enc"))
-
-
-def rotate_channel_blobs(db: Database, vault: Vault, batch_size: int = 500) -> int:
-    """Re-encrypts callers' numbers and senders' addresses not under the current key, one
-    transaction per batch (safe to interrupt and run again); returns how many."""
-    done = 0
-    for table, column in _CHANNEL_BLOBS:
-        while True:
-            with db.transaction() as tx:
-                rows = tx.all(
-                    f"SELECT id, {column} AS blob FROM {table}"
-                    f" WHERE substring({column} FROM 1 FOR 4) <> %s LIMIT %s FOR UPDATE",
-                    (vault.current_key_id, batch_size),
-                )
-                for row in rows:
-                    tx.execute(
-                        f"UPDATE {table} SET {column} = %s WHERE id = %s",
-                        (vault.encrypt(vault.decrypt(row["blob"])), row["id"]),
-                    )
-            done += len(rows)
-            if len(rows) < batch_size:
-                break
-    return done

@@ -12,6 +12,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from services.intake.commands import SOURCE
 from services.intake.domain import acknowledgements
 from services.intake.domain.cases import CASE_NO_PREFIX
 from services.intake.domain.lifecycle import (
@@ -23,18 +24,16 @@ from services.intake.domain.lifecycle import (
 )
 from shared import scoping
 from shared.db import Transaction
-from shared.errors import Forbidden
+from shared.errors import Forbidden, NotFound
 from shared.events import Event, new_event
 from shared.events.catalogue import FREE_TEXT_LIMIT
 from shared.personal_data import mask_text
 from shared.scoping import Actor
 from shared.steps import Step
 
-SOURCE = "/intake"
 
-
-class CaseNotFound(LookupError):
-    pass
+class CaseNotFound(NotFound):
+    """404: no such case."""
 
 
 def _event(type_: str, case_id: uuid.UUID | str, data: dict[str, Any]) -> Event:

@@ -1,0 +1,16 @@
+"""Training's copy of the staff directory, from `staff.upserted` (routing, or HR through
+routing, own who works here): names, roles and departments for scorecards, compliance and
+incentives."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from shared import staff_projection
+from shared.db import Transaction
+
+
+def record(tx: Transaction, data: dict[str, Any], as_of: datetime) -> None:
+    """The latest word on a member of staff wins; an older event arriving late is ignored."""
+    staff_projection.apply(tx, data, as_of)
