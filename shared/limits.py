@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from shared.periods import KINDS, BadPeriod, Period, PeriodKind
+
 # two systems' clocks a little apart
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 # nothing the operator handles predates its systems; earlier is a typo (year 1, 0202, ...)
@@ -79,6 +81,15 @@ def year_problem(year: int, now: datetime) -> str | None:
     if year not in years:
         return f"the year must lie between {years[0]} and {years[-1]}"
     return None
+
+
+def period_problem(text: str, now: datetime, kinds: tuple[PeriodKind, ...] = KINDS) -> str | None:
+    """Why `text` is not a month or quarter (of `kinds`) the system keeps figures for, or None."""
+    try:
+        period = Period.parse(text, kinds)
+    except BadPeriod as e:
+        return str(e)
+    return year_problem(period.year, now)
 
 
 def json_depth(value: Any) -> int:

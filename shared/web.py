@@ -46,8 +46,9 @@ from shared.broker import connect
 from shared.config import Settings
 from shared.db import Database
 from shared.errors import PROBLEM_JSON, Conflict, Forbidden, Invalid, NotFound, problem, reason
-from shared.limits import storable_problem
+from shared.limits import period_problem, storable_problem
 from shared.logs import correlation_id, correlation_id_or_new
+from shared.periods import KINDS, PeriodKind
 from shared.personal_data import mask_text
 from shared.request_limits import (
     API_POLICY,
@@ -61,6 +62,17 @@ from shared.steps import Step, step_of
 log = logging.getLogger(__name__)
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json", *apidocs.DOC_PATHS})
 PUBLIC_PREFIXES = ("/docs",)
+
+
+def period_validator(kinds: tuple[PeriodKind, ...] = KINDS) -> Callable[[str], None]:
+    """A month (2026-11) or quarter (2026-Q4), of `kinds`, of a year figures are kept for."""
+
+    def validate_period(text: str) -> None:
+        problem = period_problem(text, clock.now(), kinds)
+        if problem:
+            raise ValidationError(problem)
+
+    return validate_period
 
 
 class StrictSchema(Schema):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask
 
 from services.followup.api import BLUEPRINTS, dashboard
+from shared.browser_pages import BrowserToken
 from shared.config import Settings, process_settings
 from shared.db import Database
 from shared.web import create_api
@@ -17,6 +18,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app, api = create_api("followup", settings, db)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
-    # a browser opening /dashboard cannot send a bearer header (see dashboard.BrowserToken)
-    app.wsgi_app = dashboard.BrowserToken(app.wsgi_app)  # type: ignore[method-assign]
+    # a browser opening the dashboard or a report's page cannot send a bearer header
+    app.wsgi_app = BrowserToken(app.wsgi_app, dashboard.BROWSER_PAGES)  # type: ignore[method-assign]
     return app

@@ -7,7 +7,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from services.followup.domain import dashboard
-from services.followup.domain.periods import SHANGHAI, Quarter
 from services.followup.domain.report import (
     CaseCount,
     FeedbackCount,
@@ -19,8 +18,10 @@ from services.followup.domain.report import (
 )
 from shared import clock
 from shared.auth import Caller
+from shared.clock import SHANGHAI
 from shared.db import Database, Transaction
 from shared.paging import fetch_page
+from shared.periods import Period
 from shared.scoping import Actor
 
 _TASK = """f.id, f.case_id, f.kind, f.category, f.department, f.resolved_by, f.resolved_at,
@@ -96,7 +97,7 @@ def on_do_not_call(db: Database, customer_id: str) -> dict[str, Any] | None:
 
 
 def campaign_candidates(
-    tx: Transaction, cases_in: Quarter, region: str | None, category: str | None
+    tx: Transaction, cases_in: Period, region: str | None, category: str | None
 ) -> list[str]:
     """Customers with a case received in the quarter (and region, category), not listed as
     do-not-call."""
@@ -175,7 +176,7 @@ def get_response(db: Database, response_id: uuid.UUID) -> dict[str, Any] | None:
 # --- inspections -------------------------------------------------------------------------------
 
 
-def inspection_candidates(tx: Transaction, quarter: Quarter, rule: str) -> list[str]:
+def inspection_candidates(tx: Transaction, quarter: Period, rule: str) -> list[str]:
     """Cases resolved in the quarter (resolved or closed now) that were never inspected."""
     where = [
         "c.state IN ('resolved', 'closed')",
@@ -321,7 +322,7 @@ def list_improvements(db: Database, filters: dict[str, Any], page: int, per_page
 # --- the quarterly report ----------------------------------------------------------------------
 
 
-def quarter_data(db: Database, quarter: Quarter) -> QuarterData:
+def quarter_data(db: Database, quarter: Period) -> QuarterData:
     """The quarter's figures, grouped in SQL; the arithmetic is domain.report's."""
     span = (quarter.start, quarter.end)
     before = quarter.previous()

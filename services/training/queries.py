@@ -9,12 +9,12 @@ from typing import Any
 
 from services.training.domain import scorecard
 from services.training.domain.certificates import standing
-from services.training.domain.periods import Period
 from services.training.domain.scorecard import Figure, Tally
 from shared.auth import Caller
 from shared.db import Transaction
 from shared.errors import NotFound
 from shared.paging import fetch_page
+from shared.periods import Period
 from shared.scoping import Actor
 
 

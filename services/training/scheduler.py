@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.training.commands import compliance
-from services.training.domain.periods import SHANGHAI
+from shared.clock import SHANGHAI
 from shared.db import Database
 
 

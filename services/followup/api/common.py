@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from flask import Response
-from marshmallow import ValidationError, validate
+from marshmallow import validate
 
-from services.followup.domain.periods import Quarter
-from shared import clock
-from shared.limits import year_problem
 from shared.request_limits import PAGE_POLICY
-from shared.web import service_db
+from shared.web import period_validator, service_db
 
 # who may do what
 CALLERS = ("agent", "supervisor", "system")  # make calls, record attempts and answers
@@ -35,16 +32,5 @@ def browser_page(response: Response) -> Response:
     return response
 
 
-def quarter_text(value: str) -> None:
-    """A quarter like 2026-Q4, of a year the evaluation is kept for (2000 to a few ahead)."""
-    problem = quarter_problem(value)
-    if problem:
-        raise ValidationError(problem)
-
-
-def quarter_problem(value: str) -> str | None:
-    try:
-        quarter = Quarter.parse(value)
-    except ValueError as e:
-        return str(e)
-    return year_problem(quarter.year, clock.now())
+# a quarter like 2026-Q4, of a year the evaluation is kept for
+quarter_text = period_validator(("quarter",))

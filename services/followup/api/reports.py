@@ -13,11 +13,13 @@ from marshmallow import Schema, fields, validate
 
 from services.followup import queries
 from services.followup.api import pages
-from services.followup.api.common import REPORT_READERS, browser_page, db, quarter_problem
+from services.followup.api.common import REPORT_READERS, browser_page, db
 from services.followup.domain import render, report
-from services.followup.domain.periods import Quarter
 from shared import clock
+from shared.browser_pages import TOKEN_PARAMETER
 from shared.errors import NotFound
+from shared.limits import period_problem
+from shared.periods import Period
 from shared.web import StrictSchema, requires
 
 blp = Blueprint(
@@ -55,10 +57,10 @@ class ReportOut(Schema):
 
 def _build(period: str) -> dict[str, Any]:
     try:
-        quarter = Quarter.parse(period)
+        quarter = Period.parse(period, kinds=("quarter",))
     except ValueError as e:
         raise NotFound(str(e)) from None
-    problem = quarter_problem(period)
+    problem = period_problem(period, clock.now(), ("quarter",))
     if problem:
         abort(422, errors={"path": {"period": [problem]}})
     at = clock.now()
@@ -85,23 +87,14 @@ def quarterly(query: dict[str, Any], period: str) -> Any:
     return built
 
 
-REPORT_TOKEN_PARAMETER = {
-    "name": "token",
-    "in": "query",
-    "required": False,
-    "schema": {"type": "string"},
-    "description": "for a browser: the bearer token (used for this request, kept out of logs)",
-}
-
-
 @blp.get("/quarterly/<period>.html")
 @requires(*REPORT_READERS)
-@blp.doc(parameters=[REPORT_TOKEN_PARAMETER])
+@blp.doc(parameters=[TOKEN_PARAMETER])
 @blp.response(200, content_type="text/html")
 def quarterly_html(period: str) -> Response:
     """The same evaluation as a page with charts (inline SVG, no scripts, works offline).
 
     A browser, which cannot send a bearer header, opens it with `?token=…` (see
-    dashboard.BrowserToken); the page is not cached and sends no referrer."""
+    shared/browser_pages.py); the page is not cached and sends no referrer."""
     html = pages.report_html(_build(period))
     return browser_page(Response(html, content_type="text/html; charset=utf-8"))

@@ -14,11 +14,11 @@ from services.followup.domain import (
     assignment,
     campaigns,
 )
-from services.followup.domain.periods import Quarter
 from services.followup.domain.sampling import draw
 from shared.db import Transaction
 from shared.errors import Conflict, Invalid, NotFound
 from shared.events import new_event
+from shared.periods import Period
 
 # --- campaigns ---------------------------------------------------------------------------------
 
@@ -64,7 +64,7 @@ def draw_campaign(
     target = campaign["target"]
     candidates = queries.campaign_candidates(
         tx,
-        Quarter.parse(target["cases_period"]),
+        Period.parse(target["cases_period"], kinds=("quarter",)),
         region=target.get("region"),
         category=target.get("category"),
     )

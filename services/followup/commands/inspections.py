@@ -12,17 +12,17 @@ from services.followup import queries
 from services.followup.domain import (
     inspections,
 )
-from services.followup.domain.periods import Quarter
 from services.followup.domain.sampling import draw
 from shared.db import Transaction
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from shared.periods import Period
 
 # --- quality inspections -----------------------------------------------------------------------
 
 
 def draw_inspections(tx: Transaction, body: dict[str, Any], by: str, now: datetime) -> uuid.UUID:
     """A reproducible sample of resolved or closed cases of the period not inspected before."""
-    quarter = Quarter.parse(body["period"])
+    quarter = Period.parse(body["period"], kinds=("quarter",))
     candidates = queries.inspection_candidates(tx, quarter, body["rule"])
     chosen = draw(candidates, body["size"], body["seed"])
     draw_id = uuid.uuid4()

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from services.followup.domain.periods import SHANGHAI, Quarter
 from services.followup.domain.report import FRONT_LINE, percent, scores_summary
+from shared.clock import SHANGHAI
+from shared.periods import Period
 
 REFRESH_SECONDS = 30
 OLDEST_BREACHED = 10
@@ -132,8 +133,8 @@ class DashboardData:
         return self.now.astimezone(SHANGHAI).date()
 
     @property
-    def quarter(self) -> Quarter:
-        return Quarter.of(self.now)
+    def quarter(self) -> Period:
+        return Period.of(self.now, "quarter")
 
 
 def open_cases(counts: list[StateCount]) -> dict[str, Any]:
@@ -180,12 +181,12 @@ def intake_today(counts: list[IntakeCount], today: date) -> dict[str, Any]:
     return {"date": today.isoformat(), "total": sum(r["total"] for r in rows), "by_channel": rows}
 
 
-def week_of(day: date, quarter: Quarter) -> date:
+def week_of(day: date, quarter: Period) -> date:
     """The first day of the day's week within the quarter (weeks start on Monday)."""
     return max(day - timedelta(days=day.weekday()), quarter.first_day)
 
 
-def weeks(quarter: Quarter, today: date) -> list[date]:
+def weeks(quarter: Period, today: date) -> list[date]:
     """The quarter's weeks up to today's (all of them for a past quarter)."""
     last = min(today, quarter.last_day)
     out, start = [], quarter.first_day
@@ -195,12 +196,12 @@ def weeks(quarter: Quarter, today: date) -> list[date]:
     return out
 
 
-def _week_keys(quarter: Quarter, today: date, days: Iterable[date]) -> list[date]:
+def _week_keys(quarter: Period, today: date, days: Iterable[date]) -> list[date]:
     inside = {week_of(d, quarter) for d in days if quarter.first_day <= d <= quarter.last_day}
     return sorted(set(weeks(quarter, today)) | inside)
 
 
-def satisfaction_trend(counts: list[DayScore], quarter: Quarter, today: date) -> dict[str, Any]:
+def satisfaction_trend(counts: list[DayScore], quarter: Period, today: date) -> dict[str, Any]:
     per_week: dict[date, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     overall: dict[int, int] = defaultdict(int)
     for c in counts:
@@ -220,7 +221,7 @@ def _kept(met: int, breached: int) -> dict[str, Any]:
     return {"met": met, "breached": breached, "compliance_percent": percent(met, met + breached)}
 
 
-def compliance_trend(counts: list[DaySla], quarter: Quarter, today: date) -> dict[str, Any]:
+def compliance_trend(counts: list[DaySla], quarter: Period, today: date) -> dict[str, Any]:
     met: dict[date, int] = defaultdict(int)
     breached: dict[date, int] = defaultdict(int)
     for c in counts:

@@ -20,7 +20,7 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from services.followup.domain.periods import SHANGHAI
+from shared.clock import SHANGHAI
 from shared.workdays import WorkingCalendar, official_exceptions, official_years_available
 
 

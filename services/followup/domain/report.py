@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
-from services.followup.domain.periods import Quarter
+from shared.periods import Period
 
 FRONT_LINE = "front_line"  # resolved without a department: the agents themselves
 UNKNOWN = "unknown"
@@ -77,7 +77,7 @@ class FeedbackCount:
 
 @dataclass
 class QuarterData:
-    quarter: Quarter
+    quarter: Period
     satisfaction: list[SatisfactionCount] = field(default_factory=list)
     cases: list[CaseCount] = field(default_factory=list)  # this quarter and the one before
     sla: list[SlaCount] = field(default_factory=list)
@@ -131,7 +131,7 @@ def satisfaction(counts: list[SatisfactionCount]) -> dict[str, Any]:
     }
 
 
-def complaints(quarter: Quarter, counts: list[CaseCount]) -> dict[str, Any]:
+def complaints(quarter: Period, counts: list[CaseCount]) -> dict[str, Any]:
     now_months, before_months = quarter.months(), quarter.previous().months()
     current = [c for c in counts if c.month in now_months]
     before = [c for c in counts if c.month in before_months]

@@ -75,10 +75,7 @@ CREATE TABLE do_not_call_history (
     by          text NOT NULL,
     at          timestamptz NOT NULL DEFAULT now()
 );
-CREATE TRIGGER do_not_call_history_append_only BEFORE UPDATE OR DELETE ON do_not_call_history
-    FOR EACH ROW EXECUTE FUNCTION append_only_guard();
-CREATE TRIGGER do_not_call_history_no_truncate BEFORE TRUNCATE ON do_not_call_history
-    FOR EACH STATEMENT EXECUTE FUNCTION append_only_guard();
+CALL append_only('do_not_call_history');
 
 -- --- follow-up calls ---------------------------------------------------------------------
 
@@ -126,10 +123,7 @@ CREATE TABLE followup_attempts (
     recorded_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX followup_attempts_task ON followup_attempts (followup_id, id);
-CREATE TRIGGER followup_attempts_append_only BEFORE UPDATE OR DELETE ON followup_attempts
-    FOR EACH ROW EXECUTE FUNCTION append_only_guard();
-CREATE TRIGGER followup_attempts_no_truncate BEFORE TRUNCATE ON followup_attempts
-    FOR EACH STATEMENT EXECUTE FUNCTION append_only_guard();
+CALL append_only('followup_attempts');
 
 -- --- campaigns ---------------------------------------------------------------------------
 
@@ -166,10 +160,7 @@ CREATE TABLE campaign_responses (
     recorded_by text NOT NULL,
     recorded_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE TRIGGER campaign_responses_append_only BEFORE UPDATE OR DELETE ON campaign_responses
-    FOR EACH ROW EXECUTE FUNCTION append_only_guard();
-CREATE TRIGGER campaign_responses_no_truncate BEFORE TRUNCATE ON campaign_responses
-    FOR EACH STATEMENT EXECUTE FUNCTION append_only_guard();
+CALL append_only('campaign_responses');
 
 -- Suggestions passed to the departments (the text stays here; feedback.received carries none).
 CREATE TABLE feedback (
@@ -183,10 +174,7 @@ CREATE TABLE feedback (
     received_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX feedback_received ON feedback (received_at);
-CREATE TRIGGER feedback_append_only BEFORE UPDATE OR DELETE ON feedback
-    FOR EACH ROW EXECUTE FUNCTION append_only_guard();
-CREATE TRIGGER feedback_no_truncate BEFORE TRUNCATE ON feedback
-    FOR EACH STATEMENT EXECUTE FUNCTION append_only_guard();
+CALL append_only('feedback');
 
 -- --- quality inspections -----------------------------------------------------------------
 
@@ -234,10 +222,7 @@ CREATE TABLE improvements (
     created_by text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE TRIGGER improvements_append_only BEFORE UPDATE OR DELETE ON improvements
-    FOR EACH ROW EXECUTE FUNCTION append_only_guard();
-CREATE TRIGGER improvements_no_truncate BEFORE TRUNCATE ON improvements
-    FOR EACH STATEMENT EXECUTE FUNCTION append_only_guard();
+CALL append_only('improvements');
 
 CREATE TABLE improvement_history (
     id             bigserial PRIMARY KEY,
@@ -250,7 +235,4 @@ CREATE TABLE improvement_history (
     at             timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX improvement_history_latest ON improvement_history (improvement_id, id DESC);
-CREATE TRIGGER improvement_history_append_only BEFORE UPDATE OR DELETE ON improvement_history
-    FOR EACH ROW EXECUTE FUNCTION append_only_guard();
-CREATE TRIGGER improvement_history_no_truncate BEFORE TRUNCATE ON improvement_history
-    FOR EACH STATEMENT EXECUTE FUNCTION append_only_guard();
+CALL append_only('improvement_history');

@@ -5,9 +5,8 @@ happens next and by when. Intake owns the wording, in Chinese, per kind and chan
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from shared.clock import SHANGHAI
 
 _TEMPLATES = {
     ("complaint", "hotline"): (

@@ -46,10 +46,7 @@ CREATE TABLE customer_consents (
 );
 CREATE INDEX customer_consents_latest
     ON customer_consents (customer_id, purpose, decided_at DESC, id DESC);
-CREATE TRIGGER customer_consents_append_only BEFORE UPDATE OR DELETE ON customer_consents
-    FOR EACH ROW EXECUTE FUNCTION append_only_guard();
-CREATE TRIGGER customer_consents_no_truncate BEFORE TRUNCATE ON customer_consents
-    FOR EACH STATEMENT EXECUTE FUNCTION append_only_guard();
+CALL append_only('customer_consents');
 
 -- Who saw which customer's data unmasked, which fields, why and when. No foreign key: the
 -- record of an access outlives the customer record it was about.
@@ -64,7 +61,4 @@ CREATE TABLE pii_access_log (
 );
 CREATE INDEX pii_access_log_customer ON pii_access_log (customer_id, at DESC, id DESC);
 CREATE INDEX pii_access_log_at ON pii_access_log (at DESC, id DESC);
-CREATE TRIGGER pii_access_log_append_only BEFORE UPDATE OR DELETE ON pii_access_log
-    FOR EACH ROW EXECUTE FUNCTION append_only_guard();
-CREATE TRIGGER pii_access_log_no_truncate BEFORE TRUNCATE ON pii_access_log
-    FOR EACH STATEMENT EXECUTE FUNCTION append_only_guard();
+CALL append_only('pii_access_log');

@@ -28,8 +28,7 @@ CREATE TABLE case_timeline (
 );
 CREATE INDEX case_timeline_case ON case_timeline (case_id, at, id);
 
-CREATE TRIGGER case_timeline_append_only BEFORE UPDATE OR DELETE ON case_timeline
-    FOR EACH ROW EXECUTE FUNCTION append_only_guard();
+CALL append_only('case_timeline');
 
 -- What the customer was told when the case was taken (policy: how it will be handled, by when).
 CREATE TABLE case_acknowledgements (

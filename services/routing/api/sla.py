@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from services.routing import queries
 from services.routing.commands import clocks
@@ -14,9 +14,9 @@ from services.routing.domain.deadlines import SHANGHAI
 from shared import clock, scoping
 from shared.db import Transaction
 from shared.errors import Forbidden, NotFound
-from shared.limits import year_problem
 from shared.paging import page_field, page_of, per_page_field
-from shared.web import MaskedText, StrictSchema, caller, requires, service_db
+from shared.periods import Period
+from shared.web import MaskedText, StrictSchema, caller, period_validator, requires, service_db
 
 blp = Blueprint("sla", __name__, description="Time-limit clocks of cases")
 
@@ -94,30 +94,8 @@ class DepartmentQuery(StrictSchema):
     per_page = per_page_field()
 
 
-def _period(text: str) -> tuple[date, date]:
-    """`2026-Q4` or `2026-11` → [first day, first day after)."""
-    try:
-        if "-Q" in text:
-            year, q = text.split("-Q")
-            start = date(int(year), 3 * (int(q) - 1) + 1, 1)
-            months = 3
-        else:
-            year, month = text.split("-")
-            start = date(int(year), int(month), 1)
-            months = 1
-        m = start.month - 1 + months
-        # inside the try: the period after 9999-12 is not a date
-        end = date(start.year + m // 12, m % 12 + 1, 1)
-    except (ValueError, TypeError):
-        raise ValidationError("a quarter like 2026-Q4 or a month like 2026-11") from None
-    problem = year_problem(start.year, clock.now())
-    if problem:
-        raise ValidationError(problem)
-    return start, end
-
-
 class ComplianceQuery(StrictSchema):
-    period = fields.Str(required=True, validate=lambda v: bool(_period(v)))
+    period = fields.Str(required=True, validate=period_validator())
     by = fields.Str(load_default="department", validate=validate.OneOf(("department", "kind")))
 
 
@@ -265,7 +243,8 @@ def breached(query: dict[str, Any]) -> dict[str, Any]:
 def compliance(query: dict[str, Any]) -> dict[str, Any]:
     """Time-limit compliance of customer clocks started in a period, per department or kind.
     A department head sees their department's clocks only."""
-    start, end = _period(query["period"])
+    period = Period.parse(query["period"])
+    start, end = period.first_day, period.end_day
     department = _department_read(None)
     rows = queries.compliance(_db(), start, end, query["by"], department)
     for r in rows:

@@ -18,11 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
+from shared.clock import SHANGHAI
 from shared.workdays import WorkingCalendar
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_OPENING = time(8, 30)
 DEFAULT_CLOSE_OF_BUSINESS = time(17, 30)
 # far beyond any time limit: a calendar without working time is an error, not an endless loop

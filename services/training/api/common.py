@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
+from marshmallow import validate
 
-from marshmallow import ValidationError, validate
-
-from services.training.domain.periods import PERIOD_PATTERN, BadPeriod, Period, parse_period
 from shared import clock
 from shared.errors import Invalid
-from shared.limits import year_problem
-from shared.web import service_db
+from shared.limits import period_problem
+from shared.periods import Period
+from shared.web import period_validator, service_db
 
 # admin passes every check
 TRAINERS = ("trainer",)
@@ -22,30 +20,15 @@ code_format = validate.Regexp(
 )
 role_format = validate.Regexp(r"^[a-z][a-z0-9_]{1,39}$", error="a role such as agent")
 staff_format = validate.Length(min=1, max=64)
-_PERIOD_TEXT = "YYYY-MM or YYYY-Qn, e.g. 2026-11, 2026-Q4"
-
-
-def _supported_year(text: str) -> None:
-    if not re.fullmatch(PERIOD_PATTERN, text):
-        return  # the form's own validator says so
-    problem = year_problem(int(text[:4]), clock.now())
-    if problem:
-        raise ValidationError(problem)
-
-
-# the form (also in the OpenAPI document), then the years scorecards are kept for
-period_format = [validate.Regexp(PERIOD_PATTERN, error=_PERIOD_TEXT), _supported_year]
+# the years scorecards are kept for, written 2026-11 or 2026-Q4
+period_format = period_validator()
 
 
 db = service_db
 
 
 def period_or_422(text: str, field: str = "period") -> Period:
-    try:
-        period = parse_period(text)
-    except BadPeriod as e:
-        raise Invalid(field, str(e)) from None
-    problem = year_problem(period.first_day.year, clock.now())
+    problem = period_problem(text, clock.now())
     if problem:
         raise Invalid(field, problem)
-    return period
+    return Period.parse(text)

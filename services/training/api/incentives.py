@@ -18,13 +18,13 @@ from services.training.api.common import (
     staff_format,
 )
 from services.training.commands import incentives as commands
-from services.training.domain.periods import PERIOD_KINDS
 from services.training.domain.rules import OPS
 from services.training.domain.scorecard import FIGURES
 from shared import clock, scoping
 from shared.errors import NotFound
 from shared.etags import check_if_match, etag
 from shared.paging import page_field, page_of, per_page_field
+from shared.periods import KINDS as PERIOD_KINDS
 from shared.web import StrictSchema, caller, created, requires
 
 rules_blp = Blueprint(

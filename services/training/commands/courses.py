@@ -8,8 +8,8 @@ from typing import Any
 
 from services.training.commands import SOURCE, scorecards
 from services.training.domain import certificates
-from services.training.domain.periods import SHANGHAI
 from services.training.domain.scorecard import CERTIFICATE
+from shared.clock import SHANGHAI
 from shared.db import Transaction
 from shared.errors import Conflict, Invalid, NotFound
 from shared.events import new_event

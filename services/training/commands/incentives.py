@@ -10,11 +10,11 @@ from psycopg.types.json import Jsonb
 
 from services.training import queries
 from services.training.commands import SOURCE
-from services.training.domain.periods import Period
 from services.training.domain.rules import Condition, evaluate
 from shared.db import Transaction
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.events import new_event
+from shared.periods import Period
 
 
 def create_rule(tx: Transaction, data: dict[str, Any], by: str) -> dict[str, Any]:

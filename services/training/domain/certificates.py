@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from services.training.domain.periods import SHANGHAI
+from shared.clock import SHANGHAI
 
 DEFAULT_EXPIRING_WITHIN_DAYS = 30
 Status = Literal["overdue", "expiring", "compliant"]

@@ -56,10 +56,7 @@ CREATE TABLE assessments (
 );
 CREATE INDEX assessments_certificates
     ON assessments (staff_id, course_code, expires_on DESC) WHERE passed;
-CREATE TRIGGER assessments_append_only BEFORE UPDATE OR DELETE ON assessments
-    FOR EACH ROW EXECUTE FUNCTION append_only_guard();
-CREATE TRIGGER assessments_no_truncate BEFORE TRUNCATE ON assessments
-    FOR EACH STATEMENT EXECUTE FUNCTION append_only_guard();
+CALL append_only('assessments');
 
 -- The daily check: one row per Asia/Shanghai day it ran.
 CREATE TABLE compliance_checks (

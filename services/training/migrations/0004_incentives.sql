@@ -56,19 +56,7 @@ CREATE TABLE awards (
 );
 CREATE INDEX awards_period ON awards (period, id);
 
-CREATE TRIGGER incentive_runs_append_only BEFORE UPDATE OR DELETE ON incentive_runs
-    FOR EACH ROW EXECUTE FUNCTION append_only_guard();
-CREATE TRIGGER nominations_append_only BEFORE UPDATE OR DELETE ON nominations
-    FOR EACH ROW EXECUTE FUNCTION append_only_guard();
-CREATE TRIGGER nomination_decisions_append_only BEFORE UPDATE OR DELETE ON nomination_decisions
-    FOR EACH ROW EXECUTE FUNCTION append_only_guard();
-CREATE TRIGGER awards_append_only BEFORE UPDATE OR DELETE ON awards
-    FOR EACH ROW EXECUTE FUNCTION append_only_guard();
-CREATE TRIGGER incentive_runs_no_truncate BEFORE TRUNCATE ON incentive_runs
-    FOR EACH STATEMENT EXECUTE FUNCTION append_only_guard();
-CREATE TRIGGER nominations_no_truncate BEFORE TRUNCATE ON nominations
-    FOR EACH STATEMENT EXECUTE FUNCTION append_only_guard();
-CREATE TRIGGER nomination_decisions_no_truncate BEFORE TRUNCATE ON nomination_decisions
-    FOR EACH STATEMENT EXECUTE FUNCTION append_only_guard();
-CREATE TRIGGER awards_no_truncate BEFORE TRUNCATE ON awards
-    FOR EACH STATEMENT EXECUTE FUNCTION append_only_guard();
+CALL append_only('incentive_runs');
+CALL append_only('nominations');
+CALL append_only('nomination_decisions');
+CALL append_only('awards');

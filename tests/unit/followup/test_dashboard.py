@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
 
 from services.followup.api import pages
-from services.followup.api.dashboard import BrowserToken
+from services.followup.api.dashboard import BROWSER_PAGES
 from services.followup.api.pages import chart_svg
 from services.followup.domain import charts
 from services.followup.domain.dashboard import (
@@ -26,7 +26,8 @@ from services.followup.domain.dashboard import (
     week_of,
     weeks,
 )
-from services.followup.domain.periods import Quarter
+from shared.browser_pages import BrowserToken
+from shared.periods import Period
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
@@ -115,13 +116,13 @@ def test_open_cases_by_department_and_state():
 
 
 def test_weeks_start_on_monday_and_the_first_on_the_quarters_first_day():
-    q4 = Quarter(2026, 4)  # 1 October 2026 is a Thursday
+    q4 = Period(2026, "quarter", 4)  # 1 October 2026 is a Thursday
     assert week_of(date(2026, 10, 3), q4) == date(2026, 10, 1)
     assert week_of(date(2026, 10, 5), q4) == date(2026, 10, 5)
     assert week_of(date(2026, 11, 29), q4) == date(2026, 11, 23)
     assert weeks(q4, date(2026, 10, 1)) == [date(2026, 10, 1)]
     assert weeks(q4, date(2026, 10, 12))[-1] == date(2026, 10, 12)
-    all_q3 = weeks(Quarter(2026, 3), date(2026, 11, 25))
+    all_q3 = weeks(Period(2026, "quarter", 3), date(2026, 11, 25))
     assert all_q3[0] == date(2026, 7, 1) and all_q3[-1] == date(2026, 9, 28)
     assert len(all_q3) == 14
 
@@ -178,7 +179,10 @@ def test_the_quarter_week_by_week():
         ],
     }
     assert figures["refresh_seconds"] == 30
-    assert satisfaction_trend([], Quarter(2026, 4), date(2026, 10, 1))["weeks"][0]["mean"] is None
+    assert (
+        satisfaction_trend([], Period(2026, "quarter", 4), date(2026, 10, 1))["weeks"][0]["mean"]
+        is None
+    )
 
 
 # --- charts and the page ----------------------------------------------------------------------
@@ -255,7 +259,7 @@ def _through(environ: dict) -> dict:
         seen.update(env)
         return []
 
-    BrowserToken(app)({"SCRIPT_NAME": "", **environ}, lambda *a: None)
+    BrowserToken(app, BROWSER_PAGES)({"SCRIPT_NAME": "", **environ}, lambda *a: None)
     return seen
 
 

@@ -11,7 +11,6 @@ from datetime import date
 from services.followup.api import pages
 from services.followup.api.pages import chart_svg
 from services.followup.domain import charts, render, report
-from services.followup.domain.periods import Quarter
 from services.followup.domain.report import (
     CaseCount,
     FeedbackCount,
@@ -21,8 +20,9 @@ from services.followup.domain.report import (
     SlaCount,
     TaskCount,
 )
+from shared.periods import Period
 
-Q4 = Quarter(2026, 4)
+Q4 = Period(2026, "quarter", 4)
 
 
 def data() -> QuarterData:

@@ -11,26 +11,29 @@ import pytest
 
 from services.followup.domain import assignment, attempts, campaigns, improvements, inspections
 from services.followup.domain.due import followup_due, package_calendar
-from services.followup.domain.periods import Quarter
 from services.followup.domain.sampling import draw
+from shared.periods import Period
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 COB = time(17, 30)
 
 
 def test_quarters_are_shanghai_calendar_quarters():
-    q = Quarter.parse("2026-Q4")
+    q = Period.parse("2026-Q4", kinds=("quarter",))
     assert (q.first_day, q.last_day) == (date(2026, 10, 1), date(2026, 12, 31))
     assert q.start == datetime(2026, 10, 1, tzinfo=SHANGHAI)
     assert q.end == datetime(2027, 1, 1, tzinfo=SHANGHAI)
-    assert str(q.previous()) == "2026-Q3" and str(Quarter.parse("2026-Q1").previous()) == "2025-Q4"
+    assert (
+        str(q.previous()) == "2026-Q3"
+        and str(Period.parse("2026-Q1", kinds=("quarter",)).previous()) == "2025-Q4"
+    )
     assert q.months() == ["2026-10", "2026-11", "2026-12"]
     # 2026-09-30 16:30 UTC is already 1 October in Shanghai
-    assert Quarter.of(datetime(2026, 9, 30, 16, 30, tzinfo=UTC)) == q
+    assert Period.of(datetime(2026, 9, 30, 16, 30, tzinfo=UTC), "quarter") == q
     assert not q.contains(datetime(2026, 9, 30, 15, 59, tzinfo=UTC))
     for bad in ("2026-Q5", "2026Q4", "Q4-2026", ""):
         with pytest.raises(ValueError):
-            Quarter.parse(bad)
+            Period.parse(bad, kinds=("quarter",))
 
 
 @pytest.mark.parametrize(
