@@ -20,7 +20,8 @@ class IllegalTransition(Conflict):
         self, action: str, state: str, allowed: Iterable[str] = (), noun: str = ""
     ) -> None:
         self.action, self.state, self.allowed = action, state, list(allowed)
-        what = f"a {noun} that is {state}" if noun else f"from {state}"
+        article = "an" if noun[:1] in tuple("aeiou") else "a"
+        what = f"{article} {noun} that is {state}" if noun else f"from {state}"
         super().__init__(
             f"cannot {action} {what}"
             + (f"; possible now: {', '.join(self.allowed)}" if self.allowed else "")

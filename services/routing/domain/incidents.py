@@ -8,7 +8,8 @@ Life of an incident:
 
 Detection suspects a burst (`incident_detection`); network operations confirm or dismiss it.
 Every move returns the new value and the `IncidentChange` to append to the incident's history
-(nothing is overwritten there); a move its state does not allow raises `IllegalIncidentMove`.
+(nothing is overwritten there); a move its state does not allow raises `IllegalTransition`
+(shared/statemachine.py, a 409).
 
 While open, an incident covers the cases of its regions and categories opened since it
 started: they are linked to it instead of being assigned one by one. Each customer's own time
@@ -26,6 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 from services.routing.domain.incident_detection import BurstEvidence, ceil_count
+from shared.statemachine import machine
 
 # four concatenated SMS segments of 67 Chinese characters: the SMS gateway sends it whole
 MESSAGE_MAX = 268
@@ -49,13 +51,17 @@ class InvalidIncident(ValueError):
     """The values cannot make an incident (empty regions, an ETA before the start, …)."""
 
 
-class IllegalIncidentMove(ValueError):
-    """A move the incident's state does not allow, e.g. resolving one that is resolved."""
-
-    def __init__(self, state: IncidentState, move: str) -> None:
-        self.state = state
-        self.move = move
-        super().__init__(f"cannot {move} an incident that is {state}")
+# the moves of an incident's life (see the module doc); `update` keeps it open
+LIFE = machine(
+    "incident",
+    [state.value for state in IncidentState],
+    {
+        "confirm": ({IncidentState.SUSPECTED}, IncidentState.OPEN),
+        "dismiss": ({IncidentState.SUSPECTED}, IncidentState.DISMISSED),
+        "update": ({IncidentState.OPEN}, None),
+        "resolve": ({IncidentState.OPEN}, IncidentState.RESOLVED),
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -142,15 +148,11 @@ class Incident:
             raise InvalidIncident("a change needs who made it")
         return IncidentChange(self.id, kind, at, by, fields)
 
-    def _require(self, state: IncidentState, move: str) -> None:
-        if self.state != state:
-            raise IllegalIncidentMove(self.state, move)
-
     def confirm(
         self, *, at: datetime, by: str, message: str, eta: datetime | None = None
     ) -> tuple[Incident, IncidentChange]:
         """Network operations confirm a suspicion: it opens, with its public message."""
-        self._require(IncidentState.SUSPECTED, "confirm")
+        LIFE.check("confirm", self.state)
         text = _text(message, "message", MESSAGE_MAX)
         opened = replace(
             self, state=IncidentState.OPEN, eta=eta, message=text, declared_by=by, declared_at=at
@@ -161,7 +163,7 @@ class Incident:
         self, *, at: datetime, by: str, reason: str | None = None
     ) -> tuple[Incident, IncidentChange]:
         """Network operations find no outage behind the burst."""
-        self._require(IncidentState.SUSPECTED, "dismiss")
+        LIFE.check("dismiss", self.state)
         dismissed = replace(self, state=IncidentState.DISMISSED, ended_at=at)
         return dismissed, self._change("dismissed", at, by, reason=reason)
 
@@ -169,7 +171,7 @@ class Incident:
         self, *, at: datetime, by: str, eta: datetime | None = None, message: str | None = None
     ) -> tuple[Incident, IncidentChange]:
         """A new ETA and/or public message, to be told to every linked customer."""
-        self._require(IncidentState.OPEN, "update")
+        LIFE.check("update", self.state)
         if eta is None and message is None:
             raise InvalidIncident("an update needs a new eta or a new message")
         fields: dict[str, Any] = {}
@@ -184,7 +186,7 @@ class Incident:
         self, *, at: datetime, by: str, cause: str, resolution: str
     ) -> tuple[Incident, IncidentChange]:
         """Once: the cause code and the resolution every linked case is resolved with."""
-        self._require(IncidentState.OPEN, "resolve")
+        LIFE.check("resolve", self.state)
         code = _text(cause, "cause", CAUSE_MAX)
         text = _text(resolution, "resolution", RESOLUTION_MAX)
         if at < self.started_at:
