@@ -173,12 +173,14 @@ class Context:
 
     # --- reading --------------------------------------------------------------------------------
 
-    def pages(self, service: str, path: str, **query: Any) -> list[dict[str, Any]]:
-        """Every item of a paged list, as the supervisor sees it."""
+    def pages(
+        self, service: str, path: str, who: Any = SUPERVISOR, **query: Any
+    ) -> list[dict[str, Any]]:
+        """Every item of a paged list, as `who` (the supervisor unless told) sees it."""
         items: list[dict[str, Any]] = []
         page = 1
         while True:
-            got = self.api.get(service, path, SUPERVISOR, page=page, per_page=500, **query)
+            got = self.api.get(service, path, who, page=page, per_page=500, **query)
             items.extend(got["items"])
             if page * got["per_page"] >= got["total"] or not got["items"]:
                 return items

@@ -23,13 +23,12 @@ def department_work(ctx: Context, plan: Plan) -> None:
     def discover(pending: set[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
         for department in WORK_DEPARTMENTS:
-            items = ctx.api.get(
+            items = ctx.pages(
                 "routing",
                 "/work-items",
                 (data.head_of(department), "department_head"),
                 department=department,
-                limit=1000,
-            )["items"]
+            )
             found.update({i["case_id"]: i for i in items if i["case_id"] in pending})
         quiet["polls"] = 0 if found else quiet["polls"] + 1
         if not found and quiet["polls"] >= 5 and len(pending) <= 100:

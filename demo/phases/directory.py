@@ -65,7 +65,7 @@ def organisation(ctx: Context) -> None:
         staff,
         lambda s: _create(ctx, "staff", "routing", "/staff", SUPERVISOR, s),
     )
-    existing = ctx.api.get("routing", "/routing-rules", SUPERVISOR)["items"]
+    existing = ctx.pages("routing", "/routing-rules")
     have = {(r["department"], tuple(r["categories"]), tuple(r["regions"])) for r in existing}
 
     def rule(r: tuple[int, dict[str, list[str]], str, str]) -> None:

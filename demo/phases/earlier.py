@@ -4,7 +4,7 @@ one is loaded and `--again` is not given, what is there and where to look."""
 from __future__ import annotations
 
 from demo import data
-from demo.context import CRM, ROLE_OF, SUPERVISOR, Context
+from demo.context import CRM, ROLE_OF, Context
 from demo.plan import first_account
 from demo.summary import browser_links, print_links
 
@@ -32,11 +32,11 @@ def choose_set(ctx: Context) -> int | None:
 
 
 def already_loaded(ctx: Context, sets: int) -> None:
-    departments = ctx.api.get("routing", "/departments", SUPERVISOR)["items"]
+    departments = ctx.pages("routing", "/departments")
     ours = [d for d in departments if d["code"] in data.DEPARTMENT_CODES]
-    staff = ctx.api.get("routing", "/staff", SUPERVISOR)["items"]
-    campaigns = ctx.api.get("followup", "/campaigns", SUPERVISOR, period=str(ctx.quarter))
-    names = [c for c in campaigns["items"] if ctx.tag(1).rstrip("-") in c["name"]]
+    staff = ctx.pages("routing", "/staff")
+    campaigns = ctx.pages("followup", "/campaigns", period=str(ctx.quarter))
+    names = [c for c in campaigns if ctx.tag(1).rstrip("-") in c["name"]]
     tags = ", ".join(f"{ctx.tag(n)}…" for n in range(1, sets + 1))
     ctx.console.print(
         f"[bold]already loaded:[/] {ctx.quarter}, seed {ctx.seed} — customer accounts {tags};"
