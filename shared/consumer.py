@@ -26,9 +26,10 @@ ones that do not wait are applied meanwhile, a key's in their order; when one of
 that key's waiting ones are tried again at once (what they wait for may have come behind them).
 
 Sharing. Every `CS_CONSUMER_REBALANCE_S` a process compares the partitions it received events
-from with its fair share (partitions / live consumer processes, from their heartbeats) and hands
-the surplus over: it drops that partition's connection and subscribes again at the back of the
-queue's line, where another replica waits to take it. Stopping drops them all the same way.
+from lately (in the last few rounds) with its fair share (partitions / live consumer processes,
+from their heartbeats) and hands the surplus over: it drops that partition's connection and
+subscribes again at the back of the queue's line, where another replica waits to take it.
+Stopping drops them all the same way.
 
 Between two reads of its queues the consumer keeps its heartbeat fresh (shared/heartbeat.py):
 alive, connected to the broker, and able to write to its database.
@@ -111,12 +112,17 @@ class _Delivery:
     waiting: _Waiting | None = None  # set while it waits for an event it needs (NotYet)
 
 
+# rounds of CS_CONSUMER_REBALANCE_S a partition counts as this process's after its last event
+ACTIVE_ROUNDS = 5
+
+
 @dataclass
 class _Partition:
     queue: str
     connection: pika.BlockingConnection | None = None
     channel: BlockingChannel | None = None
-    delivered: int = 0  # since the last rebalance: > 0 means this process is its active one
+    # when this process last received from it (monotonic): recently means it is the active one
+    delivered_at: float | None = None
     # deliveries not applied yet because something of the partition waits, in arrival order
     held: deque[_Delivery] = field(default_factory=deque)
 
@@ -242,6 +248,7 @@ class Consumer:
         """Hands the partition to the next replica in line, then gets in line again."""
         drop(partition.connection)
         partition.connection = partition.channel = None
+        partition.delivered_at = None
         self._subscribe(partition)
         log.info("handed %s over to another consumer", partition.queue)
 
@@ -254,7 +261,7 @@ class Consumer:
         ready: list[_Delivery] = []
         for d in arrived:
             partition = self._partitions[d.queue]
-            partition.delivered += 1
+            partition.delivered_at = time.monotonic()
             if partition.held:
                 partition.held.append(d)
             elif self._prepare(d):
@@ -509,9 +516,12 @@ class Consumer:
     def _rebalance(self) -> None:
         """Hands over the partitions beyond this process's fair share (see the module doc)."""
         partitions = list(self._partitions.values())
-        active = [p for p in partitions if p.delivered and not p.held]
-        for p in partitions:
-            p.delivered = 0
+        # a partition that was quiet for one round may still be ours (a busy consumer reads
+        # its queues in turn): those heard from in the last few rounds count
+        recent = time.monotonic() - ACTIVE_ROUNDS * self.settings.consumer_rebalance_s
+        active = [
+            p for p in partitions if p.delivered_at and p.delivered_at >= recent and not p.held
+        ]
         if len(active) <= 1:
             return
         try:  # the broker counts only a queue's active consumer: the live replicas say more
