@@ -533,8 +533,8 @@ def list_items(
     return fetch_page(
         tx,
         select="*",
-        table=f"(SELECT {ITEM_COLUMNS}, state = ANY(%s) AND due_at < %s AS overdue"
-        " FROM work_items) w",
+        table=f"(SELECT {ITEM_COLUMNS}, coalesce(state = ANY(%s) AND due_at < %s, false)"
+        " AS overdue FROM work_items) w",
         where=[
             "state = ANY(%s)",
             "(%s::text IS NULL OR department = %s)",

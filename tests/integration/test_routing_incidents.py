@@ -288,3 +288,18 @@ def test_an_eta_past_a_linked_deadline_is_flagged(routing, ops, service_db, regi
     assert r.json["eta_past_deadline"] is True and r.json["first_deadline_before_eta"]
     soon = declare(routing, ops, f"Quiet-{uid()}").json
     assert soon["eta_past_deadline"] is False
+
+
+def test_an_incident_without_eta_has_one_work_item_never_overdue(routing, ops, region):
+    department = make_department(routing, ops, "NET")
+    make_rule(routing, ops, department=department, regions=[region])
+    r = declare(routing, ops, region, eta=None)
+    assert r.status_code == 201, r.json
+    listed = routing.get("/work-items", query_string={"department": department}, headers=ops)
+    [item] = listed.json["items"]
+    assert item["incident_id"] == r.json["id"] and item["case_id"] is None
+    assert item["due_at"] is None and item["overdue"] is False
+    done = routing.post(
+        f"/work-items/{item['id']}/handled", json={"resolution_code": "x"}, headers=ops
+    )
+    assert done.status_code == 409, done.json
