@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.routing import queries
-from services.routing.commands import SOURCE, clocks, directory, work_items
+from services.routing.commands import SOURCE, clocks, directory, incidents, work_items
 from shared.db import Transaction
 from shared.errors import NotYet
 from shared.events import Event
@@ -11,7 +11,9 @@ from shared.service import Handler
 
 
 def on_case_opened(tx: Transaction, event: Event) -> None:
-    """The clock starts at receipt (policy: consultation 1 working day, complaint 2)."""
+    """The clock starts at receipt (policy: consultation 1 working day, complaint 2). The case
+    is linked at once to the open incident that covers it (or that intake named); else its
+    region's and category's count may reveal a burst, a suspected incident."""
     d = event.data
     received_at = d.get("received_at") or d["opened_at"]
     clocks.record_case(tx, dict(d, opened_at=received_at))
@@ -22,6 +24,22 @@ def on_case_opened(tx: Transaction, event: Event) -> None:
         priority=d["priority"],
         received_at=received_at,
     )
+    linked = incidents.link_new_case(
+        tx,
+        case_id=d["case_id"],
+        region=d["region"],
+        category=d["category"],
+        opened_at=received_at,
+        incident_id=d.get("incident_id"),
+    )
+    if linked is None:
+        incidents.detect_burst(
+            tx,
+            region=d["region"],
+            category=d["category"],
+            now=received_at,
+            policy=incidents.detection_policy(),
+        )
 
 
 def _known(tx: Transaction, case_id: str) -> None:
@@ -36,15 +54,18 @@ def on_case_resolved(tx: Transaction, event: Event) -> None:
     # work items first: item rows are locked before clock rows everywhere (no deadlocks)
     work_items.close_case_items(tx, case_id=event.data["case_id"], at=event.data["resolved_at"])
     clocks.stop_case_clocks(tx, case_id=event.data["case_id"], at=event.data["resolved_at"])
+    clocks.record_case_end(tx, case_id=event.data["case_id"], at=event.data["resolved_at"])
 
 
 def on_case_reopened(tx: Transaction, event: Event) -> None:
     clocks.restart_customer_clock(tx, case_id=event.data["case_id"], at=event.data["reopened_at"])
+    clocks.record_case_end(tx, case_id=event.data["case_id"], at=None)
 
 
 def on_case_closed(tx: Transaction, event: Event) -> None:
     _known(tx, event.data["case_id"])
     clocks.stop_case_clocks(tx, case_id=event.data["case_id"], at=event.data["closed_at"])
+    clocks.record_case_end(tx, case_id=event.data["case_id"], at=event.data["closed_at"])
 
 
 def on_case_transferred(tx: Transaction, event: Event) -> None:

@@ -14,6 +14,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from services.routing.domain.deadlines import SHANGHAI, BusinessHours, Interval
+from services.routing.domain.incident_detection import BurstEvidence
+from services.routing.domain.incidents import Incident, IncidentState, deadline_before_eta
 from services.routing.domain.rules import (
     CONDITIONS,
     CaseAttributes,
@@ -493,8 +495,9 @@ def decide(
 # work items
 
 ITEM_COLUMNS = (
-    "id, case_id, department, assignee_id, state, rule_id, routing_reason, due_at, created_at,"
-    " assigned_at, accepted_at, handled_at, handled_by, resolution_code, closed_at"
+    "id, case_id, incident_id, department, assignee_id, state, rule_id, routing_reason,"
+    " due_at, created_at, assigned_at, accepted_at, handled_at, handled_by, resolution_code,"
+    " closed_at"
 )
 
 
@@ -530,8 +533,8 @@ def list_items(
     return fetch_page(
         tx,
         select="*",
-        table=f"(SELECT {ITEM_COLUMNS}, state = ANY(%s) AND due_at < %s AS overdue"
-        " FROM work_items) w",
+        table=f"(SELECT {ITEM_COLUMNS}, coalesce(state = ANY(%s) AND due_at < %s, false)"
+        " AS overdue FROM work_items) w",
         where=[
             "state = ANY(%s)",
             "(%s::text IS NULL OR department = %s)",
@@ -571,3 +574,171 @@ def get_item(tx: Transaction, item_id: int, reader: Actor | None = None) -> dict
         (item_id,),
     )
     return dated(tx, item)
+
+
+# network incidents
+
+INCIDENT_COLUMNS = (
+    "id, state, regions, categories, started_at, eta, message, cause, resolution, declared_by,"
+    " declared_at, ended_at, evidence, created_at, updated_at"
+)
+
+
+def incident_row(tx: Transaction, incident_id: str, *, lock: bool = False) -> dict | None:
+    return tx.one(
+        f"SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = %s{' FOR UPDATE' if lock else ''}",
+        (incident_id,),
+    )
+
+
+def _evidence(data: dict[str, Any] | None) -> BurstEvidence | None:
+    if not data:
+        return None
+    return BurstEvidence(
+        region=data["region"],
+        category=data["category"],
+        window_start=datetime.fromisoformat(data["window_start"]),
+        window_end=datetime.fromisoformat(data["window_end"]),
+        count=data["count"],
+        baseline_median=data["baseline_median"],
+        threshold=data["threshold"],
+        case_ids=tuple(data["case_ids"]),
+    )
+
+
+def incident_of(row: dict[str, Any]) -> Incident:
+    return Incident(
+        id=row["id"],
+        regions=frozenset(row["regions"]),
+        categories=frozenset(row["categories"]),
+        started_at=row["started_at"],
+        state=IncidentState(row["state"]),
+        eta=row["eta"],
+        message=row["message"],
+        cause=row["cause"],
+        resolution=row["resolution"],
+        declared_by=row["declared_by"],
+        declared_at=row["declared_at"],
+        ended_at=row["ended_at"],
+        evidence=_evidence(row["evidence"]),
+    )
+
+
+def open_incidents(tx: Transaction) -> list[dict[str, Any]]:
+    return tx.all(f"SELECT {INCIDENT_COLUMNS} FROM incidents WHERE state = 'open'")
+
+
+def incidents_concerning(tx: Transaction, region: str, category: str) -> list[dict[str, Any]]:
+    """The incidents of this region and category (folded), suspected, open, or recently ended."""
+    return tx.all(
+        f"SELECT {INCIDENT_COLUMNS} FROM incidents i"
+        " WHERE EXISTS (SELECT 1 FROM unnest(i.regions) r WHERE lower(r) = lower(%s))"
+        " AND EXISTS (SELECT 1 FROM unnest(i.categories) c WHERE lower(c) = lower(%s))"
+        " AND (i.ended_at IS NULL OR i.ended_at > %s)",
+        (region, category, tx.now - timedelta(days=1)),
+    )
+
+
+def cases_opened_between(
+    tx: Transaction, region: str, category: str, start: datetime, end: datetime
+) -> list[str]:
+    rows = tx.execute(
+        "SELECT case_id FROM case_facts WHERE lower(region) = lower(%s)"
+        " AND lower(category) = lower(%s) AND opened_at BETWEEN %s AND %s"
+        " ORDER BY opened_at, case_id",
+        (region, category, start, end),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def count_opened_between(
+    tx: Transaction, region: str, category: str, start: datetime, end: datetime
+) -> int:
+    return tx.execute(
+        "SELECT count(*) FROM case_facts WHERE lower(region) = lower(%s)"
+        " AND lower(category) = lower(%s) AND opened_at BETWEEN %s AND %s",
+        (region, category, start, end),
+    ).fetchone()[0]
+
+
+def open_unlinked_cases(
+    tx: Transaction,
+    *,
+    regions: list[str],
+    categories: list[str],
+    since: datetime,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Open cases of these regions and categories (folded) opened since `since`, not linked
+    to any incident, after the keyset `after` (opened_at, case_id)."""
+    return tx.all(
+        "SELECT f.case_id, f.region, f.category, f.opened_at FROM case_facts f"
+        " WHERE lower(f.region) = ANY(%s) AND lower(f.category) = ANY(%s)"
+        " AND f.opened_at >= %s AND f.ended_at IS NULL"
+        " AND (%s::timestamptz IS NULL OR (f.opened_at, f.case_id) > (%s, %s))"
+        " AND NOT EXISTS (SELECT 1 FROM incident_cases l WHERE l.case_id = f.case_id)"
+        " ORDER BY f.opened_at, f.case_id LIMIT %s",
+        (
+            [r.casefold() for r in regions],
+            [c.casefold() for c in categories],
+            since,
+            after[0] if after else None,
+            after[0] if after else None,
+            after[1] if after else None,
+            limit,
+        ),
+    )
+
+
+def linked_incident(tx: Transaction, case_id: str) -> str | None:
+    row = tx.one("SELECT incident_id FROM incident_cases WHERE case_id = %s", (case_id,))
+    return row["incident_id"] if row else None
+
+
+def _incident_out(tx: Transaction, row: dict[str, Any]) -> dict[str, Any]:
+    """An incident as the API shows it: with its linked cases' count and the ETA flag."""
+    row["linked_cases"] = tx.execute(
+        "SELECT count(*) FROM incident_cases WHERE incident_id = %s", (row["id"],)
+    ).fetchone()[0]
+    first_due = None
+    if row["state"] == IncidentState.OPEN and row["eta"] is not None:
+        first_due = tx.execute(
+            "SELECT min(c.due_at) FROM sla_clocks c JOIN incident_cases l ON l.case_id = c.case_id"
+            " WHERE l.incident_id = %s AND c.clock = 'customer' AND c.stopped_at IS NULL"
+            " AND c.due_at > %s",
+            (row["id"], tx.now),
+        ).fetchone()[0]
+    flagged = deadline_before_eta(row["eta"], [first_due] if first_due else [], now=tx.now)
+    row["eta_past_deadline"] = flagged is not None
+    row["first_deadline_before_eta"] = flagged
+    return row
+
+
+def get_incident(tx: Transaction, incident_id: str) -> dict[str, Any]:
+    """One incident with its linked cases' count and its history, oldest change first."""
+    row = incident_row(tx, incident_id)
+    if row is None:
+        raise NotFound(f"no incident {incident_id}")
+    row = _incident_out(tx, row)
+    row["history"] = tx.all(
+        "SELECT kind, at, by, fields FROM incident_changes WHERE incident_id = %s ORDER BY id",
+        (incident_id,),
+    )
+    return row
+
+
+def incidents_page(tx: Transaction, state: str | None, page: int, per_page: int) -> dict[str, Any]:
+    """Newest first; `state` one of the incident states, or all."""
+    result = fetch_page(
+        tx,
+        select=INCIDENT_COLUMNS,
+        table="incidents",
+        where=["(%s::text IS NULL OR state = %s)"],
+        params=[state, state],
+        order="started_at DESC, id",
+        page=page,
+        per_page=per_page,
+    )
+    result["items"] = [_incident_out(tx, r) for r in result["items"]]
+    return result

@@ -121,6 +121,10 @@ class CaseOpenedV1(EventData):
     opened_at = _when(required=True)
     # additive: when the case reached the operator (clocks count from it); absent = opened_at
     received_at = _when(load_default=None, allow_none=True)
+    # additive: the network incident intake linked the case to when it opened; absent = none
+    incident_id = fields.Str(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=64)
+    )
 
 
 class CaseTransferredV1(EventData):
@@ -274,6 +278,80 @@ class AwardGrantedV1(EventData):
     granted_at = _when(required=True)
 
 
+INCIDENT_STATES = ("suspected", "open", "dismissed", "resolved")
+# four concatenated SMS segments (services/routing/domain/incidents.py MESSAGE_MAX)
+INCIDENT_MESSAGE_LIMIT = 268
+
+
+def _public_message(**kw: object) -> fields.Str:
+    """An incident's public message, told to every linked customer: no personal data."""
+    return fields.Str(
+        validate=[validate.Length(min=1, max=INCIDENT_MESSAGE_LIMIT), _no_personal_data],
+        metadata={
+            "description": f"the public message, at most {INCIDENT_MESSAGE_LIMIT} characters,"
+            " told to every linked customer; no personal data"
+        },
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _codes(**kw: object) -> fields.List:
+    return fields.List(
+        _code(validate=validate.Length(min=1, max=80)),
+        validate=validate.Length(min=1, max=200),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+class IncidentSuspectedV1(EventData):
+    incident_id = _id()
+    region = _code(required=True)
+    category = _code(required=True)
+    window_start = _when(required=True)
+    window_end = _when(required=True)
+    count = fields.Int(required=True, validate=validate.Range(min=0))
+    baseline_median = fields.Float(required=True)
+    threshold = fields.Int(required=True, validate=validate.Range(min=1))
+    suspected_at = _when(required=True)
+
+
+class IncidentDeclaredV1(EventData):
+    incident_id = _id()
+    regions = _codes(required=True)
+    categories = _codes(required=True)
+    started_at = _when(required=True)
+    eta = _when(load_default=None, allow_none=True)
+    message = _public_message(required=True)
+    declared_by = _who(required=True)
+    declared_at = _when(required=True)
+
+
+class IncidentUpdatedV1(EventData):
+    incident_id = _id()
+    eta = _when(load_default=None, allow_none=True)
+    message = _public_message(required=True)
+    updated_by = _who(required=True)
+    updated_at = _when(required=True)
+
+
+class IncidentResolvedV1(EventData):
+    incident_id = _id()
+    cause = _code(required=True, validate=validate.Length(min=1, max=64))
+    resolution = fields.Str(
+        required=True,
+        validate=[validate.Length(min=1, max=2000), _no_personal_data],
+        metadata={"description": "the resolution every linked case is resolved with"},
+    )
+    resolved_by = _who(required=True)
+    resolved_at = _when(required=True)
+
+
+class CaseLinkedV1(EventData):
+    case_id = _id()
+    incident_id = _id()
+    linked_at = _when(required=True)
+
+
 def exchange_of(producer: str) -> str:
     """Services publish on `cs.events`; outside systems only on `cs.inbound`."""
     return INBOUND_EXCHANGE if producer in OUTSIDE_SYSTEMS else EVENTS_EXCHANGE
@@ -375,6 +453,7 @@ def _instance(cls: type[EventData]) -> EventData:
 _CASE = "3f9c2a4e-8b1d-4c6e-9a27-5d0e7b1f4c83"
 _STAFF = "staff-0412"
 _DEPT = "field_service"
+_INCIDENT = "9b2e6f1a-4c3d-4e8b-a1f7-2d5c8e0b3a64"
 
 CATALOGUE: dict[str, EventType] = {
     t.name: t
@@ -768,6 +847,105 @@ CATALOGUE: dict[str, EventType] = {
                     "period": "2026-Q1",
                     "award_code": "service_star",
                     "granted_at": "2026-04-02T02:00:00+00:00",
+                },
+            ),
+        ),
+        EventType(
+            "incident.suspected",
+            {1: IncidentSuspectedV1},
+            producers=("routing",),
+            summary="Routing saw a burst of complaints in one region and category: a suspected"
+            " network incident for network operations to confirm or dismiss.",
+            consumers=(),
+            example=Example(
+                "/routing",
+                _INCIDENT,
+                {
+                    "incident_id": _INCIDENT,
+                    "region": "Daxing",
+                    "category": "broadband",
+                    "window_start": "2026-02-13T11:00:00+00:00",
+                    "window_end": "2026-02-13T11:10:00+00:00",
+                    "count": 42,
+                    "baseline_median": 1.0,
+                    "threshold": 20,
+                    "suspected_at": "2026-02-13T11:10:00+00:00",
+                },
+            ),
+        ),
+        EventType(
+            "incident.declared",
+            {1: IncidentDeclaredV1},
+            producers=("routing",),
+            summary="A network incident is open (declared, or a suspicion confirmed): new cases"
+            " of its regions and categories are linked to it.",
+            consumers=(),
+            example=Example(
+                "/routing",
+                _INCIDENT,
+                {
+                    "incident_id": _INCIDENT,
+                    "regions": ["Daxing"],
+                    "categories": ["broadband"],
+                    "started_at": "2026-02-13T11:00:00+00:00",
+                    "eta": "2026-02-13T15:00:00+00:00",
+                    "message": "A fibre cut in your area; engineers are on site.",
+                    "declared_by": "netops-3",
+                    "declared_at": "2026-02-13T11:20:00+00:00",
+                },
+            ),
+        ),
+        EventType(
+            "incident.updated",
+            {1: IncidentUpdatedV1},
+            producers=("routing",),
+            summary="An open incident's ETA or public message changed: to be told to every"
+            " linked customer.",
+            consumers=(),
+            example=Example(
+                "/routing",
+                _INCIDENT,
+                {
+                    "incident_id": _INCIDENT,
+                    "eta": "2026-02-13T17:00:00+00:00",
+                    "message": "The repair takes longer than expected.",
+                    "updated_by": "netops-3",
+                    "updated_at": "2026-02-13T14:30:00+00:00",
+                },
+            ),
+        ),
+        EventType(
+            "incident.resolved",
+            {1: IncidentResolvedV1},
+            producers=("routing",),
+            summary="A network incident was resolved: every linked case is resolved with its"
+            " resolution.",
+            consumers=(),
+            example=Example(
+                "/routing",
+                _INCIDENT,
+                {
+                    "incident_id": _INCIDENT,
+                    "cause": "FIBRE_CUT",
+                    "resolution": "The fibre was spliced at 23:10.",
+                    "resolved_by": "netops-3",
+                    "resolved_at": "2026-02-13T15:20:00+00:00",
+                },
+            ),
+        ),
+        EventType(
+            "case.linked",
+            {1: CaseLinkedV1},
+            producers=("routing",),
+            summary="A case was linked to a network incident: the incident is its work item.",
+            consumers=(),
+            example=Example(
+                "/routing",
+                _CASE,
+                {
+                    "case_id": _CASE,
+                    "incident_id": _INCIDENT,
+                    "linked_at": "2026-02-13T11:20:01+00:00",
                 },
             ),
         ),

@@ -1,6 +1,6 @@
 """Routing's HTTP API: one blueprint per resource, registered in this order by app.py."""
 
-from services.routing.api import calendar, departments, rules, sla, staff, work_items
+from services.routing.api import calendar, departments, incidents, rules, sla, staff, work_items
 
 BLUEPRINTS = (
     sla.blp,
@@ -9,4 +9,5 @@ BLUEPRINTS = (
     staff.blp,
     rules.blp,
     work_items.blp,
+    incidents.blp,
 )

@@ -42,7 +42,11 @@ def _actor(tx: Transaction) -> Actor:
 
 class WorkItemOut(Schema):
     id = fields.Int()
-    case_id = fields.Str()
+    case_id = fields.Str(allow_none=True, metadata={"description": "none: an incident's item"})
+    incident_id = fields.Str(
+        allow_none=True,
+        metadata={"description": "the network incident this item is (its cases have none)"},
+    )
     department = fields.Str()
     assignee_id = fields.Str(allow_none=True)
     state = fields.Str(metadata={"description": ", ".join(STATES)})

@@ -80,6 +80,11 @@ def record_case(tx: Transaction, facts: dict[str, Any]) -> None:
     )
 
 
+def record_case_end(tx: Transaction, *, case_id: str, at: datetime | None) -> None:
+    """The case was resolved or closed (`at`), or reopened (None): linking takes open ones."""
+    tx.execute("UPDATE case_facts SET ended_at = %s WHERE case_id = %s", (at, case_id))
+
+
 def start_customer_clock(
     tx: Transaction,
     *,

@@ -22,6 +22,7 @@ from services.routing.commands import SOURCE, clocks, directory
 from services.routing.domain import work_item
 from services.routing.domain.assignment import ASSIGNABLE_ROLES, Candidate, choose_assignee
 from services.routing.domain.deadlines import SHANGHAI
+from services.routing.domain.incidents import Incident
 from services.routing.domain.rules import CaseAttributes
 from services.routing.domain.work_item import OPEN
 from shared import scoping
@@ -95,6 +96,8 @@ def _log_assignment(
 
 
 def _announce_routed(tx: Transaction, item: dict[str, Any], at: datetime) -> None:
+    if item["case_id"] is None:
+        return  # an incident's item: its cases' timelines follow the incident
     tx.emit(
         new_event(
             "case.routed",
@@ -148,9 +151,10 @@ def route_case(
     requested_department: str | None,
     at: datetime | None = None,
     by: str = "routing",
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
     """A transferred case: department by the rules, member by load, clock started, all at the
-    time of the transfer (`at`, default now): routing follows the transfer at once.
+    time of the transfer (`at`, default now): routing follows the transfer at once. A case
+    linked to a network incident gets no item of its own: the incident's item, or None.
 
     Raises CaseFactsMissing when `case.opened` has not arrived yet (the consumer waits) and
     NoDepartment when the rules give no department.
@@ -159,6 +163,10 @@ def route_case(
     if facts is None:
         raise CaseFactsMissing(f"case.opened of {case_id}")
     now = at or tx.now
+    incident_id = queries.linked_incident(tx, case_id)
+    if incident_id is not None:
+        # a linked case has no item of its own: the incident's (if the rules gave it one)
+        return _incident_item(tx, incident_id)
     decision = queries.decide(
         tx,
         CaseAttributes(
@@ -217,6 +225,76 @@ def close_case_items(tx: Transaction, *, case_id: str, at: datetime) -> int:
     ).rowcount
 
 
+# an incident: its department's single work item
+
+
+def _incident_item(tx: Transaction, incident_id: str) -> dict[str, Any] | None:
+    item = tx.one(f"SELECT {_ITEM} FROM work_items WHERE incident_id = %s", (incident_id,))
+    return _dated(tx, item) if item else None
+
+
+def open_incident_item(tx: Transaction, incident: Incident) -> dict[str, Any] | None:
+    """The incident's one work item, in the department the rules give its (first) region and
+    category, to the least-loaded qualified member; kept if it exists. None when the rules
+    give no department (the cases then wait unassigned, linked to the incident)."""
+    existing = _incident_item(tx, incident.id)
+    if existing is not None:
+        return existing
+    region, category = min(incident.regions), min(incident.categories)
+    decision = queries.decide(
+        tx,
+        CaseAttributes(kind="complaint", category=category, region=region),
+        None,
+        tx.now.astimezone(SHANGHAI).date(),
+    )
+    if decision.department is None:
+        return None
+    department = directory.lock_department(tx, decision.department)
+    assignee = choose_assignee(
+        _candidates(tx, department["code"]), category=category, region=region
+    )
+    item = tx.one(
+        f"INSERT INTO work_items (incident_id, department, assignee_id, state, rule_id,"
+        f" routing_reason, due_at, created_at, assigned_at)"
+        f" VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {_ITEM}",
+        (
+            incident.id,
+            department["code"],
+            assignee,
+            work_item.routed_state(assignee),
+            decision.rule_id,
+            f"network incident: {decision.reason}",
+            incident.eta,
+            tx.now,
+            tx.now if assignee else None,
+        ),
+    )
+    assert item is not None
+    _log_assignment(tx, item, assignee, "routed", "routing", tx.now)
+    return _dated(tx, item)
+
+
+def close_incident_item(tx: Transaction, incident_id: str, *, at: datetime) -> int:
+    return tx.execute(
+        "UPDATE work_items SET state = 'closed', closed_at = %s"
+        " WHERE incident_id = %s AND state = ANY(%s)",
+        (at, incident_id, list(OPEN)),
+    ).rowcount
+
+
+def close_linked_items(tx: Transaction, case_ids: list[str], *, at: datetime) -> int:
+    """Cases just linked to an incident: their own open items close (the incident's is theirs),
+    and their department clocks stop with them."""
+    closed = tx.execute(
+        "UPDATE work_items SET state = 'closed', closed_at = %s"
+        " WHERE case_id = ANY(%s) AND state = ANY(%s) RETURNING case_id",
+        (at, case_ids, list(OPEN)),
+    ).fetchall()
+    for (case_id,) in closed:
+        clocks.stop_department_clock(tx, case_id=case_id, at=at)
+    return len(closed)
+
+
 # what the department does
 
 
@@ -232,6 +310,11 @@ def _load(
         directory.lock_department(tx, found["department"])
     item = tx.one(f"SELECT {_ITEM} FROM work_items WHERE id = %s FOR UPDATE", (item_id,))
     assert item is not None
+    if item["incident_id"] is not None and action in ("progress", "handle"):
+        raise Conflict(
+            f"work item {item_id} is incident {item['incident_id']}'s: post its updates and"
+            " its resolution on /incidents"
+        )
     scoping.require(actor, item["department"], action, f"work item {item_id}")
     work_item.check(action, item["state"])
     return item

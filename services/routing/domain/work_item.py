@@ -51,8 +51,9 @@ def routed_state(assignee: str | None) -> str:
     return "assigned" if assignee else "queued"
 
 
-def is_overdue(state: str, due_at: datetime, now: datetime) -> bool:
-    return state in WAITING and due_at < now
+def is_overdue(state: str, due_at: datetime | None, now: datetime) -> bool:
+    """Waiting past its due time; an item with none (an incident's without an ETA) never is."""
+    return state in WAITING and due_at is not None and due_at < now
 
 
 def still_held_by(state: str, assignee: str | None, staff_id: str) -> bool:

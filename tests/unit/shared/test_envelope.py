@@ -81,7 +81,9 @@ def test_round_trip_keeps_envelope_and_data(cid: str) -> None:
     assert parsed.time.tzinfo is not None
     assert parsed.data == {
         **opened_data(),
-        "received_at": None,  # load_default of the additive field
+        # load_defaults of the additive fields
+        "received_at": None,
+        "incident_id": None,
     }
     assert parsed.data["opened_at"] == OPENED_AT
     assert parsed.data["opened_at"].utcoffset() == timedelta(0)
