@@ -12,6 +12,7 @@ consumers of `case.opened` cannot both raise the same burst.
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -28,17 +29,19 @@ from services.routing.domain.incident_detection import (
     DetectionPolicy,
     assess_burst,
 )
-from services.routing.domain.incidents import Incident, IncidentChange, InvalidIncident, OpenCase
+from services.routing.domain.incidents import Incident, IncidentChange, OpenCase
 from shared.db import Transaction
-from shared.errors import Invalid, NotFound
+from shared.errors import NotFound
 from shared.events import new_event
 
 # cases linked per statement and per read of open cases: memory stays bounded for any burst
 LINK_BATCH = 500
 
 
+@functools.cache
 def detection_policy() -> DetectionPolicy:
-    """The burst policy from the environment (docs/operations.md lists the variables)."""
+    """The burst policy from the environment, read once per process (docs/operations.md lists
+    the variables): `case.opened` asks for it on every case."""
     defaults = DetectionPolicy()
 
     def number(name: str, default: float) -> float:
@@ -56,10 +59,6 @@ def detection_policy() -> DetectionPolicy:
         min_cases=int(number("CS_INCIDENT_MIN_CASES", defaults.min_cases)),
         weeks=int(number("CS_INCIDENT_WEEKS", defaults.weeks)),
     )
-
-
-def _invalid(e: InvalidIncident) -> Invalid:
-    return Invalid("incident", str(e))
 
 
 # loading and saving
@@ -163,19 +162,16 @@ def declare(
     incident_id: str | None = None,
 ) -> dict[str, Any]:
     """Network operations declare an outage: open at once, its earlier cases linked."""
-    try:
-        incident, change = rules.declare(
-            incident_id or str(uuid.uuid4()),
-            regions=regions,
-            categories=categories,
-            started_at=started_at,
-            message=message,
-            eta=eta,
-            at=tx.now,
-            by=by,
-        )
-    except InvalidIncident as e:
-        raise _invalid(e) from e
+    incident, change = rules.declare(
+        incident_id or str(uuid.uuid4()),
+        regions=regions,
+        categories=categories,
+        started_at=started_at,
+        message=message,
+        eta=eta,
+        at=tx.now,
+        by=by,
+    )
     _save(tx, incident, change, new=True)
     _opened(tx, incident)
     return queries.get_incident(tx, incident.id)
@@ -186,10 +182,7 @@ def confirm(
 ) -> dict[str, Any]:
     """A suspicion confirmed: it opens and links the burst."""
     incident = load(tx, incident_id, lock=True)
-    try:
-        opened, change = incident.confirm(at=tx.now, by=by, message=message, eta=eta)
-    except InvalidIncident as e:
-        raise _invalid(e) from e
+    opened, change = incident.confirm(at=tx.now, by=by, message=message, eta=eta)
     _save(tx, opened, change, new=False)
     _opened(tx, opened)
     return queries.get_incident(tx, incident_id)
@@ -213,10 +206,7 @@ def update(
     message: str | None = None,
 ) -> dict[str, Any]:
     incident = load(tx, incident_id, lock=True)
-    try:
-        updated, change = incident.update(at=tx.now, by=by, eta=eta, message=message)
-    except InvalidIncident as e:
-        raise _invalid(e) from e
+    updated, change = incident.update(at=tx.now, by=by, eta=eta, message=message)
     _save(tx, updated, change, new=False)
     _emit(
         tx,
@@ -231,10 +221,7 @@ def resolve(
     tx: Transaction, incident_id: str, *, by: str, cause: str, resolution: str
 ) -> dict[str, Any]:
     incident = load(tx, incident_id, lock=True)
-    try:
-        resolved, change = incident.resolve(at=tx.now, by=by, cause=cause, resolution=resolution)
-    except InvalidIncident as e:
-        raise _invalid(e) from e
+    resolved, change = incident.resolve(at=tx.now, by=by, cause=cause, resolution=resolution)
     _save(tx, resolved, change, new=False)
     work_items.close_incident_item(tx, incident_id, at=tx.now)
     _emit(

@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 from services.routing.domain.incident_detection import BurstEvidence, ceil_count
+from shared.errors import Invalid
 from shared.statemachine import machine
 
 # four concatenated SMS segments of 67 Chinese characters: the SMS gateway sends it whole
@@ -47,8 +48,12 @@ class IncidentState(StrEnum):
 ACTIVE = frozenset({IncidentState.SUSPECTED, IncidentState.OPEN})
 
 
-class InvalidIncident(ValueError):
-    """The values cannot make an incident (empty regions, an ETA before the start, …)."""
+class InvalidIncident(Invalid):
+    """The values cannot make an incident (empty regions, an ETA before the start, …): a 422
+    wherever it is raised (shared/errors.py)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("incident", message)
 
 
 # the moves of an incident's life (see the module doc); `update` keeps it open
