@@ -167,6 +167,10 @@ class CaseResolvedV1(EventData):
     first_contact = fields.Bool(required=True)
     opened_at = _when(required=True)
     resolved_at = _when(required=True)
+    # additive: the network incident whose resolution resolved the case; absent = its own
+    incident_id = fields.Str(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=64)
+    )
 
 
 class CaseReopenedV1(EventData):
@@ -344,6 +348,18 @@ class IncidentResolvedV1(EventData):
     )
     resolved_by = _who(required=True)
     resolved_at = _when(required=True)
+
+
+class CaseNotifiedV1(EventData):
+    """What the SMS and app gateways send a linked case's customer: the incident's public
+    message and ETA, found by the case; no personal data."""
+
+    case_id = _id()
+    case_no = _id()
+    incident_id = _id()
+    eta = _when(load_default=None, allow_none=True)
+    message = _public_message(required=True)
+    notified_at = _when(required=True)
 
 
 class CaseLinkedV1(EventData):
@@ -946,6 +962,27 @@ CATALOGUE: dict[str, EventType] = {
                     "case_id": _CASE,
                     "incident_id": _INCIDENT,
                     "linked_at": "2026-02-13T11:20:01+00:00",
+                },
+            ),
+        ),
+        EventType(
+            "case.notified",
+            {1: CaseNotifiedV1},
+            producers=("intake",),
+            summary="A linked case's customer is to be told an incident's message and ETA (on"
+            " linking and at each update): for the SMS and app gateways.",
+            consumers=(),
+            external_consumers=("SMS gateway", "app push gateway"),
+            example=Example(
+                "/intake",
+                _CASE,
+                {
+                    "case_id": _CASE,
+                    "case_no": "TS20260213-0042",
+                    "incident_id": _INCIDENT,
+                    "eta": "2026-02-13T17:00:00+00:00",
+                    "message": "The repair takes longer than expected.",
+                    "notified_at": "2026-02-13T14:30:02+00:00",
                 },
             ),
         ),
