@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 SERVICES = ("intake", "routing", "followup", "training")
 # other systems that publish into the platform, each as a broker user of its own (cs.inbound only)
-OUTSIDE_SYSTEMS = ("portal", "hr")
+OUTSIDE_SYSTEMS = ("portal", "hr", "netops")
 PORTS = {"intake": 8081, "routing": 8082, "followup": 8083, "training": 8084}
 DEVELOPMENT = "development"
 DEV_JWT_SECRET = "dev-only-secret-change-me-in-production-0123456789"

@@ -87,6 +87,28 @@ def on_staff_upserted(tx: Transaction, event: Event) -> None:
     work_items.release_items_of(tx, event.data["staff_id"], by=event.source)
 
 
+def on_incident_declared(tx: Transaction, event: Event) -> None:
+    """Network operations' own system (broker user `netops`, on `cs.inbound`) declares an
+    outage: routing opens it under the event's incident id, links its cases and announces it
+    like one declared over the API. Routing's own announcement is skipped, and an incident id
+    routing already knows (a republished declaration) changes nothing."""
+    if event.source == SOURCE:
+        return
+    d = event.data
+    if queries.incident_row(tx, d["incident_id"]) is not None:
+        return
+    incidents.declare(
+        tx,
+        incident_id=d["incident_id"],
+        regions=d["regions"],
+        categories=d["categories"],
+        started_at=d["started_at"],
+        eta=d["eta"],
+        message=d["message"],
+        by=d["declared_by"] or event.source,
+    )
+
+
 EVENT_HANDLERS: dict[str, Handler] = {
     "case.opened": on_case_opened,
     "case.resolved": on_case_resolved,
@@ -94,4 +116,5 @@ EVENT_HANDLERS: dict[str, Handler] = {
     "case.closed": on_case_closed,
     "case.transferred": on_case_transferred,
     "staff.upserted": on_staff_upserted,
+    "incident.declared": on_incident_declared,
 }

@@ -59,10 +59,10 @@ applied in the order they were published. (`CS_BROKER_PREFIX`, empty by default,
 every exchange and queue name.)
 
 **Producers.** Each producer is a broker user of its own (`x-producers`: the services, and the
-outside systems `portal` and `hr`) and sets the AMQP `user_id` property to itself, which the
-broker checks. A consumer acts only on a type from the producers named here; anything else is
-dead-lettered as "unauthorized producer". Services publish on `{EVENTS_EXCHANGE}`, outside
-systems only on `{INBOUND_EXCHANGE}`.
+outside systems `portal`, `hr` and `netops`) and sets the AMQP `user_id` property to itself,
+which the broker checks. A consumer acts only on a type from the producers named here; anything
+else is dead-lettered as "unauthorized producer". Services publish on `{EVENTS_EXCHANGE}`,
+outside systems only on `{INBOUND_EXCHANGE}`.
 
 **Delivery.** Producers write events to a transactional outbox in the same database transaction
 as the change they announce; a relay publishes them in write order inside AMQP transactions

@@ -889,13 +889,15 @@ CATALOGUE: dict[str, EventType] = {
                 },
             ),
         ),
+        # network operations' own system may declare one on cs.inbound; routing takes it in
+        # (opens the incident, links its cases) and announces it on cs.events
         EventType(
             "incident.declared",
             {1: IncidentDeclaredV1},
-            producers=("routing",),
+            producers=("routing", "netops"),
             summary="A network incident is open (declared, or a suspicion confirmed): new cases"
             " of its regions and categories are linked to it.",
-            consumers=(),
+            consumers=("routing",),
             example=Example(
                 "/routing",
                 _INCIDENT,

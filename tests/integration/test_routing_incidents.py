@@ -10,13 +10,18 @@ import threading
 from datetime import timedelta
 from typing import Any
 
+import pika.exceptions
 import pytest
 
 from services.routing import handlers
 from shared import clock as business_clock
+from shared.broker import connect, publish_properties
+from shared.dead_letters import list_dead_letters
 from shared.events import new_event
+from shared.events.catalogue import INBOUND_EXCHANGE
 from shared.testing.factories import case_opened
 from shared.testing.problems import invalid_fields
+from shared.testing.waiting import handled, publish, wait_handled, wait_until
 from tests.integration.test_routing_work import (
     count,
     events_of,
@@ -303,3 +308,128 @@ def test_an_incident_without_eta_has_one_work_item_never_overdue(routing, ops, r
         f"/work-items/{item['id']}/handled", json={"resolution_code": "x"}, headers=ops
     )
     assert done.status_code == 409, done.json
+
+
+# declared by network operations' own system (broker user netops, on cs.inbound)
+
+
+def netops_declared(region: str, incident_id: str, *, source: str = "/netops") -> Any:
+    now = business_clock.now().replace(microsecond=0)
+    return new_event(
+        "incident.declared",
+        incident_id,
+        {
+            "incident_id": incident_id,
+            "regions": [region],
+            "categories": ["broadband"],
+            "started_at": now - timedelta(hours=1),
+            "eta": now + timedelta(hours=4),
+            "message": "A head-end failed in your area; engineers are on site",
+            "declared_by": "noc-7",
+            "declared_at": now,
+        },
+        source=source,
+    )
+
+
+def test_an_incident_netops_declares_on_the_broker_opens_in_routing_with_its_cases(
+    routing, ops, service_db, cs_settings, run_service, region
+):
+    department = make_department(routing, ops, "NET")
+    make_rule(routing, ops, department=department, regions=[region])
+    covered = [open_case(service_db, region) for _ in range(3)]
+    incident_id = f"NOC-{uid()}"
+    declared = netops_declared(region, incident_id)
+    run_service("routing", relay=False)
+    publish(cs_settings, declared)  # as the broker user netops, on cs.inbound
+    wait_handled(service_db("routing"), declared.id)
+
+    r = routing.get(f"/incidents/{incident_id}", headers=ops)
+    assert r.status_code == 200, r.json
+    incident = r.json
+    assert incident["state"] == "open" and incident["linked_cases"] == 3
+    assert incident["declared_by"] == "noc-7" and incident["regions"] == [region]
+    assert incident["message"] == declared.data["message"]
+    assert [h["kind"] for h in incident["history"]] == ["declared"]
+    for case_id in covered:
+        [linked] = events_of(service_db, case_id, "case.linked")
+        assert linked.data["incident_id"] == incident_id
+        assert not items_of_case(routing, ops, case_id)  # linked, not assigned one by one
+    assert len(incident_items(service_db, incident_id)) == 1
+    # announced on cs.events as routing's own, for the other services
+    [announced] = events_of(service_db, incident_id)
+    assert announced.type == "incident.declared" and announced.source == "/routing"
+    assert announced.data["declared_by"] == "noc-7"
+
+    # declared again (a retry with a new event id, and the very same event): nothing changes
+    again = netops_declared(region, incident_id)
+    publish(cs_settings, declared, again)  # in one partition, in this order
+    wait_handled(service_db("routing"), again.id)
+    assert [
+        h["kind"] for h in routing.get(f"/incidents/{incident_id}", headers=ops).json["history"]
+    ] == ["declared"]
+    assert len(events_of(service_db, incident_id)) == 1
+    assert len(events_of(service_db, covered[0], "case.linked")) == 1
+
+
+def test_routing_does_not_apply_its_own_declared_incident_again(routing, ops, service_db, region):
+    """Routing's announcement never reaches routing's queues (it binds the type on cs.inbound
+    only, and its consumer refuses its own user); should it reach the handler, it is skipped."""
+    incident_id = f"OWN-{uid()}"
+    before = count(service_db, "incidents")
+    with service_db("routing").transaction() as tx:
+        handlers.on_incident_declared(
+            tx, parsed(netops_declared(region, incident_id, source="/routing"))
+        )
+    assert count(service_db, "incidents") == before
+    assert routing.get(f"/incidents/{incident_id}", headers=ops).status_code == 404
+
+    # an incident declared over the API: its own announcement handled changes nothing
+    incident = declare(routing, ops, region).json
+    [own] = events_of(service_db, incident["id"])
+    with service_db("routing").transaction() as tx:
+        handlers.on_incident_declared(tx, parsed(own))
+    assert len(events_of(service_db, incident["id"])) == 1
+    history = routing.get(f"/incidents/{incident['id']}", headers=ops).json["history"]
+    assert [h["kind"] for h in history] == ["declared"]
+
+
+def test_a_forged_declared_incident_is_refused(
+    routing, ops, service_db, cs_settings, run_service, region
+):
+    open_case(service_db, region)
+    incident_id = f"FORGED-{uid()}"
+    forged = netops_declared(region, incident_id)
+    run_service("routing", relay=False)
+    publish(cs_settings, forged, as_user="")  # AMQP_URL's own user, on cs.inbound
+    letter = wait_until(
+        lambda: next(
+            (d for d in list_dead_letters(cs_settings, "routing") if d.message_id == forged.id),
+            None,
+        ),
+        10,
+        "the forged incident.declared in routing's dead letters",
+    )
+    assert letter.error.startswith("unauthorized producer")
+    assert "incident.declared" in letter.error and letter.headers["x-producer"] == "guest"
+    assert routing.get(f"/incidents/{incident_id}", headers=ops).status_code == 404
+    assert not handled(service_db("routing"), forged.id)
+
+
+def test_another_outside_system_may_not_publish_a_declared_incident(cs_settings, region):
+    """The broker's topic permissions: the portal cannot put an incident.declared on cs.inbound."""
+    event = netops_declared(region, f"PORTAL-{uid()}")
+    conn = connect(cs_settings, name="portal-forger", user="portal")
+    try:
+        channel = conn.channel()
+        channel.confirm_delivery()
+        with pytest.raises(pika.exceptions.ChannelClosedByBroker) as refused:
+            channel.basic_publish(
+                cs_settings.exchange(INBOUND_EXCHANGE),
+                "incident.declared",
+                event.to_json(),
+                publish_properties(event.id, event.type, event.subject, "portal"),
+            )
+        assert refused.value.reply_code == 403
+    finally:
+        conn.close()

@@ -133,9 +133,10 @@ def test_a_process_needs_its_own_passwords_only(
         process_settings(service)
 
 
-def test_migrate_needs_every_password(production: pytest.MonkeyPatch) -> None:
-    production.delenv("CS_HR_BROKER_PASSWORD")
-    assert _refusal(migrate_variables()).startswith("CS_HR_BROKER_PASSWORD is unset")
+@pytest.mark.parametrize("system", ["HR", "NETOPS"])
+def test_migrate_needs_every_password(production: pytest.MonkeyPatch, system: str) -> None:
+    production.delenv(f"CS_{system}_BROKER_PASSWORD")
+    assert _refusal(migrate_variables()).startswith(f"CS_{system}_BROKER_PASSWORD is unset")
 
 
 @pytest.mark.parametrize("value", ["development", "Development", " development "])
