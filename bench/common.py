@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import statistics
@@ -200,8 +201,11 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
 
 
-def median(values: list[float]) -> float:
-    return statistics.median(values)
+def median(values: list[float | None]) -> float | None:
+    """The median of the figures a run recorded; None (no figure) when none did. A run that
+    recorded none (None, NaN) leaves it out rather than failing the whole benchmark."""
+    known = [v for v in values if v is not None and not math.isnan(v)]
+    return statistics.median(known) if known else None
 
 
 def pct(part: float, whole: float) -> str:

@@ -25,10 +25,9 @@ from common import (
     write_results,
 )
 from floor_app import DDL
+from wrk_output import latency_percentiles
 
 from shared.auth import mint_token
-
-UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
 
 def wrk(port: int, seconds: int, connections: int, token: str, server: subprocess.Popen) -> dict:
@@ -49,10 +48,7 @@ def wrk(port: int, seconds: int, connections: int, token: str, server: subproces
     meter.start()
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
     cpu = meter.stop()
-    lat = {
-        q: float(v) * UNITS[u]
-        for q, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)$", out, re.M)
-    }
+    lat = latency_percentiles(out)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     done = int(re.search(r"(\d+) requests in", out).group(1)) or 1
     return {
