@@ -895,7 +895,7 @@ CATALOGUE: dict[str, EventType] = {
             producers=("routing",),
             summary="A network incident is open (declared, or a suspicion confirmed): new cases"
             " of its regions and categories are linked to it.",
-            consumers=(),
+            consumers=("intake",),
             example=Example(
                 "/routing",
                 _INCIDENT,
@@ -917,7 +917,7 @@ CATALOGUE: dict[str, EventType] = {
             producers=("routing",),
             summary="An open incident's ETA or public message changed: to be told to every"
             " linked customer.",
-            consumers=(),
+            consumers=("intake",),
             example=Example(
                 "/routing",
                 _INCIDENT,
@@ -936,7 +936,7 @@ CATALOGUE: dict[str, EventType] = {
             producers=("routing",),
             summary="A network incident was resolved: every linked case is resolved with its"
             " resolution.",
-            consumers=(),
+            consumers=("intake",),
             example=Example(
                 "/routing",
                 _INCIDENT,
@@ -954,7 +954,7 @@ CATALOGUE: dict[str, EventType] = {
             {1: CaseLinkedV1},
             producers=("routing",),
             summary="A case was linked to a network incident: the incident is its work item.",
-            consumers=(),
+            consumers=("intake",),
             example=Example(
                 "/routing",
                 _CASE,
