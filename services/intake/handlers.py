@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from services.intake.commands import cases, staff
+from services.intake.commands import cases, incidents, staff
 from services.intake.domain.vault import Vault
 from shared.config import Settings
 from shared.db import Transaction
@@ -117,6 +117,25 @@ def on_staff_upserted(tx: Transaction, event: Event) -> None:
     staff.record(tx, event.data, event.time)
 
 
+def on_incident_declared(tx: Transaction, event: Event) -> None:
+    """A network incident opened (routing): new cases of its regions and categories link to
+    it as they open, and the caller is told its message and ETA."""
+    incidents.record_declared(tx, event.data)
+
+
+def on_incident_updated(tx: Transaction, event: Event) -> None:
+    incidents.record_updated(tx, event.data)
+
+
+def on_incident_resolved(tx: Transaction, event: Event) -> None:
+    incidents.record_resolved(tx, event.data)
+
+
+def on_case_linked(tx: Transaction, event: Event) -> None:
+    d = event.data
+    incidents.record_linked(tx, d["case_id"], d["incident_id"], d["linked_at"])
+
+
 EVENT_HANDLERS: dict[str, Handler] = {
     "case.requested": on_case_requested,
     "case.routed": on_case_routed,
@@ -125,4 +144,8 @@ EVENT_HANDLERS: dict[str, Handler] = {
     "sla.started": on_sla_started,
     "followup.completed": on_followup_completed,
     "staff.upserted": on_staff_upserted,
+    "incident.declared": on_incident_declared,
+    "incident.updated": on_incident_updated,
+    "incident.resolved": on_incident_resolved,
+    "case.linked": on_case_linked,
 }

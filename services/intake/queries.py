@@ -17,7 +17,7 @@ from shared.scoping import Actor
 _CASE_COLUMNS = """id, case_no, kind, channel, category, region, priority, customer_ref,
 customer_id, content, identity_verified, identity_method, state, agent_id, received_at,
 opened_at, updated_at, due_at, due_provisional, department, assignee_id, eta, first_contact,
-resolution, resolved_by, resolved_at, closed_at, reopen_count"""
+resolution, resolved_by, resolved_at, closed_at, reopen_count, incident_id"""
 _OPEN_STATES = ("open", "reopened", "transferred", "in_department")
 
 

@@ -897,7 +897,7 @@ CATALOGUE: dict[str, EventType] = {
             producers=("routing", "netops"),
             summary="A network incident is open (declared, or a suspicion confirmed): new cases"
             " of its regions and categories are linked to it.",
-            consumers=("routing",),
+            consumers=("intake", "routing"),
             example=Example(
                 "/routing",
                 _INCIDENT,
@@ -919,7 +919,7 @@ CATALOGUE: dict[str, EventType] = {
             producers=("routing",),
             summary="An open incident's ETA or public message changed: to be told to every"
             " linked customer.",
-            consumers=(),
+            consumers=("intake",),
             example=Example(
                 "/routing",
                 _INCIDENT,
@@ -938,7 +938,7 @@ CATALOGUE: dict[str, EventType] = {
             producers=("routing",),
             summary="A network incident was resolved: every linked case is resolved with its"
             " resolution.",
-            consumers=(),
+            consumers=("intake",),
             example=Example(
                 "/routing",
                 _INCIDENT,
@@ -956,7 +956,7 @@ CATALOGUE: dict[str, EventType] = {
             {1: CaseLinkedV1},
             producers=("routing",),
             summary="A case was linked to a network incident: the incident is its work item.",
-            consumers=(),
+            consumers=("intake",),
             example=Example(
                 "/routing",
                 _CASE,

@@ -41,6 +41,12 @@ class CaseIn(ReportedStepSchema):
             raise ValidationError("give customer_ref or customer_id", "customer_ref")
 
 
+class IncidentBriefOut(Schema):
+    id = fields.Str()
+    eta = fields.DateTime(allow_none=True)
+    message = fields.Str(metadata={"description": "the incident's public message"})
+
+
 class CaseOut(Schema):
     id = fields.UUID()
     case_no = fields.Str()
@@ -69,6 +75,17 @@ class CaseOut(Schema):
     resolved_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
     reopen_count = fields.Int()
+    incident_id = fields.Str(
+        allow_none=True, metadata={"description": "the network incident the case is linked to"}
+    )
+    incident = fields.Nested(
+        IncidentBriefOut,
+        allow_none=True,
+        metadata={
+            "description": "in the answer to POST /cases only: the open network incident the"
+            " case was linked to, to tell the caller (its ETA and message)"
+        },
+    )
     masked = fields.Bool(
         metadata={
             "description": "phone or ID numbers or e-mail addresses in content or resolution are"

@@ -13,8 +13,9 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from services.intake.commands import SOURCE
-from services.intake.domain import acknowledgements
+from services.intake.domain import acknowledgements, incidents
 from services.intake.domain.cases import CASE_NO_PREFIX
+from services.intake.domain.incidents import Notice
 from services.intake.domain.lifecycle import (
     HAND_CLOSE_OUTCOMES,
     holder,
@@ -47,10 +48,15 @@ def _note(text: str | None, limit: int = FREE_TEXT_LIMIT) -> str:
 
 
 _INSERT_CASE = """
-WITH c AS (
+WITH i AS (
+    SELECT id, eta, message FROM incidents
+    WHERE state = 'open' AND %(region_key)s = ANY(regions)
+      AND %(category_key)s = ANY(categories) AND started_at <= %(opened_at)s
+    ORDER BY started_at, id LIMIT 1
+), c AS (
     INSERT INTO cases (id, case_no, kind, channel, category, region, priority, customer_ref,
                        customer_id, content, identity_verified, identity_method, agent_id,
-                       received_at, opened_at, updated_at)
+                       received_at, opened_at, updated_at, incident_id)
     VALUES (%(id)s,
             case_number(%(prefix)s, nextval(%(sequence)s),
                         (%(opened_at)s AT TIME ZONE 'Asia/Shanghai')::date),
@@ -58,7 +64,7 @@ WITH c AS (
             coalesce(%(customer_id)s,
                      (SELECT id FROM customers WHERE account_no_index = %(account_index)s)),
             %(content)s, %(identity_verified)s, %(identity_method)s,
-            %(agent_id)s, %(received_at)s, %(opened_at)s, %(opened_at)s)
+            %(agent_id)s, %(received_at)s, %(opened_at)s, %(opened_at)s, (SELECT id FROM i))
     RETURNING id, case_no, opened_at, customer_id
 ), t AS (
     INSERT INTO case_timeline (case_id, at, type, by, detail)
@@ -66,7 +72,7 @@ WITH c AS (
     UNION ALL
     SELECT id, opened_at, 'identity_checked', %(by)s, %(identity_detail)s FROM c
 )
-SELECT case_no, customer_id FROM c
+SELECT c.case_no, c.customer_id, i.id, i.eta, i.message FROM c LEFT JOIN i ON true
 """
 
 
@@ -83,6 +89,8 @@ def open_case(
     The customer is `customer_id`, or else the one whose account number has the blind index
     `account_index` (looked up in the same statement as the insert: no round trip of its own).
     `opened_at` is when it was recorded, when a reporting system says so (default: now).
+    A case of an open network incident's region and category is linked to it at once (in the
+    same statement); `case["incident"]` is then its id, ETA and message, for the caller.
     """
     now = opened_at or tx.now
     by = agent_id or "system"
@@ -108,14 +116,22 @@ def open_case(
         prefix=CASE_NO_PREFIX[case["kind"]],
         sequence=f"case_no_{case['kind']}",
         account_index=account_index,
+        region_key=incidents.fold(case["region"]),
+        category_key=incidents.fold(case["category"]),
         opened_detail=Jsonb({"kind": case["kind"], "channel": case["channel"]}),
         identity_detail=Jsonb(
             {"verified": case["identity_verified"], "method": case["identity_method"]}
         ),
     )
-    case["case_no"], customer_id = tx.execute(_INSERT_CASE, params).fetchone()
+    case["case_no"], customer_id, incident_id, eta, message = tx.execute(
+        _INSERT_CASE, params
+    ).fetchone()
     case["customer_id"] = customer_id
     case["state"] = "open"
+    case["incident_id"] = incident_id
+    case["incident"] = (
+        None if incident_id is None else {"id": incident_id, "eta": eta, "message": message}
+    )
     tx.emit(
         _event(
             "case.opened",
@@ -134,6 +150,7 @@ def open_case(
                 "opened_at": now,
                 # clocks count from receipt, which may precede recording
                 "received_at": case["received_at"],
+                "incident_id": incident_id,
             },
         )
     )
@@ -143,7 +160,7 @@ def open_case(
 def _lock(tx: Transaction, case_id: uuid.UUID | str) -> dict[str, Any]:
     case = tx.one(
         "SELECT id, case_no, kind, channel, category, state, department, transferred, eta,"
-        " opened_at, received_at FROM cases WHERE id = %s FOR UPDATE",
+        " opened_at, received_at, incident_id FROM cases WHERE id = %s FOR UPDATE",
         (case_id,),
     )
     if case is None:
@@ -408,6 +425,15 @@ def record_progress(
     _timeline(tx, case_id, "progressed", by, {"eta": eta.isoformat() if eta else None}, at)
 
 
+def open_notice(tx: Transaction, incident_id: str) -> Notice | None:
+    """What the customers of an open incident are told; None once it is resolved (or before
+    intake has heard of it)."""
+    row = tx.one(
+        "SELECT eta, message FROM incidents WHERE id = %s AND state = 'open'", (incident_id,)
+    )
+    return None if row is None else Notice(incident_id, row["message"], row["eta"])
+
+
 def start_deadline(
     tx: Transaction,
     case_id: str,
@@ -437,8 +463,10 @@ def start_deadline(
     )
     if not acknowledgements.needs_acknowledgement(case["kind"], case["state"], due_at, tx.now):
         return None
-    template = acknowledgements.template_code(case["kind"], case["channel"])
-    text = acknowledgements.render(case["kind"], case["channel"], case["case_no"], due_at)
+    # a case of an open incident: the customer hears the incident's message and ETA
+    notice = None if case["incident_id"] is None else open_notice(tx, case["incident_id"])
+    template = acknowledgements.template_code(case["kind"], case["channel"], notice is not None)
+    text = acknowledgements.render(case["kind"], case["channel"], case["case_no"], due_at, notice)
     tx.execute(
         "INSERT INTO case_acknowledgements (case_id, template, text, due_at, at)"
         " VALUES (%s, %s, %s, %s, %s)",

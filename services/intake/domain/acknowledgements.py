@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from services.intake.domain.incidents import Notice
 from shared.clock import SHANGHAI
 
 _TEMPLATES = {
@@ -28,8 +29,13 @@ _TEMPLATES = {
 }
 
 
-def template_code(kind: str, channel: str) -> str:
-    return f"ack.{kind}.{channel}"
+# a case linked to a network incident: the customer hears the incident's own message and ETA
+_INCIDENT = "此次问题由区域网络故障引起：{message}"
+_INCIDENT_ETA = "预计{eta}前恢复。"
+
+
+def template_code(kind: str, channel: str, incident: bool = False) -> str:
+    return f"ack.{kind}.{channel}{'.incident' if incident else ''}"
 
 
 def format_due(due_at: datetime) -> str:
@@ -37,8 +43,16 @@ def format_due(due_at: datetime) -> str:
     return f"{local.year}年{local.month}月{local.day}日{local:%H:%M}"
 
 
-def render(kind: str, channel: str, case_no: str, due_at: datetime) -> str:
-    return _TEMPLATES[(kind, channel)].format(case_no=case_no, due=format_due(due_at))
+def render(
+    kind: str, channel: str, case_no: str, due_at: datetime, incident: Notice | None = None
+) -> str:
+    text = _TEMPLATES[(kind, channel)].format(case_no=case_no, due=format_due(due_at))
+    if incident is None:
+        return text
+    text += _INCIDENT.format(message=incident.message.rstrip("。. "))
+    if incident.eta is None:
+        return text + "。"
+    return text + "，" + _INCIDENT_ETA.format(eta=format_due(incident.eta))
 
 
 def needs_acknowledgement(kind: str, state: str, due_at: datetime, now: datetime) -> bool:

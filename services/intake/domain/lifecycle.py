@@ -45,6 +45,11 @@ def is_active(state: str) -> bool:
     return state in _WORKING
 
 
+def working_states() -> list[str]:
+    """The states of a case still being worked on, for a query."""
+    return sorted(_WORKING)
+
+
 def holder(state: str, department: str | None) -> Holder:
     """Who has the case now (shared/scoping.py): its department while it is in_department; no
     one yet while it is transferred and routing has not named the department; otherwise the

@@ -1,0 +1,233 @@
+"""Network incidents as routing announces them: kept, told to every linked customer, and
+resolved for every linked case.
+
+Routing links cases (`case.linked`) and announces each incident's moves (`incident.declared`,
+`.updated`, `.resolved`); those arrive on different partitions, so in any order between a
+case and its incident. Two rules make the order not matter:
+
+- an incident's handlers take an exclusive advisory lock on its id, `case.linked` a shared one:
+  a case linked while its incident changes is seen by the change or sees it;
+- `case.linked` catches the case up with what intake already knows of the incident (told its
+  message, or resolved with it).
+
+A case is resolved by its incident only if it was opened before the resolution: a case that
+came in later (intake had not heard of the resolution yet) stays open, and routing, which
+knew, routes it as any other.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from services.intake.commands import SOURCE
+from services.intake.domain.incidents import BATCH, RESOLVER, Notice, folded
+from services.intake.domain.lifecycle import next_state, working_states
+from shared.db import Transaction
+from shared.events import new_event
+
+log = logging.getLogger(__name__)
+
+
+def _lock(tx: Transaction, incident_id: str, *, shared: bool = False) -> None:
+    lock = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    tx.execute(f"SELECT {lock}(hashtext(%s))", (f"incident:{incident_id}",))
+
+
+def record_declared(tx: Transaction, d: dict[str, Any]) -> None:
+    """An incident opened: new cases of its regions and categories link to it at once."""
+    _lock(tx, d["incident_id"])
+    tx.execute(
+        "INSERT INTO incidents (id, regions, categories, started_at, eta, message, state,"
+        " updated_at) VALUES (%s, %s, %s, %s, %s, %s, 'open', %s) ON CONFLICT (id) DO NOTHING",
+        (
+            d["incident_id"],
+            folded(d["regions"]),
+            folded(d["categories"]),
+            d["started_at"],
+            d["eta"],
+            d["message"],
+            d["declared_at"],
+        ),
+    )
+    # cases routing linked before intake heard of the incident are told now
+    _tell(tx, Notice(d["incident_id"], d["message"], d["eta"]), d["declared_by"], d["declared_at"])
+
+
+def record_updated(tx: Transaction, d: dict[str, Any]) -> None:
+    """A new ETA or message: told to every linked case still being worked on."""
+    _lock(tx, d["incident_id"])
+    updated = tx.execute(
+        "UPDATE incidents SET eta = %s, message = %s, updated_at = %s"
+        " WHERE id = %s AND state = 'open' RETURNING id",
+        (d["eta"], d["message"], d["updated_at"], d["incident_id"]),
+    ).fetchone()
+    if updated is None:
+        log.info("skipped an update of incident %s: not open here", d["incident_id"])
+        return
+    _tell(tx, Notice(d["incident_id"], d["message"], d["eta"]), d["updated_by"], d["updated_at"])
+
+
+def record_resolved(tx: Transaction, d: dict[str, Any]) -> None:
+    """The incident is over: every linked case opened before resolves with its resolution."""
+    _lock(tx, d["incident_id"])
+    incident = tx.one(
+        "UPDATE incidents SET state = 'resolved', cause = %s, resolution = %s,"
+        " resolved_by = %s, resolved_at = %s, updated_at = %s WHERE id = %s"
+        " RETURNING id, cause, resolution, resolved_at",
+        (
+            d["cause"],
+            d["resolution"],
+            d["resolved_by"],
+            d["resolved_at"],
+            d["resolved_at"],
+            d["incident_id"],
+        ),
+    )
+    if incident is None:
+        log.warning("incident %s resolved, but intake never heard of it", d["incident_id"])
+        return
+    while len(_resolve_batch(tx, incident)) == BATCH:
+        pass
+
+
+def record_linked(tx: Transaction, case_id: str, incident_id: str, at: datetime) -> None:
+    """Routing linked a case (opened before the incident was declared, or one intake did not
+    link): from now on its customer hears the incident's news, and it resolves with it."""
+    _lock(tx, incident_id, shared=True)
+    case = tx.one(
+        "UPDATE cases SET incident_id = %s, updated_at = %s"
+        " WHERE id = %s AND incident_id IS DISTINCT FROM %s RETURNING id",
+        (incident_id, tx.now, case_id, incident_id),
+    )
+    if case is None:
+        return  # linked already (when it opened), or not intake's case
+    _timeline(tx, [case_id], "linked", "routing", {"incident_id": incident_id}, at)
+    incident = tx.one("SELECT * FROM incidents WHERE id = %s", (incident_id,))
+    if incident is None:
+        return  # its incident.declared tells it
+    if incident["state"] == "open":
+        _tell(tx, Notice(incident_id, incident["message"], incident["eta"]), "routing", at, case_id)
+    else:
+        _resolve_batch(tx, incident, case_id)
+
+
+def _timeline(
+    tx: Transaction, case_ids: Iterable[str], type_: str, by: str, detail: dict, at: datetime
+) -> None:
+    tx.execute(
+        "INSERT INTO case_timeline (case_id, at, type, by, detail)"
+        " SELECT c, %s, %s, %s, %s FROM unnest(%s::uuid[]) AS c",
+        (at, type_, by, Jsonb(detail), list(case_ids)),
+    )
+
+
+def _tell(
+    tx: Transaction, notice: Notice, by: str, at: datetime, case_id: str | None = None
+) -> None:
+    """An entry in the timeline of each linked case still being worked on (or of `case_id`
+    alone) and a `case.notified` for the SMS and app gateways, a batch at a time."""
+    after = "00000000-0000-0000-0000-000000000000"
+    while True:
+        rows = tx.execute(
+            "SELECT id::text, case_no FROM cases WHERE incident_id = %s AND state = ANY(%s)"
+            " AND id > %s AND (%s::uuid IS NULL OR id = %s::uuid) ORDER BY id LIMIT %s",
+            (notice.incident_id, working_states(), after, case_id, case_id, BATCH),
+        ).fetchall()
+        if not rows:
+            return
+        _timeline(tx, [r[0] for r in rows], "incident_notified", by, notice.as_detail(), at)
+        for linked, case_no in rows:
+            tx.emit(
+                new_event(
+                    "case.notified",
+                    linked,
+                    {
+                        "case_id": linked,
+                        "case_no": case_no,
+                        "incident_id": notice.incident_id,
+                        "eta": notice.eta,
+                        "message": notice.message,
+                        "notified_at": at,
+                    },
+                    source=SOURCE,
+                )
+            )
+        tx.flush_events()  # the batch's events go to the outbox now: memory stays bounded
+        after = rows[-1][0]
+
+
+_RESOLVE_BATCH = """
+WITH c AS (
+    SELECT id FROM cases
+    WHERE incident_id = %(incident_id)s AND state = ANY(%(working)s)
+      AND opened_at <= %(resolved_at)s AND (%(case_id)s::uuid IS NULL OR id = %(case_id)s::uuid)
+    ORDER BY id LIMIT %(limit)s FOR UPDATE
+), u AS (
+    UPDATE cases SET state = %(state)s, resolution = %(resolution)s, first_contact = false,
+           resolved_by = %(by)s, resolved_at = greatest(%(resolved_at)s, received_at),
+           updated_at = %(now)s
+    FROM c WHERE cases.id = c.id
+    RETURNING cases.id, kind, category, department, received_at, resolved_at
+), t AS (
+    INSERT INTO case_timeline (case_id, at, type, by, detail)
+    SELECT id, resolved_at, 'resolved', %(by)s,
+           %(detail)s || jsonb_build_object('department', department)
+    FROM u
+)
+SELECT id::text, kind, category, department, received_at, resolved_at FROM u
+"""
+
+
+def _resolve_batch(
+    tx: Transaction, incident: dict[str, Any], case_id: str | None = None
+) -> list[tuple]:
+    """Resolves up to BATCH linked cases still being worked on (or `case_id` alone) with the
+    incident's resolution: one timeline entry and one `case.resolved` each."""
+    rows = tx.execute(
+        _RESOLVE_BATCH,
+        {
+            "incident_id": incident["id"],
+            "working": working_states(),
+            "resolved_at": incident["resolved_at"],
+            "case_id": case_id,
+            "limit": BATCH,
+            "state": next_state("open", "resolve"),
+            "resolution": incident["resolution"],
+            "by": RESOLVER,
+            "now": tx.now,
+            "detail": Jsonb(
+                {
+                    "resolution": incident["resolution"],
+                    "first_contact": False,
+                    "incident_id": incident["id"],
+                    "cause": incident["cause"],
+                }
+            ),
+        },
+    ).fetchall()
+    for linked, kind, category, department, received_at, resolved_at in rows:
+        tx.emit(
+            new_event(
+                "case.resolved",
+                linked,
+                {
+                    "case_id": linked,
+                    "kind": kind,
+                    "category": category,
+                    "department": department,
+                    "resolved_by": RESOLVER,
+                    "first_contact": False,
+                    "opened_at": received_at,
+                    "resolved_at": resolved_at,
+                    "incident_id": incident["id"],
+                },
+                source=SOURCE,
+            )
+        )
+    tx.flush_events()
+    return rows
