@@ -87,6 +87,14 @@ def on_staff_upserted(tx: Transaction, event: Event) -> None:
     work_items.release_items_of(tx, event.data["staff_id"], by=event.source)
 
 
+def on_case_linked(tx: Transaction, event: Event) -> None:
+    """Intake linked one of its cases to an incident; routing's own links come back and are
+    skipped."""
+    if event.source == SOURCE:
+        return
+    incidents.record_link(tx, event.data["incident_id"], event.data["case_id"])
+
+
 EVENT_HANDLERS: dict[str, Handler] = {
     "case.opened": on_case_opened,
     "case.resolved": on_case_resolved,
@@ -94,4 +102,5 @@ EVENT_HANDLERS: dict[str, Handler] = {
     "case.closed": on_case_closed,
     "case.transferred": on_case_transferred,
     "staff.upserted": on_staff_upserted,
+    "case.linked": on_case_linked,
 }

@@ -7,7 +7,7 @@ The database is shared by the whole session, so every test works in a region of 
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -74,6 +74,15 @@ def resolve_case(service_db, case_id: str) -> None:
         handlers.on_case_resolved(tx, event)
 
 
+def intake_links(service_db, incident_id: str, case_ids: list[str]) -> None:
+    """Intake's `case.linked` for cases it linked (it holds the cases), as routing applies it."""
+    with service_db("routing").transaction() as tx:
+        for case_id in case_ids:
+            data = {"case_id": case_id, "incident_id": incident_id, "linked_at": tx.now}
+            event = parsed(new_event("case.linked", case_id, data, source="/intake"))
+            handlers.on_case_linked(tx, event)
+
+
 def declare(routing, ops, region: str, **fields: Any):
     now = business_clock.now()
     body = {
@@ -110,9 +119,6 @@ def test_a_declared_incident_links_its_open_cases_and_later_ones_at_once(
     make_staff(routing, ops, department, skills=["broadband"])
     make_rule(routing, ops, department=department, regions=[region])
     covered = [open_case(service_db, region) for _ in range(3)]
-    other_category = open_case(service_db, region, category="billing")
-    done = open_case(service_db, region)
-    resolve_case(service_db, done)
     transfer(service_db, covered[0])  # routed before the declaration: its item closes
     assert items_of_case(routing, ops, covered[0])
 
@@ -120,13 +126,15 @@ def test_a_declared_incident_links_its_open_cases_and_later_ones_at_once(
     assert r.status_code == 201, r.json
     incident = r.json
     assert r.headers["Location"].endswith(f"/incidents/{incident['id']}")
-    assert incident["state"] == "open" and incident["linked_cases"] == 3
+    # intake holds the cases: it links the open ones the incident covers and tells routing
+    assert incident["state"] == "open" and incident["linked_cases"] == 0
     assert [h["kind"] for h in incident["history"]] == ["declared"]
-    linked = events_of(service_db, covered[1], "case.linked")
-    assert [e.data["incident_id"] for e in linked] == [incident["id"]]
-    assert not events_of(service_db, other_category, "case.linked")
-    assert not events_of(service_db, done, "case.linked")
     assert [e.type for e in events_of(service_db, incident["id"])] == ["incident.declared"]
+    intake_links(service_db, incident["id"], covered)
+    intake_links(service_db, incident["id"], covered[:1])  # redelivered: linked once
+    got = routing.get(f"/incidents/{incident['id']}", headers=ops).json
+    assert got["linked_cases"] == 3
+    assert not events_of(service_db, covered[1], "case.linked")  # intake's: not told back
     assert not items_of_case(routing, ops, covered[0])  # the incident's item is its work
     [item] = incident_items(service_db, incident["id"])
     assert item["department"] == department and item["case_id"] is None
@@ -192,9 +200,13 @@ def test_a_burst_of_30_raises_one_suspicion_with_evidence_and_confirming_links_i
         headers=ops,
     )
     assert r.status_code == 200, r.json
-    assert r.json["state"] == "open" and r.json["linked_cases"] == 31
+    assert r.json["state"] == "open" and r.json["linked_cases"] == 0
     assert [h["kind"] for h in r.json["history"]] == ["suspected", "confirmed"]
-    assert all(events_of(service_db, c, "case.linked") for c in [*ids, more])
+    [declared] = events_of(service_db, suspicion["id"], "incident.declared")
+    assert declared.data["regions"] == [region] and declared.data["categories"] == ["broadband"]
+    assert declared.data["started_at"] == datetime.fromisoformat(evidence["window_start"])
+    intake_links(service_db, suspicion["id"], [*ids, more])
+    assert routing.get(f"/incidents/{suspicion['id']}", headers=ops).json["linked_cases"] == 31
 
     late = open_case(service_db, region)
     assert events_of(service_db, late, "case.linked")
@@ -282,10 +294,13 @@ def test_only_network_operations_move_incidents(routing, ops, auth, region):
 
 
 def test_an_eta_past_a_linked_deadline_is_flagged(routing, ops, service_db, region):
-    open_case(service_db, region)  # a complaint: due within 2 working days
+    case_id = open_case(service_db, region)  # a complaint: due within 2 working days
     r = declare(routing, ops, region, eta=(business_clock.now() + timedelta(days=20)).isoformat())
-    assert r.json["linked_cases"] == 1
-    assert r.json["eta_past_deadline"] is True and r.json["first_deadline_before_eta"]
+    assert r.json["eta_past_deadline"] is False  # nothing linked yet
+    intake_links(service_db, r.json["id"], [case_id])
+    got = routing.get(f"/incidents/{r.json['id']}", headers=ops).json
+    assert got["linked_cases"] == 1
+    assert got["eta_past_deadline"] is True and got["first_deadline_before_eta"]
     soon = declare(routing, ops, f"Quiet-{uid()}").json
     assert soon["eta_past_deadline"] is False
 
