@@ -1,9 +1,10 @@
-"""Network incidents as routing announces them: kept, told to every linked customer, and
-resolved for every linked case.
+"""Network incidents as routing announces them: kept, linked to intake's cases, told to every
+linked customer, and resolved for every linked case.
 
-Routing links cases (`case.linked`) and announces each incident's moves (`incident.declared`,
-`.updated`, `.resolved`); those arrive on different partitions, so in any order between a
-case and its incident. Two rules make the order not matter:
+Intake links its cases (when it learns of an incident, and each new case as it opens) and tells
+routing (`case.linked`); routing links a case intake had not named and tells intake the same
+way. A case's events and its incident's arrive on different partitions, so in any order. Two
+rules make the order not matter:
 
 - an incident's handlers take an exclusive advisory lock on its id, `case.linked` a shared one:
   a case linked while its incident changes is seen by the change or sees it;
@@ -57,7 +58,8 @@ def record_declared(tx: Transaction, d: dict[str, Any]) -> None:
     notice = Notice(d["incident_id"], d["message"], d["eta"])
     # cases routing linked before intake heard of the incident are told now
     _tell(tx, notice, d["declared_by"])
-    while _link_open_batch(tx, notice) == BATCH:
+    after = _NO_CASE
+    while (after := _link_open_batch(tx, notice, after)) is not None:
         pass
 
 
@@ -68,24 +70,28 @@ c AS (
     WHERE cases.incident_id IS NULL AND cases.state = ANY(%(working)s)
       AND folded(cases.region) = ANY(i.regions)
       AND folded(cases.category) = ANY(i.categories)
-      AND cases.opened_at >= i.started_at
+      AND cases.opened_at >= i.started_at AND cases.id > %(after)s
     ORDER BY cases.id LIMIT %(limit)s FOR UPDATE OF cases
 )
 UPDATE cases SET incident_id = %(incident_id)s, updated_at = %(now)s
 FROM c WHERE cases.id = c.id
 RETURNING cases.id::text, cases.case_no
 """
+# the keyset's start: below every case id
+_NO_CASE = "00000000-0000-0000-0000-000000000000"
 
 
-def _link_open_batch(tx: Transaction, notice: Notice) -> int:
+def _link_open_batch(tx: Transaction, notice: Notice, after: str) -> str | None:
     """Links up to BATCH of intake's open cases the incident covers (opened since it started,
-    before intake heard of it): each told its message, and routing told (`case.linked`)."""
+    before intake heard of it) whose ids follow `after`: each told its message, and routing
+    told (`case.linked`). Returns the last id when there may be more."""
     rows = tx.execute(
         _LINK_OPEN_BATCH,
         {
             "incident_id": notice.incident_id,
             "working": working_states(),
             "limit": BATCH,
+            "after": after,
             "now": tx.now,
         },
     ).fetchall()
@@ -100,7 +106,7 @@ def _link_open_batch(tx: Transaction, notice: Notice) -> int:
             )
         )
     _told(tx, notice, "intake", rows)
-    return len(rows)
+    return max(r[0] for r in rows) if len(rows) == BATCH else None
 
 
 def record_updated(tx: Transaction, d: dict[str, Any]) -> None:
@@ -173,7 +179,7 @@ def _timeline(tx: Transaction, case_ids: Iterable[str], type_: str, by: str, det
 def _tell(tx: Transaction, notice: Notice, by: str, case_id: str | None = None) -> None:
     """An entry in the timeline of each linked case still being worked on (or of `case_id`
     alone) and a `case.notified` for the SMS and app gateways, a batch at a time."""
-    after = "00000000-0000-0000-0000-000000000000"
+    after = _NO_CASE
     while True:
         rows = tx.execute(
             "SELECT id::text, case_no FROM cases WHERE incident_id = %s AND state = ANY(%s)"
