@@ -279,12 +279,13 @@ def link_new_case(
     opened_at: datetime,
     incident_id: str | None = None,
 ) -> str | None:
-    """A case just opened: linked at once to the open incident intake named or that covers
-    it. Returns the incident's id, or None."""
+    """A case just opened: linked at once to the open incident intake named (intake knows:
+    nothing to announce) or else to one that covers it (announced: intake had not heard of
+    it). Returns the incident's id, or None."""
     if incident_id is not None:
         row = queries.incident_row(tx, incident_id)
         if row is not None and row["state"] == rules.IncidentState.OPEN:
-            _link(tx, incident_id, [case_id])
+            _link(tx, incident_id, [case_id], announce=False)
             return incident_id
     for row in queries.open_incidents(tx):
         incident = queries.incident_of(row)
