@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from services.intake.commands import cases, incidents, staff
+from services.intake.commands import SOURCE, cases, incidents, staff
 from services.intake.domain.vault import Vault
 from shared.config import Settings
 from shared.db import Transaction
@@ -132,8 +132,11 @@ def on_incident_resolved(tx: Transaction, event: Event) -> None:
 
 
 def on_case_linked(tx: Transaction, event: Event) -> None:
-    d = event.data
-    incidents.record_linked(tx, d["case_id"], d["incident_id"], d["linked_at"])
+    """Routing linked a case intake had not (it learnt of the incident first); intake's own
+    links come back and are skipped."""
+    if event.source == SOURCE:
+        return
+    incidents.record_linked(tx, event.data["case_id"], event.data["incident_id"])
 
 
 EVENT_HANDLERS: dict[str, Handler] = {

@@ -109,6 +109,14 @@ def on_incident_declared(tx: Transaction, event: Event) -> None:
     )
 
 
+def on_case_linked(tx: Transaction, event: Event) -> None:
+    """Intake linked one of its cases to an incident; routing's own links come back and are
+    skipped."""
+    if event.source == SOURCE:
+        return
+    incidents.record_link(tx, event.data["incident_id"], event.data["case_id"])
+
+
 EVENT_HANDLERS: dict[str, Handler] = {
     "case.opened": on_case_opened,
     "case.resolved": on_case_resolved,
@@ -117,4 +125,5 @@ EVENT_HANDLERS: dict[str, Handler] = {
     "case.transferred": on_case_transferred,
     "staff.upserted": on_staff_upserted,
     "incident.declared": on_incident_declared,
+    "case.linked": on_case_linked,
 }

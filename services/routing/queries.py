@@ -661,36 +661,6 @@ def count_opened_between(
     ).fetchone()[0]
 
 
-def open_unlinked_cases(
-    tx: Transaction,
-    *,
-    regions: list[str],
-    categories: list[str],
-    since: datetime,
-    after: tuple[datetime, str] | None,
-    limit: int,
-) -> list[dict[str, Any]]:
-    """Open cases of these regions and categories (folded) opened since `since`, not linked
-    to any incident, after the keyset `after` (opened_at, case_id)."""
-    return tx.all(
-        "SELECT f.case_id, f.region, f.category, f.opened_at FROM case_facts f"
-        " WHERE lower(f.region) = ANY(%s) AND lower(f.category) = ANY(%s)"
-        " AND f.opened_at >= %s AND f.ended_at IS NULL"
-        " AND (%s::timestamptz IS NULL OR (f.opened_at, f.case_id) > (%s, %s))"
-        " AND NOT EXISTS (SELECT 1 FROM incident_cases l WHERE l.case_id = f.case_id)"
-        " ORDER BY f.opened_at, f.case_id LIMIT %s",
-        (
-            [r.casefold() for r in regions],
-            [c.casefold() for c in categories],
-            since,
-            after[0] if after else None,
-            after[0] if after else None,
-            after[1] if after else None,
-            limit,
-        ),
-    )
-
-
 def linked_incident(tx: Transaction, case_id: str) -> str | None:
     row = tx.one("SELECT incident_id FROM incident_cases WHERE case_id = %s", (case_id,))
     return row["incident_id"] if row else None

@@ -954,9 +954,12 @@ CATALOGUE: dict[str, EventType] = {
         EventType(
             "case.linked",
             {1: CaseLinkedV1},
-            producers=("routing",),
-            summary="A case was linked to a network incident: the incident is its work item.",
-            consumers=("intake",),
+            producers=("intake", "routing"),
+            summary="A case was linked to a network incident: the incident is its work item."
+            " Intake links its open cases when it learns of an incident, and each new case"
+            " of it as it opens; routing links a case intake had not (it learnt of the incident"
+            " first). Each side applies the other's.",
+            consumers=("intake", "routing"),
             example=Example(
                 "/routing",
                 _CASE,

@@ -175,15 +175,18 @@ def test_updates_reach_every_linked_case_and_the_resolution_resolves_each_once(
         == 200
     )
 
-    link(service_db, before["id"], inc)  # routing links the earlier case
+    # the case opened before the declaration was linked by it, told, and routing told
     types = timeline_types(intake, agent, before["id"])
     assert types[-2:] == ["linked", "incident_notified"]
     [told] = of_type(service_db, before["id"], "case.notified")
     assert told.data["message"] == MESSAGE and told.data["case_no"] == before["case_no"]
-    link(service_db, before["id"], inc)  # again: nothing more
+    [linked_event] = of_type(service_db, before["id"], "case.linked")
+    assert linked_event.data["incident_id"] == inc
+    link(service_db, before["id"], inc)  # routing's link of it: nothing more
     assert len(of_type(service_db, before["id"], "case.notified")) == 1
     link(service_db, linked[0], inc)  # linked by intake when it opened: nothing to tell again
     assert not of_type(service_db, linked[0], "case.notified")
+    assert not of_type(service_db, linked[0], "case.linked")  # case.opened named it
 
     new_eta = (clock.now() + timedelta(hours=5)).replace(microsecond=0)
     update(service_db, inc, "Repair takes longer (splice)", new_eta)
@@ -230,11 +233,17 @@ def test_a_link_that_comes_late_catches_up_with_its_incident(intake, agent, serv
     assert told.data["incident_id"] == early
 
 
-def test_the_resolution_goes_through_every_batch(intake, agent, service_db, region):
-    incident = declare(service_db, region)
+def test_linking_telling_and_resolving_go_through_every_batch(service_db, region):
     count = BATCH + 3
     with service_db("intake").transaction() as tx:
         ids = [str(intake_case(tx, region)["id"]) for _ in range(count)]
+    incident = declare(service_db, region)  # links them all, in batches
+    with service_db("intake").transaction() as tx:
+        linked = tx.execute(
+            "SELECT count(*) FROM outbox WHERE type = 'case.linked' AND subject = ANY(%s)",
+            (ids,),
+        ).fetchone()[0]
+    assert linked == count
     update(service_db, incident["incident_id"], "Still on it", clock.now() + timedelta(hours=4))
     resolve(service_db, incident["incident_id"])
     with service_db("intake").transaction() as tx:
@@ -242,17 +251,18 @@ def test_the_resolution_goes_through_every_batch(intake, agent, service_db, regi
             "SELECT state, count(*) FROM cases WHERE id = ANY(%s::uuid[]) GROUP BY state", (ids,)
         ).fetchall()
         told = tx.execute(
-            "SELECT count(DISTINCT subject) FROM outbox WHERE type = 'case.notified'"
+            "SELECT count(*), count(DISTINCT subject) FROM outbox WHERE type = 'case.notified'"
             " AND subject = ANY(%s)",
             (ids,),
-        ).fetchone()[0]
+        ).fetchone()
         resolved = tx.execute(
             "SELECT count(*), count(DISTINCT subject) FROM outbox WHERE type = 'case.resolved'"
             " AND subject = ANY(%s)",
             (ids,),
         ).fetchone()
     assert states == [("resolved", count)]
-    assert told == count and resolved == (count, count)
+    assert told == (2 * count, count)  # at the declaration, and at the update
+    assert resolved == (count, count)
 
 
 def intake_case(tx, region: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ The database is shared by the whole session, so every test works in a region of 
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pika.exceptions
@@ -22,6 +22,7 @@ from shared.events.catalogue import INBOUND_EXCHANGE
 from shared.testing.factories import case_opened
 from shared.testing.problems import invalid_fields
 from shared.testing.waiting import handled, publish, wait_handled, wait_until
+from tests.integration.test_intake_lifecycle import CASE
 from tests.integration.test_routing_work import (
     count,
     events_of,
@@ -79,6 +80,15 @@ def resolve_case(service_db, case_id: str) -> None:
         handlers.on_case_resolved(tx, event)
 
 
+def intake_links(service_db, incident_id: str, case_ids: list[str]) -> None:
+    """Intake's `case.linked` for cases it linked (it holds the cases), as routing applies it."""
+    with service_db("routing").transaction() as tx:
+        for case_id in case_ids:
+            data = {"case_id": case_id, "incident_id": incident_id, "linked_at": tx.now}
+            event = parsed(new_event("case.linked", case_id, data, source="/intake"))
+            handlers.on_case_linked(tx, event)
+
+
 def declare(routing, ops, region: str, **fields: Any):
     now = business_clock.now()
     body = {
@@ -115,9 +125,6 @@ def test_a_declared_incident_links_its_open_cases_and_later_ones_at_once(
     make_staff(routing, ops, department, skills=["broadband"])
     make_rule(routing, ops, department=department, regions=[region])
     covered = [open_case(service_db, region) for _ in range(3)]
-    other_category = open_case(service_db, region, category="billing")
-    done = open_case(service_db, region)
-    resolve_case(service_db, done)
     transfer(service_db, covered[0])  # routed before the declaration: its item closes
     assert items_of_case(routing, ops, covered[0])
 
@@ -125,13 +132,15 @@ def test_a_declared_incident_links_its_open_cases_and_later_ones_at_once(
     assert r.status_code == 201, r.json
     incident = r.json
     assert r.headers["Location"].endswith(f"/incidents/{incident['id']}")
-    assert incident["state"] == "open" and incident["linked_cases"] == 3
+    # intake holds the cases: it links the open ones the incident covers and tells routing
+    assert incident["state"] == "open" and incident["linked_cases"] == 0
     assert [h["kind"] for h in incident["history"]] == ["declared"]
-    linked = events_of(service_db, covered[1], "case.linked")
-    assert [e.data["incident_id"] for e in linked] == [incident["id"]]
-    assert not events_of(service_db, other_category, "case.linked")
-    assert not events_of(service_db, done, "case.linked")
     assert [e.type for e in events_of(service_db, incident["id"])] == ["incident.declared"]
+    intake_links(service_db, incident["id"], covered)
+    intake_links(service_db, incident["id"], covered[:1])  # redelivered: linked once
+    got = routing.get(f"/incidents/{incident['id']}", headers=ops).json
+    assert got["linked_cases"] == 3
+    assert not events_of(service_db, covered[1], "case.linked")  # intake's: not told back
     assert not items_of_case(routing, ops, covered[0])  # the incident's item is its work
     [item] = incident_items(service_db, incident["id"])
     assert item["department"] == department and item["case_id"] is None
@@ -158,8 +167,9 @@ def test_a_declared_incident_links_its_open_cases_and_later_ones_at_once(
 def test_case_opened_naming_an_open_incident_is_linked_to_it(routing, ops, service_db, region):
     incident = declare(routing, ops, region).json
     elsewhere = open_case(service_db, f"Other-{uid()}", incident_id=incident["id"])
-    linked = events_of(service_db, elsewhere, "case.linked")
-    assert [e.data["incident_id"] for e in linked] == [incident["id"]]
+    assert not events_of(service_db, elsewhere, "case.linked")  # intake linked it: it knows
+    got = routing.get(f"/incidents/{incident['id']}", headers=ops).json
+    assert got["linked_cases"] == 1
 
 
 def test_a_burst_of_30_raises_one_suspicion_with_evidence_and_confirming_links_it(
@@ -197,9 +207,13 @@ def test_a_burst_of_30_raises_one_suspicion_with_evidence_and_confirming_links_i
         headers=ops,
     )
     assert r.status_code == 200, r.json
-    assert r.json["state"] == "open" and r.json["linked_cases"] == 31
+    assert r.json["state"] == "open" and r.json["linked_cases"] == 0
     assert [h["kind"] for h in r.json["history"]] == ["suspected", "confirmed"]
-    assert all(events_of(service_db, c, "case.linked") for c in [*ids, more])
+    [declared] = events_of(service_db, suspicion["id"], "incident.declared")
+    assert declared.data["regions"] == [region] and declared.data["categories"] == ["broadband"]
+    assert declared.data["started_at"] == datetime.fromisoformat(evidence["window_start"])
+    intake_links(service_db, suspicion["id"], [*ids, more])
+    assert routing.get(f"/incidents/{suspicion['id']}", headers=ops).json["linked_cases"] == 31
 
     late = open_case(service_db, region)
     assert events_of(service_db, late, "case.linked")
@@ -287,10 +301,13 @@ def test_only_network_operations_move_incidents(routing, ops, auth, region):
 
 
 def test_an_eta_past_a_linked_deadline_is_flagged(routing, ops, service_db, region):
-    open_case(service_db, region)  # a complaint: due within 2 working days
+    case_id = open_case(service_db, region)  # a complaint: due within 2 working days
     r = declare(routing, ops, region, eta=(business_clock.now() + timedelta(days=20)).isoformat())
-    assert r.json["linked_cases"] == 1
-    assert r.json["eta_past_deadline"] is True and r.json["first_deadline_before_eta"]
+    assert r.json["eta_past_deadline"] is False  # nothing linked yet
+    intake_links(service_db, r.json["id"], [case_id])
+    got = routing.get(f"/incidents/{r.json['id']}", headers=ops).json
+    assert got["linked_cases"] == 1
+    assert got["eta_past_deadline"] is True and got["first_deadline_before_eta"]
     soon = declare(routing, ops, f"Quiet-{uid()}").json
     assert soon["eta_past_deadline"] is False
 
@@ -333,27 +350,38 @@ def netops_declared(region: str, incident_id: str, *, source: str = "/netops") -
 
 
 def test_an_incident_netops_declares_on_the_broker_opens_in_routing_with_its_cases(
-    routing, ops, service_db, cs_settings, run_service, region
+    routing, ops, auth, client, service_db, cs_settings, run_service, region
 ):
+    """Through the real broker, both services running: netops declares; routing opens the
+    incident and announces it; intake links its open cases and tells routing."""
     department = make_department(routing, ops, "NET")
     make_rule(routing, ops, department=department, regions=[region])
-    covered = [open_case(service_db, region) for _ in range(3)]
+    run_service("routing")
+    run_service("intake")
+    intake, agent = client("intake"), auth("agent", subject="agent-noc")
+    covered = []
+    for _ in range(3):
+        r = intake.post("/cases", json=dict(CASE, region=region), headers=agent)
+        assert r.status_code == 201, r.json
+        covered.append(r.json["id"])
+    for case_id in covered:  # routing has them (its clocks), before the declaration
+        wait_until(lambda c=case_id: events_of(service_db, c, "sla.started"), 10, "case.opened")
     incident_id = f"NOC-{uid()}"
     declared = netops_declared(region, incident_id)
-    run_service("routing", relay=False)
     publish(cs_settings, declared)  # as the broker user netops, on cs.inbound
     wait_handled(service_db("routing"), declared.id)
 
-    r = routing.get(f"/incidents/{incident_id}", headers=ops)
-    assert r.status_code == 200, r.json
-    incident = r.json
-    assert incident["state"] == "open" and incident["linked_cases"] == 3
+    def linked() -> dict | None:
+        got = routing.get(f"/incidents/{incident_id}", headers=ops).json
+        return got if got["linked_cases"] == 3 else None
+
+    incident = wait_until(linked, 15, "intake's links of the incident's cases")
+    assert incident["state"] == "open"
     assert incident["declared_by"] == "noc-7" and incident["regions"] == [region]
     assert incident["message"] == declared.data["message"]
     assert [h["kind"] for h in incident["history"]] == ["declared"]
     for case_id in covered:
-        [linked] = events_of(service_db, case_id, "case.linked")
-        assert linked.data["incident_id"] == incident_id
+        assert intake.get(f"/cases/{case_id}", headers=agent).json["incident_id"] == incident_id
         assert not items_of_case(routing, ops, case_id)  # linked, not assigned one by one
     assert len(incident_items(service_db, incident_id)) == 1
     # announced on cs.events as routing's own, for the other services
@@ -361,15 +389,13 @@ def test_an_incident_netops_declares_on_the_broker_opens_in_routing_with_its_cas
     assert announced.type == "incident.declared" and announced.source == "/routing"
     assert announced.data["declared_by"] == "noc-7"
 
-    # declared again (a retry with a new event id, and the very same event): nothing changes
+    # declared again (the very same event, and a retry with a new event id): nothing changes
     again = netops_declared(region, incident_id)
     publish(cs_settings, declared, again)  # in one partition, in this order
     wait_handled(service_db("routing"), again.id)
-    assert [
-        h["kind"] for h in routing.get(f"/incidents/{incident_id}", headers=ops).json["history"]
-    ] == ["declared"]
+    got = routing.get(f"/incidents/{incident_id}", headers=ops).json
+    assert [h["kind"] for h in got["history"]] == ["declared"] and got["linked_cases"] == 3
     assert len(events_of(service_db, incident_id)) == 1
-    assert len(events_of(service_db, covered[0], "case.linked")) == 1
 
 
 def test_routing_does_not_apply_its_own_declared_incident_again(routing, ops, service_db, region):

@@ -13,7 +13,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from services.intake.commands import SOURCE
-from services.intake.domain import acknowledgements, incidents
+from services.intake.domain import acknowledgements
 from services.intake.domain.cases import CASE_NO_PREFIX
 from services.intake.domain.incidents import Notice
 from services.intake.domain.lifecycle import (
@@ -50,8 +50,8 @@ def _note(text: str | None, limit: int = FREE_TEXT_LIMIT) -> str:
 _INSERT_CASE = """
 WITH i AS (
     SELECT id, eta, message FROM incidents
-    WHERE state = 'open' AND %(region_key)s = ANY(regions)
-      AND %(category_key)s = ANY(categories) AND started_at <= %(opened_at)s
+    WHERE state = 'open' AND folded(%(region)s) = ANY(regions)
+      AND folded(%(category)s) = ANY(categories) AND started_at <= %(opened_at)s
     ORDER BY started_at, id LIMIT 1
 ), c AS (
     INSERT INTO cases (id, case_no, kind, channel, category, region, priority, customer_ref,
@@ -116,8 +116,6 @@ def open_case(
         prefix=CASE_NO_PREFIX[case["kind"]],
         sequence=f"case_no_{case['kind']}",
         account_index=account_index,
-        region_key=incidents.fold(case["region"]),
-        category_key=incidents.fold(case["category"]),
         opened_detail=Jsonb({"kind": case["kind"], "channel": case["channel"]}),
         identity_detail=Jsonb(
             {"verified": case["identity_verified"], "method": case["identity_method"]}

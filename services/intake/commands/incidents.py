@@ -1,9 +1,10 @@
-"""Network incidents as routing announces them: kept, told to every linked customer, and
-resolved for every linked case.
+"""Network incidents as routing announces them: kept, linked to intake's cases, told to every
+linked customer, and resolved for every linked case.
 
-Routing links cases (`case.linked`) and announces each incident's moves (`incident.declared`,
-`.updated`, `.resolved`); those arrive on different partitions, so in any order between a
-case and its incident. Two rules make the order not matter:
+Intake links its cases (when it learns of an incident, and each new case as it opens) and tells
+routing (`case.linked`); routing links a case intake had not named and tells intake the same
+way. A case's events and its incident's arrive on different partitions, so in any order. Two
+rules make the order not matter:
 
 - an incident's handlers take an exclusive advisory lock on its id, `case.linked` a shared one:
   a case linked while its incident changes is seen by the change or sees it;
@@ -19,13 +20,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
 
 from services.intake.commands import SOURCE
-from services.intake.domain.incidents import BATCH, RESOLVER, Notice, folded
+from services.intake.domain.incidents import BATCH, RESOLVER, Notice
 from services.intake.domain.lifecycle import next_state, working_states
 from shared.db import Transaction
 from shared.events import new_event
@@ -43,19 +43,70 @@ def record_declared(tx: Transaction, d: dict[str, Any]) -> None:
     _lock(tx, d["incident_id"])
     tx.execute(
         "INSERT INTO incidents (id, regions, categories, started_at, eta, message, state,"
-        " updated_at) VALUES (%s, %s, %s, %s, %s, %s, 'open', %s) ON CONFLICT (id) DO NOTHING",
+        " updated_at) VALUES (%s, folded(%s::text[]), folded(%s::text[]), %s, %s, %s, 'open', %s)"
+        " ON CONFLICT (id) DO NOTHING",
         (
             d["incident_id"],
-            folded(d["regions"]),
-            folded(d["categories"]),
+            d["regions"],
+            d["categories"],
             d["started_at"],
             d["eta"],
             d["message"],
             d["declared_at"],
         ),
     )
+    notice = Notice(d["incident_id"], d["message"], d["eta"])
     # cases routing linked before intake heard of the incident are told now
-    _tell(tx, Notice(d["incident_id"], d["message"], d["eta"]), d["declared_by"], d["declared_at"])
+    _tell(tx, notice, d["declared_by"])
+    after = _NO_CASE
+    while (after := _link_open_batch(tx, notice, after)) is not None:
+        pass
+
+
+_LINK_OPEN_BATCH = """
+WITH i AS (SELECT id, regions, categories, started_at FROM incidents WHERE id = %(incident_id)s),
+c AS (
+    SELECT cases.id FROM cases, i
+    WHERE cases.incident_id IS NULL AND cases.state = ANY(%(working)s)
+      AND folded(cases.region) = ANY(i.regions)
+      AND folded(cases.category) = ANY(i.categories)
+      AND cases.opened_at >= i.started_at AND cases.id > %(after)s
+    ORDER BY cases.id LIMIT %(limit)s FOR UPDATE OF cases
+)
+UPDATE cases SET incident_id = %(incident_id)s, updated_at = %(now)s
+FROM c WHERE cases.id = c.id
+RETURNING cases.id::text, cases.case_no
+"""
+# the keyset's start: below every case id
+_NO_CASE = "00000000-0000-0000-0000-000000000000"
+
+
+def _link_open_batch(tx: Transaction, notice: Notice, after: str) -> str | None:
+    """Links up to BATCH of intake's open cases the incident covers (opened since it started,
+    before intake heard of it) whose ids follow `after`: each told its message, and routing
+    told (`case.linked`). Returns the last id when there may be more."""
+    rows = tx.execute(
+        _LINK_OPEN_BATCH,
+        {
+            "incident_id": notice.incident_id,
+            "working": working_states(),
+            "limit": BATCH,
+            "after": after,
+            "now": tx.now,
+        },
+    ).fetchall()
+    _timeline(tx, [r[0] for r in rows], "linked", "intake", {"incident_id": notice.incident_id})
+    for case_id, _ in rows:
+        tx.emit(
+            new_event(
+                "case.linked",
+                case_id,
+                {"case_id": case_id, "incident_id": notice.incident_id, "linked_at": tx.now},
+                source=SOURCE,
+            )
+        )
+    _told(tx, notice, "intake", rows)
+    return max(r[0] for r in rows) if len(rows) == BATCH else None
 
 
 def record_updated(tx: Transaction, d: dict[str, Any]) -> None:
@@ -69,7 +120,7 @@ def record_updated(tx: Transaction, d: dict[str, Any]) -> None:
     if updated is None:
         log.info("skipped an update of incident %s: not open here", d["incident_id"])
         return
-    _tell(tx, Notice(d["incident_id"], d["message"], d["eta"]), d["updated_by"], d["updated_at"])
+    _tell(tx, Notice(d["incident_id"], d["message"], d["eta"]), d["updated_by"])
 
 
 def record_resolved(tx: Transaction, d: dict[str, Any]) -> None:
@@ -95,7 +146,7 @@ def record_resolved(tx: Transaction, d: dict[str, Any]) -> None:
         pass
 
 
-def record_linked(tx: Transaction, case_id: str, incident_id: str, at: datetime) -> None:
+def record_linked(tx: Transaction, case_id: str, incident_id: str) -> None:
     """Routing linked a case (opened before the incident was declared, or one intake did not
     link): from now on its customer hears the incident's news, and it resolves with it."""
     _lock(tx, incident_id, shared=True)
@@ -106,32 +157,29 @@ def record_linked(tx: Transaction, case_id: str, incident_id: str, at: datetime)
     )
     if case is None:
         return  # linked already (when it opened), or not intake's case
-    _timeline(tx, [case_id], "linked", "routing", {"incident_id": incident_id}, at)
+    _timeline(tx, [case_id], "linked", "routing", {"incident_id": incident_id})
     incident = tx.one("SELECT * FROM incidents WHERE id = %s", (incident_id,))
     if incident is None:
         return  # its incident.declared tells it
     if incident["state"] == "open":
-        _tell(tx, Notice(incident_id, incident["message"], incident["eta"]), "routing", at, case_id)
+        _tell(tx, Notice(incident_id, incident["message"], incident["eta"]), "routing", case_id)
     else:
         _resolve_batch(tx, incident, case_id)
 
 
-def _timeline(
-    tx: Transaction, case_ids: Iterable[str], type_: str, by: str, detail: dict, at: datetime
-) -> None:
+def _timeline(tx: Transaction, case_ids: Iterable[str], type_: str, by: str, detail: dict) -> None:
+    """The same entry in each case's timeline, at the time intake did it."""
     tx.execute(
         "INSERT INTO case_timeline (case_id, at, type, by, detail)"
         " SELECT c, %s, %s, %s, %s FROM unnest(%s::uuid[]) AS c",
-        (at, type_, by, Jsonb(detail), list(case_ids)),
+        (tx.now, type_, by, Jsonb(detail), list(case_ids)),
     )
 
 
-def _tell(
-    tx: Transaction, notice: Notice, by: str, at: datetime, case_id: str | None = None
-) -> None:
+def _tell(tx: Transaction, notice: Notice, by: str, case_id: str | None = None) -> None:
     """An entry in the timeline of each linked case still being worked on (or of `case_id`
     alone) and a `case.notified` for the SMS and app gateways, a batch at a time."""
-    after = "00000000-0000-0000-0000-000000000000"
+    after = _NO_CASE
     while True:
         rows = tx.execute(
             "SELECT id::text, case_no FROM cases WHERE incident_id = %s AND state = ANY(%s)"
@@ -140,25 +188,32 @@ def _tell(
         ).fetchall()
         if not rows:
             return
-        _timeline(tx, [r[0] for r in rows], "incident_notified", by, notice.as_detail(), at)
-        for linked, case_no in rows:
-            tx.emit(
-                new_event(
-                    "case.notified",
-                    linked,
-                    {
-                        "case_id": linked,
-                        "case_no": case_no,
-                        "incident_id": notice.incident_id,
-                        "eta": notice.eta,
-                        "message": notice.message,
-                        "notified_at": at,
-                    },
-                    source=SOURCE,
-                )
-            )
-        tx.flush_events()  # the batch's events go to the outbox now: memory stays bounded
+        _told(tx, notice, by, rows)
         after = rows[-1][0]
+
+
+def _told(tx: Transaction, notice: Notice, by: str, cases: list[tuple]) -> None:
+    """Each case (id, number) is told the notice: an entry in its timeline and a
+    `case.notified` for the SMS and app gateways, written to the outbox at once (memory stays
+    bounded however many cases an incident has)."""
+    _timeline(tx, [c[0] for c in cases], "incident_notified", by, notice.as_detail())
+    for case_id, case_no in cases:
+        tx.emit(
+            new_event(
+                "case.notified",
+                case_id,
+                {
+                    "case_id": case_id,
+                    "case_no": case_no,
+                    "incident_id": notice.incident_id,
+                    "eta": notice.eta,
+                    "message": notice.message,
+                    "notified_at": tx.now,
+                },
+                source=SOURCE,
+            )
+        )
+    tx.flush_events()
 
 
 _RESOLVE_BATCH = """

@@ -7,7 +7,6 @@ links a case at once and the agent can tell the caller the incident's message an
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,15 +16,6 @@ from shared.clock import SHANGHAI
 BATCH = 500
 # the incident's resolution becomes each linked case's; its resolver is the incident
 RESOLVER = "incident"
-
-
-def fold(code: str) -> str:
-    """The form regions and categories are matched in (routing matches the same way)."""
-    return code.strip().casefold()
-
-
-def folded(codes: Iterable[str]) -> list[str]:
-    return sorted({fold(c) for c in codes})
 
 
 @dataclass(frozen=True)

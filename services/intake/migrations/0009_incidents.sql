@@ -1,6 +1,15 @@
 -- Network incidents as routing announces them (incident.declared, .updated, .resolved): what a
 -- new case is linked to at once, what its customer is told, and the resolution its linked
--- cases take. Regions and categories are kept casefolded, the form cases are matched in.
+-- cases take.
+
+-- the form regions and categories are kept and matched in: case and surrounding blanks do not
+-- count (routing matches the same way)
+CREATE FUNCTION folded(code text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT lower(btrim(code)) $$;
+CREATE FUNCTION folded(codes text[]) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT ARRAY(SELECT DISTINCT folded(c) FROM unnest(codes) AS c ORDER BY 1) $$;
+
 CREATE TABLE incidents (
     id           text PRIMARY KEY,
     regions      text[] NOT NULL,

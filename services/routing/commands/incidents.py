@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import os
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,13 +28,10 @@ from services.routing.domain.incident_detection import (
     DetectionPolicy,
     assess_burst,
 )
-from services.routing.domain.incidents import Incident, IncidentChange, OpenCase
+from services.routing.domain.incidents import Incident, IncidentChange
 from shared.db import Transaction
 from shared.errors import NotFound
 from shared.events import new_event
-
-# cases linked per statement and per read of open cases: memory stays bounded for any burst
-LINK_BATCH = 500
 
 
 @functools.cache
@@ -141,10 +137,11 @@ def _announce_open(tx: Transaction, incident: Incident) -> None:
 
 
 def _opened(tx: Transaction, incident: Incident) -> None:
-    """An incident just opened: announced, its department's work item, its cases linked."""
+    """An incident just opened: announced and its department's work item. Intake, which holds
+    the cases, links the open ones it covers and tells routing (`case.linked`): a case is
+    linked once intake knows the incident, so its next case's answer names it."""
     _announce_open(tx, incident)
     work_items.open_incident_item(tx, incident)
-    link_covered(tx, incident)
 
 
 # the moves
@@ -241,8 +238,9 @@ def resolve(
 # linking
 
 
-def _link(tx: Transaction, incident_id: str, case_ids: list[str]) -> int:
-    """Links the cases not linked yet, each told as `case.linked`; returns how many."""
+def _link(tx: Transaction, incident_id: str, case_ids: list[str], *, announce: bool = True) -> int:
+    """Links the cases not linked yet, each told as `case.linked` when routing linked it (not
+    when intake did and told it); returns how many."""
     if not case_ids:
         return 0
     rows = tx.execute(
@@ -251,7 +249,7 @@ def _link(tx: Transaction, incident_id: str, case_ids: list[str]) -> int:
         " ON CONFLICT (case_id) DO NOTHING RETURNING case_id",
         (incident_id, tx.now, case_ids),
     ).fetchall()
-    for (case_id,) in rows:
+    for (case_id,) in rows if announce else ():
         tx.emit(
             new_event(
                 "case.linked",
@@ -266,31 +264,10 @@ def _link(tx: Transaction, incident_id: str, case_ids: list[str]) -> int:
     return len(rows)
 
 
-def _open_cases(tx: Transaction, incident: Incident) -> Iterator[list[OpenCase]]:
-    """The still-open, unlinked cases of the incident's regions and categories opened since it
-    started, a batch at a time (keyset paging on opened_at, case_id)."""
-    after: tuple[datetime, str] | None = None
-    while True:
-        rows = queries.open_unlinked_cases(
-            tx,
-            regions=sorted(incident.regions),
-            categories=sorted(incident.categories),
-            since=incident.started_at,
-            after=after,
-            limit=LINK_BATCH,
-        )
-        if not rows:
-            return
-        yield [OpenCase(r["case_id"], r["region"], r["category"], r["opened_at"]) for r in rows]
-        after = (rows[-1]["opened_at"], rows[-1]["case_id"])
-
-
-def link_covered(tx: Transaction, incident: Incident) -> int:
-    """Links the still-open cases the incident covers, in batches."""
-    return sum(
-        _link(tx, incident.id, rules.cases_to_link(incident, batch))
-        for batch in _open_cases(tx, incident)
-    )
+def record_link(tx: Transaction, incident_id: str, case_id: str) -> None:
+    """Intake linked one of its cases (open when the incident was declared, or opened before
+    intake heard of it): the incident is now its work."""
+    _link(tx, incident_id, [case_id], announce=False)
 
 
 def link_new_case(
@@ -302,12 +279,13 @@ def link_new_case(
     opened_at: datetime,
     incident_id: str | None = None,
 ) -> str | None:
-    """A case just opened: linked at once to the open incident intake named or that covers
-    it. Returns the incident's id, or None."""
+    """A case just opened: linked at once to the open incident intake named (intake knows:
+    nothing to announce) or else to one that covers it (announced: intake had not heard of
+    it). Returns the incident's id, or None."""
     if incident_id is not None:
         row = queries.incident_row(tx, incident_id)
         if row is not None and row["state"] == rules.IncidentState.OPEN:
-            _link(tx, incident_id, [case_id])
+            _link(tx, incident_id, [case_id], announce=False)
             return incident_id
     for row in queries.open_incidents(tx):
         incident = queries.incident_of(row)

@@ -80,16 +80,6 @@ class IncidentChange:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class OpenCase:
-    """What linking needs of a case that is still open."""
-
-    case_id: str
-    region: str
-    category: str
-    opened_at: datetime
-
-
 def _aware(value: datetime | None, name: str) -> None:
     if value is not None and (value.tzinfo is None or value.utcoffset() is None):
         raise InvalidIncident(f"{name} must be timezone-aware")
@@ -287,13 +277,6 @@ def should_suspect(
         if incident.ended_at is not None and incident.ended_at > window_start:
             return False
     return True
-
-
-def cases_to_link(incident: Incident, cases: Iterable[OpenCase]) -> list[str]:
-    """The still-open cases to link when the incident opens (the ones opened since it started,
-    before the declaration; later ones are linked as they open), oldest first."""
-    covered = [c for c in cases if incident.covers(c.region, c.category, c.opened_at)]
-    return [c.case_id for c in sorted(covered, key=lambda c: (c.opened_at, c.case_id))]
 
 
 def deadline_before_eta(

@@ -5,14 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from services.intake.domain import acknowledgements
-from services.intake.domain.incidents import Notice, fold, folded
+from services.intake.domain.incidents import Notice
 
 DUE = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-
-
-def test_regions_and_categories_match_casefolded_and_trimmed() -> None:
-    assert fold(" DaXing ") == "daxing"
-    assert folded(["Daxing", "daxing ", "IPTV"]) == ["daxing", "iptv"]
 
 
 def test_the_acknowledgement_of_a_linked_case_tells_the_incident_and_its_eta() -> None:
