@@ -81,6 +81,22 @@ def _float(name: str, default: float) -> float:
     return float(_env(name, str(default)))
 
 
+def _share(name: str, default: float) -> float:
+    """A share between 0 and 1."""
+    value = _float(name, default)
+    if not 0 <= value <= 1:
+        raise ValueError(f"{name} must lie between 0 and 1, not {value}")
+    return value
+
+
+def _at_least(name: str, default: int) -> int:
+    """A count that cannot be negative."""
+    value = _int(name, default)
+    if value < 0:
+        raise ValueError(f"{name} cannot be negative, not {value}")
+    return value
+
+
 def _time(text: str) -> time:
     """`HH:MM`."""
     hh, mm = text.split(":")
@@ -145,6 +161,10 @@ class Settings:
     # follow-up calls: due this many working days after resolution; unreachable after N failures
     followup_due_working_days: int = 1
     followup_max_attempts: int = 3
+    # a resolved network incident's cases: follow-up calls for this share of them (0 to 1), and
+    # for at least this many per incident (services/followup/domain/incident_sample.py)
+    incident_followup_share: float = 0.10
+    incident_followup_at_least: int = 5
     # a paused customer clock runs again by itself after this many hours (the scheduler resumes
     # it, counting it resumed at the bound): nobody can stop a clock for good
     sla_pause_max_h: float = 72.0
@@ -203,6 +223,12 @@ class Settings:
                 "CS_FOLLOWUP_DUE_WORKING_DAYS", cls.followup_due_working_days
             ),
             followup_max_attempts=_int("CS_FOLLOWUP_MAX_ATTEMPTS", cls.followup_max_attempts),
+            incident_followup_share=_share(
+                "CS_INCIDENT_FOLLOWUP_SHARE", cls.incident_followup_share
+            ),
+            incident_followup_at_least=_at_least(
+                "CS_INCIDENT_FOLLOWUP_AT_LEAST", cls.incident_followup_at_least
+            ),
             sla_pause_max_h=_float("CS_SLA_PAUSE_MAX_H", cls.sla_pause_max_h),
             log_level=_env("CS_LOG_LEVEL", "INFO"),
             require_if_match=_bool("CS_REQUIRE_IF_MATCH", cls.require_if_match),

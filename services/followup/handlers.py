@@ -8,11 +8,17 @@ The dashboard (`GET /dashboard`) adds `case.transferred`, `case.routed`, `case.h
 `sla.started` and `sla.warning`: with the lifecycle and clock events above they keep
 `case_status` (where each case stands, whether a clock is at risk or breached). Each of its
 updates is compared by the event's time, so events of different types may arrive in any order.
+
+Network incidents: `incident.declared` and `incident.resolved` (what the quarterly report lists
+of each: regions, categories, start, resolution, cause), and the `incident_id` on `case.opened`,
+`case.linked` and `case.resolved` (which cases are incident cases, counted apart). A resolution
+that carries an `incident_id` gets a follow-up call only if the case falls in the incident's
+sample (domain/incident_sample.py).
 """
 
 from __future__ import annotations
 
-from services.followup.commands import cases, followups, staff
+from services.followup.commands import cases, followups, incidents, staff
 from shared.db import Transaction
 from shared.events import Event
 from shared.service import Handler
@@ -48,7 +54,8 @@ def on_case_handled(tx: Transaction, event: Event) -> None:
 
 
 def on_case_resolved(tx: Transaction, event: Event) -> None:
-    """Schedules the follow-up call: one per resolution, however often the event arrives."""
+    """Schedules the follow-up call: one per resolution, however often the event arrives; for
+    a network incident's case, only if it falls in the incident's sample."""
     d = event.data
     followups.schedule_followup(tx, d, d["resolved_at"])
     cases.project_case(
@@ -59,6 +66,18 @@ def on_case_resolved(tx: Transaction, event: Event) -> None:
         department=d["department"],
         facts={"kind": d["kind"]},
     )
+
+
+def on_case_linked(tx: Transaction, event: Event) -> None:
+    cases.link_case(tx, event.data["case_id"], event.data["incident_id"])
+
+
+def on_incident_declared(tx: Transaction, event: Event) -> None:
+    incidents.record_declared(tx, event.data)
+
+
+def on_incident_resolved(tx: Transaction, event: Event) -> None:
+    incidents.record_resolved(tx, event.data)
 
 
 def on_case_reopened(tx: Transaction, event: Event) -> None:
@@ -110,4 +129,7 @@ EVENT_HANDLERS: dict[str, Handler] = {
     "sla.met": on_sla_met,
     "sla.breached": on_sla_breached,
     "staff.upserted": on_staff_upserted,
+    "case.linked": on_case_linked,
+    "incident.declared": on_incident_declared,
+    "incident.resolved": on_incident_resolved,
 }

@@ -10,6 +10,8 @@ from services.followup.domain import dashboard
 from services.followup.domain.report import (
     CaseCount,
     FeedbackCount,
+    IncidentCaseCount,
+    IncidentRow,
     InspectionCount,
     QuarterData,
     SatisfactionCount,
@@ -199,7 +201,9 @@ i.department, i.kind, i.category, i.state, i.checklist, i.score::float AS score,
 i.scored_by, i.scored_at, i.created_at,
 c.identity_verified AS case_identity_verified, c.breached AS case_breached,
 EXISTS (SELECT 1 FROM followups f WHERE f.case_id = i.case_id
-        AND f.state IN ('completed', 'unreachable')) AS case_followup_done"""
+        AND f.state IN ('completed', 'unreachable')) AS case_followup_done,
+EXISTS (SELECT 1 FROM followups_not_sampled n WHERE n.case_id = i.case_id)
+    AS case_followup_not_sampled"""
 _INSPECTION_FROM = (
     "inspections i JOIN inspection_draws d ON d.id = i.draw_id"
     " LEFT JOIN cases c ON c.case_id = i.case_id"
@@ -343,7 +347,7 @@ def quarter_data(db: Database, quarter: Period) -> QuarterData:
                 "SELECT to_char(received_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM'), kind,"
                 " category, channel, count(*) FROM cases"
                 " WHERE received_at >= %s AND received_at < %s AND kind IS NOT NULL"
-                " GROUP BY 1, 2, 3, 4",
+                " AND incident_id IS NULL GROUP BY 1, 2, 3, 4",
                 (before.start, quarter.end),
             ).fetchall()
         ]
@@ -386,9 +390,44 @@ def quarter_data(db: Database, quarter: Period) -> QuarterData:
             f" WHERE h.status <> 'closed' AND m.created_at < %s",
             (quarter.end,),
         )
+        incident_cases = [
+            IncidentCaseCount(*r)
+            for r in tx.execute(
+                "SELECT kind, count(*) FROM cases WHERE received_at >= %s AND received_at < %s"
+                " AND incident_id IS NOT NULL GROUP BY 1",
+                span,
+            ).fetchall()
+        ]
+        incidents = _incidents(tx, quarter)
     return QuarterData(
-        quarter, satisfaction, cases, sla, tasks, inspections, feedback, improvements
+        quarter,
+        satisfaction,
+        cases,
+        sla,
+        tasks,
+        inspections,
+        feedback,
+        improvements,
+        incident_cases,
+        incidents,
     )
+
+
+def _incidents(tx: Transaction, quarter: Period) -> list[IncidentRow]:
+    """The incidents open at some time in the quarter (known from incident.declared), with
+    their linked cases and the follow-up calls of their sample."""
+    return [
+        IncidentRow(*r)
+        for r in tx.execute(
+            "SELECT i.incident_id, coalesce(i.regions, '{}'), coalesce(i.categories, '{}'),"
+            " i.started_at, i.resolved_at, i.cause,"
+            " (SELECT count(*) FROM cases c WHERE c.incident_id = i.incident_id),"
+            " i.followups_sampled, i.followups_not_sampled FROM incidents i"
+            " WHERE i.started_at < %s AND (i.resolved_at IS NULL OR i.resolved_at >= %s)"
+            " ORDER BY i.started_at, i.incident_id",
+            (quarter.end, quarter.start),
+        ).fetchall()
+    ]
 
 
 def today(now: datetime) -> date:
@@ -410,7 +449,7 @@ def dashboard_data(db: Database, now: datetime) -> dashboard.DashboardData:
             dashboard.StateCount(*r)
             for r in tx.execute(
                 "SELECT state, department, count(*) FROM case_status WHERE state = ANY(%s)"
-                " GROUP BY 1, 2",
+                " AND incident_id IS NULL GROUP BY 1, 2",
                 (list(dashboard.OPEN_STATES),),
             ).fetchall()
         ]
@@ -430,10 +469,18 @@ def dashboard_data(db: Database, now: datetime) -> dashboard.DashboardData:
             dashboard.IntakeCount(*r)
             for r in tx.execute(
                 "SELECT channel, kind, count(*) FROM case_status"
-                " WHERE received_at >= %s AND received_at < %s GROUP BY 1, 2",
+                " WHERE received_at >= %s AND received_at < %s AND incident_id IS NULL"
+                " GROUP BY 1, 2",
                 (day_start, day_start + timedelta(days=1)),
             ).fetchall()
         ]
+        data.incident_open_cases, data.incident_received_today = tx.execute(
+            "SELECT count(*) FILTER (WHERE state = ANY(%s)),"
+            " count(*) FILTER (WHERE received_at >= %s AND received_at < %s)"
+            " FROM case_status WHERE incident_id IS NOT NULL",
+            (list(dashboard.OPEN_STATES), day_start, day_start + timedelta(days=1)),
+        ).fetchone()
+        data.incidents = _incidents(tx, quarter)
         data.satisfaction = [
             dashboard.DayScore(*r)
             for r in tx.execute(

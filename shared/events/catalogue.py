@@ -897,7 +897,7 @@ CATALOGUE: dict[str, EventType] = {
             producers=("routing", "netops"),
             summary="A network incident is open (declared, or a suspicion confirmed): new cases"
             " of its regions and categories are linked to it.",
-            consumers=("intake", "routing"),
+            consumers=("intake", "routing", "followup"),
             example=Example(
                 "/routing",
                 _INCIDENT,
@@ -938,7 +938,7 @@ CATALOGUE: dict[str, EventType] = {
             producers=("routing",),
             summary="A network incident was resolved: every linked case is resolved with its"
             " resolution.",
-            consumers=("intake",),
+            consumers=("intake", "followup"),
             example=Example(
                 "/routing",
                 _INCIDENT,
@@ -959,7 +959,7 @@ CATALOGUE: dict[str, EventType] = {
             " Intake links its open cases when it learns of an incident, and each new case"
             " of it as it opens; routing links a case intake had not (it learnt of the incident"
             " first). Each side applies the other's.",
-            consumers=("intake", "routing"),
+            consumers=("intake", "routing", "followup"),
             example=Example(
                 "/routing",
                 _CASE,

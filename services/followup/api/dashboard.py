@@ -53,6 +53,12 @@ class DashboardOut(Schema):
     intake_today = fields.Dict(metadata={"description": "received today by channel and kind"})
     satisfaction = fields.Dict(metadata={"description": "this quarter, week by week"})
     time_limits = fields.Dict(metadata={"description": "customer clocks kept, week by week"})
+    incidents = fields.Dict(
+        metadata={
+            "description": "network incidents' cases (left out of open_cases and intake_today)"
+            " and the quarter's incidents, the latest first"
+        }
+    )
 
 
 def _figures() -> dict[str, Any]:

@@ -85,6 +85,12 @@ class InspectionOut(Schema):
     case_identity_verified = fields.Bool(allow_none=True)
     case_breached = fields.Bool(allow_none=True)
     case_followup_done = fields.Bool()
+    case_followup_not_sampled = fields.Bool(
+        metadata={
+            "description": "a network incident's case left out of its follow-up sample: no"
+            " call is missing"
+        }
+    )
 
 
 InspectionPageOut = page_of(InspectionOut)

@@ -53,6 +53,13 @@ class ReportOut(Schema):
     inspections = fields.Dict()
     feedback = fields.Dict()
     improvements = fields.Dict(metadata={"description": "open improvement measures"})
+    incidents = fields.Dict(
+        metadata={
+            "description": "cases of network incidents (left out of complaints) and the"
+            " quarter's incidents: regions, categories, started, resolved, cause, linked cases,"
+            " follow-up calls of the sample"
+        }
+    )
 
 
 def _build(period: str) -> dict[str, Any]:

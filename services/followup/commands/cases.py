@@ -17,25 +17,35 @@ from shared.db import Transaction
 def record_case_opened(tx: Transaction, d: dict[str, Any]) -> None:
     tx.execute(
         "INSERT INTO cases (case_id, case_no, kind, channel, category, region, priority,"
-        " customer_id, identity_verified, opened_by, received_at, opened_at, state)"
+        " customer_id, identity_verified, opened_by, received_at, opened_at, state, incident_id)"
         " VALUES (%(case_id)s, %(case_no)s, %(kind)s, %(channel)s, %(category)s, %(region)s,"
         " %(priority)s, %(customer_id)s, %(identity_verified)s, %(agent_id)s, %(received_at)s,"
-        " %(opened_at)s, 'open')"
+        " %(opened_at)s, 'open', %(incident_id)s)"
         " ON CONFLICT (case_id) DO UPDATE SET case_no = excluded.case_no, kind = excluded.kind,"
         " channel = excluded.channel, category = excluded.category, region = excluded.region,"
         " priority = excluded.priority, customer_id = excluded.customer_id,"
         " identity_verified = excluded.identity_verified, opened_by = excluded.opened_by,"
-        " received_at = excluded.received_at, opened_at = excluded.opened_at",
-        dict(d, received_at=d.get("received_at") or d["opened_at"]),
+        " received_at = excluded.received_at, opened_at = excluded.opened_at,"
+        " incident_id = coalesce(cases.incident_id, excluded.incident_id)",
+        dict(
+            d,
+            received_at=d.get("received_at") or d["opened_at"],
+            incident_id=d.get("incident_id"),
+        ),
     )
+    if d.get("incident_id"):
+        link_case(tx, d["case_id"], d["incident_id"])
 
 
 def record_case_resolved(tx: Transaction, d: dict[str, Any]) -> None:
-    """The latest resolution of a case; an older one delivered late changes nothing."""
+    """The latest resolution of a case; an older one delivered late changes nothing. The
+    incident that resolved it, if any, makes it an incident case (whichever resolution said so)."""
+    d = dict(d, incident_id=d.get("incident_id"))
     tx.execute(
         "INSERT INTO cases (case_id, kind, category, department, resolved_by, first_contact,"
-        " resolved_at, state) VALUES (%(case_id)s, %(kind)s, %(category)s, %(department)s,"
-        " %(resolved_by)s, %(first_contact)s, %(resolved_at)s, 'resolved')"
+        " resolved_at, state, incident_id) VALUES (%(case_id)s, %(kind)s, %(category)s,"
+        " %(department)s, %(resolved_by)s, %(first_contact)s, %(resolved_at)s, 'resolved',"
+        " %(incident_id)s)"
         " ON CONFLICT (case_id) DO UPDATE SET kind = excluded.kind,"
         " category = excluded.category, department = excluded.department,"
         " resolved_by = excluded.resolved_by, first_contact = excluded.first_contact,"
@@ -44,6 +54,25 @@ def record_case_resolved(tx: Transaction, d: dict[str, Any]) -> None:
         "   OR cases.reopened_at > excluded.resolved_at THEN cases.state ELSE 'resolved' END"
         " WHERE cases.resolved_at IS NULL OR cases.resolved_at <= excluded.resolved_at",
         d,
+    )
+    if d["incident_id"]:
+        link_case(tx, d["case_id"], d["incident_id"])
+
+
+def link_case(tx: Transaction, case_id: str, incident_id: str) -> None:
+    """The case belongs to a network incident (case.linked, or the incident id on case.opened
+    or case.resolved); its other facts may come later. A case is linked to one incident: the
+    first one named stays."""
+    tx.execute(
+        "INSERT INTO cases (case_id, state, incident_id) VALUES (%s, 'open', %s)"
+        " ON CONFLICT (case_id) DO UPDATE SET incident_id = coalesce(cases.incident_id,"
+        " excluded.incident_id)",
+        (case_id, incident_id),
+    )
+    _status_row(tx, case_id)
+    tx.execute(
+        "UPDATE case_status SET incident_id = coalesce(incident_id, %s) WHERE case_id = %s",
+        (incident_id, case_id),
     )
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from services.followup import queries
-from services.followup.commands import SOURCE, cases
+from services.followup.commands import SOURCE, cases, incidents
 from services.followup.domain import (
     assignment,
     attempts,
@@ -33,17 +33,28 @@ def _listed(tx: Transaction, customer_id: str | None) -> bool:
 
 
 def schedule_followup(tx: Transaction, d: dict[str, Any], now: datetime) -> uuid.UUID | None:
-    """The follow-up call of one resolution; None when that resolution already has its task."""
+    """The follow-up call of one resolution; None when that resolution already has its task,
+    or is a network incident's case left out of the incident's sample (`followups_not_sampled`
+    records it: commands/incidents.py, domain/incident_sample.py)."""
     cases.record_case_resolved(tx, d)
     case = tx.one("SELECT customer_id FROM cases WHERE case_id = %s", (d["case_id"],))
     customer_id = case["customer_id"] if case else None
+    skipped = _listed(tx, customer_id)
+    incident_id = d.get("incident_id")
+    if incident_id:
+        called_so_far = incidents.lock(tx, incident_id)
+        if incidents.decided(tx, d["case_id"], d["resolved_at"]):
+            return None
+        # a customer who asked not to be called keeps that task, and takes no place in the sample
+        if not skipped and not incidents.in_sample(tx, incident_id, d["case_id"], called_so_far):
+            incidents.not_sampled(tx, incident_id, d["case_id"], d["resolved_at"])
+            return None
     due = followup_due(
         d["resolved_at"],
         tx.settings.followup_due_working_days,
         package_calendar(),
         tx.settings.close_of_business,
     )
-    skipped = _listed(tx, customer_id)
     agent = (
         None
         if skipped
@@ -76,6 +87,8 @@ def schedule_followup(tx: Transaction, d: dict[str, Any], now: datetime) -> uuid
     ).fetchone()
     if row is None:
         return None
+    if incident_id and not skipped:
+        incidents.count_call(tx, incident_id)
     # an earlier resolution still waiting for its call is superseded by this one
     tx.execute(
         "UPDATE followups SET state = 'cancelled', ended_at = %s, ended_by = 'system',"

@@ -9,6 +9,8 @@
   is reopened (routing starts a new customer clock, announced by `sla.started`). A clock's
   warning or breach counts only when it is later than the clock's last start.
 - Today's intake: cases received on today's date in Asia/Shanghai, by channel and kind.
+- Network incidents: cases linked to an incident are counted apart from the open cases and
+  today's intake above (one outage is one piece of work), with the quarter's incidents listed.
 - The quarter (Asia/Shanghai): per week (Monday to Sunday; the first week starts on the
   quarter's first day) the satisfaction of follow-up calls that reached the customer, and the
   customer clocks' compliance, met / (met + breached), from `sla.met` / `sla.breached`.
@@ -22,12 +24,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from services.followup.domain.report import FRONT_LINE, percent, scores_summary
+from services.followup.domain.report import (
+    FRONT_LINE,
+    IncidentRow,
+    percent,
+    scores_summary,
+)
 from shared.clock import SHANGHAI
 from shared.periods import Period
 
 REFRESH_SECONDS = 30
 OLDEST_BREACHED = 10
+LATEST_INCIDENTS = 10
 STATES = ("open", "transferred", "in_department", "resolved", "closed", "reopened")
 OPEN_STATES = ("open", "transferred", "in_department", "reopened")
 # ties between events of one instant are settled by the lifecycle's order
@@ -127,6 +135,10 @@ class DashboardData:
     intake: list[IntakeCount] = field(default_factory=list)  # received today
     satisfaction: list[DayScore] = field(default_factory=list)  # this quarter
     sla: list[DaySla] = field(default_factory=list)  # this quarter, customer clocks
+    # network incidents' cases, left out of open_cases and intake
+    incident_open_cases: int = 0
+    incident_received_today: int = 0
+    incidents: list[IncidentRow] = field(default_factory=list)  # open at some time this quarter
 
     @property
     def today(self) -> date:
@@ -237,6 +249,34 @@ def compliance_trend(counts: list[DaySla], quarter: Period, today: date) -> dict
     }
 
 
+def incidents(data: DashboardData) -> dict[str, Any]:
+    """Incident cases apart from the rest, and the quarter's incidents, the latest first."""
+    latest = sorted(
+        data.incidents,
+        key=lambda r: (r.started_at is not None, r.started_at, r.incident_id),
+        reverse=True,
+    )
+    return {
+        "quarter": str(data.quarter),
+        "open_cases": data.incident_open_cases,
+        "received_today": data.incident_received_today,
+        "count": len(latest),
+        "open": sum(1 for r in latest if r.resolved_at is None),
+        "latest": [
+            {
+                "incident_id": r.incident_id,
+                "regions": list(r.regions),
+                "categories": list(r.categories),
+                "started_at": _iso(r.started_at),
+                "resolved_at": _iso(r.resolved_at),
+                "cause": r.cause,
+                "linked_cases": r.linked_cases,
+            }
+            for r in latest[:LATEST_INCIDENTS]
+        ],
+    }
+
+
 def build(data: DashboardData) -> dict[str, Any]:
     quarter, today = data.quarter, data.today
     return {
@@ -248,4 +288,5 @@ def build(data: DashboardData) -> dict[str, Any]:
         "intake_today": intake_today(data.intake, today),
         "satisfaction": satisfaction_trend(data.satisfaction, quarter, today),
         "time_limits": compliance_trend(data.sla, quarter, today),
+        "incidents": incidents(data),
     }

@@ -12,6 +12,16 @@ from services.followup.domain import charts
 from services.followup.domain.report import SCORES
 
 CSV_HEADER = ("section", "group", "key", "metric", "value")
+INCIDENT_FIGURES = (
+    "regions",
+    "categories",
+    "started_at",
+    "resolved_at",
+    "cause",
+    "linked_cases",
+    "followups_sampled",
+    "followups_not_sampled",
+)
 
 
 def _cell(value: Any) -> str:
@@ -75,6 +85,14 @@ def csv_rows(report: dict[str, Any]) -> Iterator[tuple[str, ...]]:
     yield ("improvements", "overall", "", "overdue", str(m["overdue"]))
     for item in m["items"]:
         yield ("improvements", "open_measure", str(item["id"]), "status", item["status"])
+    n = report["incidents"]
+    for metric in ("cases", "complaints", "consultations", "count"):
+        yield ("incidents", "overall", "", metric, str(n[metric]))
+    for item in n["items"]:
+        for metric in INCIDENT_FIGURES:
+            value = item[metric]
+            cell = "|".join(value) if isinstance(value, list) else _cell(value)
+            yield ("incidents", "incident", item["incident_id"], metric, cell)
 
 
 def fmt(value: Any, suffix: str = "") -> str:
@@ -94,6 +112,7 @@ def report_page(report: dict[str, Any]) -> dict[str, Any]:
     """The quarterly report's page: `templates/report.html`."""
     s, c, t = report["satisfaction"], report["complaints"], report["time_limits"]
     f, i, m = report["followups"], report["inspections"], report["improvements"]
+    n = report["incidents"]
     return {
         "period": report["period"],
         "from": report["from"],
@@ -107,7 +126,11 @@ def report_page(report: dict[str, Any]) -> dict[str, Any]:
             _tile(f["reach_rate_percent"], "follow-up reach rate", "%"),
             _tile(i["mean_score"], "mean inspection score"),
             _tile(m["open"], "open improvement measures"),
+            _tile(
+                n["cases"], f"network incident cases ({n['count']} incidents), not in complaints"
+            ),
         ],
+        "incidents": {"cases": n["cases"], "complaints": n["complaints"], "count": n["count"]},
         "complaints": {
             "volume": c["volume"],
             "previous_volume": c["previous_volume"],
@@ -206,6 +229,33 @@ def report_page(report: dict[str, Any]) -> dict[str, Any]:
                 ["department", "suggestions"],
                 [[r["department"], r["count"]] for r in report["feedback"]["by_department"]],
             ),
+            "incidents": _table(
+                [
+                    "incident",
+                    "regions",
+                    "categories",
+                    "started",
+                    "resolved",
+                    "cause",
+                    "linked cases",
+                    "follow-up calls",
+                    "not called (sample)",
+                ],
+                [
+                    [
+                        r["incident_id"],
+                        ", ".join(r["regions"]),
+                        ", ".join(r["categories"]),
+                        _local_time(r["started_at"]),
+                        _local_time(r["resolved_at"]),
+                        r["cause"],
+                        r["linked_cases"],
+                        r["followups_sampled"],
+                        r["followups_not_sampled"],
+                    ]
+                    for r in n["items"]
+                ],
+            ),
         },
         "improvements": [
             {
@@ -249,7 +299,7 @@ def dashboard_page(figures: dict[str, Any]) -> dict[str, Any]:
     carries no script and loads nothing, so it works on a wall screen without internet
     access."""
     o, k, t = figures["open_cases"], figures["clocks"], figures["intake_today"]
-    s, m = figures["satisfaction"], figures["time_limits"]
+    s, m, n = figures["satisfaction"], figures["time_limits"], figures["incidents"]
     quarter = s["quarter"]
     states = list(STATE_COLORS)
     state_names = [state.replace("_", " ") for state in states]
@@ -333,6 +383,29 @@ def dashboard_page(figures: dict[str, Any]) -> dict[str, Any]:
                 height=240,
             ),
         },
+        {
+            "title": f"Network incidents, {n['quarter']} (their cases are not counted above)",
+            "text": f"{n['open_cases']} open cases and {n['received_today']} received today"
+            f" belong to network incidents; {n['open']} of the quarter's {n['count']} incidents"
+            " are open.",
+            "table": _table(
+                ["incident", "regions", "categories", "started", "resolved", "cause", "cases"],
+                [
+                    [
+                        r["incident_id"],
+                        ", ".join(r["regions"]),
+                        ", ".join(r["categories"]),
+                        _local_time(r["started_at"]),
+                        _local_time(r["resolved_at"]),
+                        r["cause"] or "–",
+                        r["linked_cases"],
+                    ]
+                    for r in n["latest"]
+                ],
+            )
+            if n["latest"]
+            else None,
+        },
     ]
     return {
         "refresh": int(figures["refresh_seconds"]),
@@ -345,7 +418,10 @@ def dashboard_page(figures: dict[str, Any]) -> dict[str, Any]:
             _tile(t["total"], "received today"),
             _tile(s["mean"], f"satisfaction {s['quarter']}"),
             _tile(m["compliance_percent"], f"time limits kept {m['quarter']}", "%"),
+            _tile(n["open_cases"], "open incident cases (apart)"),
         ],
-        # every panel has a title and any of: a chart, the clocks' counts, a table
-        "panels": [{"chart": None, "clocks": None, "table": None} | p for p in panels],
+        # every panel has a title and any of: a chart, the clocks' counts, a text, a table
+        "panels": [
+            {"chart": None, "clocks": None, "text": None, "table": None} | p for p in panels
+        ],
     }

@@ -8,6 +8,10 @@ a supervisor reads. Every share is a percentage rounded to one decimal, every me
   clock (the policy's 1 and 2 working days), the department clock is listed beside it.
 - Follow-ups: tasks that ended in the quarter; reach rate = reached / (reached + unreachable).
 - Inspections: scored inspections of the cases resolved in the quarter (the draw's period).
+- Network incidents: a cut fibre is one failure, not a thousand. Cases linked to an incident
+  are left out of the complaint figures (volume, categories, channels, trend, both quarters)
+  and counted apart; the quarter's incidents (those open at some time in it) are listed with
+  their linked cases and how many of those got a follow-up call (a sample).
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
+from shared.clock import SHANGHAI
 from shared.periods import Period
 
 FRONT_LINE = "front_line"  # resolved without a department: the agents themselves
@@ -75,6 +80,25 @@ class FeedbackCount:
     n: int
 
 
+@dataclass(frozen=True)
+class IncidentCaseCount:
+    kind: str | None
+    n: int
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    incident_id: str
+    regions: list[str]
+    categories: list[str]
+    started_at: datetime | None
+    resolved_at: datetime | None
+    cause: str | None
+    linked_cases: int
+    followups_sampled: int
+    followups_not_sampled: int
+
+
 @dataclass
 class QuarterData:
     quarter: Period
@@ -85,6 +109,9 @@ class QuarterData:
     inspections: list[InspectionCount] = field(default_factory=list)
     feedback: list[FeedbackCount] = field(default_factory=list)
     improvements: list[dict[str, Any]] = field(default_factory=list)  # open measures
+    # cases received in the quarter that belong to a network incident (not in `cases`)
+    incident_cases: list[IncidentCaseCount] = field(default_factory=list)
+    incidents: list[IncidentRow] = field(default_factory=list)  # open at some time in it
 
 
 def percent(part: float, whole: float) -> float | None:
@@ -280,6 +307,37 @@ def improvements(items: list[dict[str, Any]], today: date) -> dict[str, Any]:
     }
 
 
+def _local(moment: datetime | None) -> str | None:
+    return moment.astimezone(SHANGHAI).isoformat() if moment else None
+
+
+def incidents(case_counts: list[IncidentCaseCount], rows: list[IncidentRow]) -> dict[str, Any]:
+    """Incident cases counted apart from the complaints, and the quarter's incidents."""
+    listed = sorted(rows, key=lambda r: (r.started_at is None, r.started_at, r.incident_id))
+    return {
+        "basis": "cases linked to a network incident, received in the quarter: counted here,"
+        " not under complaints",
+        "cases": sum(c.n for c in case_counts),
+        "complaints": sum(c.n for c in case_counts if c.kind == "complaint"),
+        "consultations": sum(c.n for c in case_counts if c.kind == "consultation"),
+        "count": len(listed),
+        "items": [
+            {
+                "incident_id": r.incident_id,
+                "regions": list(r.regions),
+                "categories": list(r.categories),
+                "started_at": _local(r.started_at),
+                "resolved_at": _local(r.resolved_at),
+                "cause": r.cause,
+                "linked_cases": r.linked_cases,
+                "followups_sampled": r.followups_sampled,
+                "followups_not_sampled": r.followups_not_sampled,
+            }
+            for r in listed
+        ],
+    }
+
+
 def build(data: QuarterData, today: date) -> dict[str, Any]:
     q = data.quarter
     return {
@@ -294,4 +352,5 @@ def build(data: QuarterData, today: date) -> dict[str, Any]:
         "inspections": inspections(data.inspections),
         "feedback": feedback(data.feedback),
         "improvements": improvements(data.improvements, today),
+        "incidents": incidents(data.incident_cases, data.incidents),
     }

@@ -19,14 +19,13 @@ deadline is flagged before that deadline breaches.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from services.routing.domain.incident_detection import BurstEvidence, ceil_count
+from services.routing.domain.incident_detection import BurstEvidence
 from shared.errors import Invalid
 from shared.statemachine import machine
 
@@ -289,25 +288,3 @@ def deadline_before_eta(
         return None
     passed = [due for due in due_times if due < eta and (now is None or due > now)]
     return min(passed, default=None)
-
-
-def followup_sample(
-    incident_id: str, case_ids: Iterable[str], *, share: float = 0.10, at_least: int = 5
-) -> list[str]:
-    """The linked cases that get a follow-up call after the incident's resolution: `share` of
-    them (rounded up), at least `at_least`, never more than all.
-
-    The same incident always picks the same cases (each case ranked by a hash of the incident
-    and case ids), so a replayed resolution schedules no other calls.
-    """
-    if not 0 <= share <= 1:
-        raise ValueError(f"share must lie between 0 and 1, got {share}")
-    if at_least < 0:
-        raise ValueError(f"at_least cannot be negative, got {at_least}")
-    ids = sorted(set(case_ids))
-    size = min(len(ids), max(at_least, ceil_count(share * len(ids))))
-
-    def rank(case_id: str) -> bytes:
-        return hashlib.sha256(f"{incident_id}\x00{case_id}".encode()).digest()
-
-    return sorted(sorted(ids, key=rank)[:size])

@@ -26,6 +26,7 @@ from services.followup.domain.dashboard import (
     week_of,
     weeks,
 )
+from services.followup.domain.report import IncidentRow
 from shared.browser_pages import BrowserToken
 from shared.periods import Period
 
@@ -295,3 +296,33 @@ def test_the_page_takes_its_token_from_the_address_once_and_then_from_the_cookie
             {"PATH_INFO": path, "QUERY_STRING": "token=x", "HTTP_COOKIE": "cs_dashboard=c"}
         )
         assert "HTTP_AUTHORIZATION" not in env and env["QUERY_STRING"] == "token=x"
+
+
+def test_incident_cases_are_counted_apart_and_the_quarters_incidents_listed_latest_first():
+    now = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)
+    rows = [
+        IncidentRow("INC-1", ["Haidian"], ["iptv"], at(-9000), at(-8000), "HEADEND", 40, 5, 35),
+        IncidentRow("INC-2", ["Daxing"], ["broadband"], at(0), None, None, 120, 0, 0),
+    ]
+    data = DashboardData(
+        now,
+        open_cases=[StateCount("open", None, 3)],
+        incident_open_cases=118,
+        incident_received_today=9,
+        incidents=rows,
+    )
+    figures = build(data)
+    n = figures["incidents"]
+    assert (n["quarter"], n["open_cases"], n["received_today"], n["count"], n["open"]) == (
+        "2026-Q4",
+        118,
+        9,
+        2,
+        1,
+    )
+    assert [i["incident_id"] for i in n["latest"]] == ["INC-2", "INC-1"]
+    assert n["latest"][0]["linked_cases"] == 120 and n["latest"][0]["resolved_at"] is None
+    assert figures["open_cases"]["total"] == 3  # the incidents' cases are not among them
+    page = pages.dashboard_html(figures)
+    assert "118 open cases and 9 received today belong to network incidents" in page
+    assert "INC-2" in page and "HEADEND" in page

@@ -6,7 +6,7 @@ import csv
 import io
 import re
 import xml.etree.ElementTree as ET
-from datetime import date
+from datetime import UTC, date, datetime
 
 from services.followup.api import pages
 from services.followup.api.pages import chart_svg
@@ -14,6 +14,8 @@ from services.followup.domain import charts, render, report
 from services.followup.domain.report import (
     CaseCount,
     FeedbackCount,
+    IncidentCaseCount,
+    IncidentRow,
     InspectionCount,
     QuarterData,
     SatisfactionCount,
@@ -166,3 +168,50 @@ def test_bars_are_as_tall_as_their_values():
     assert charts.nice_top(5) == 8 and charts.nice_top(10) == 10 and charts.nice_top(0) == 1
     assert "no data" in chart_svg(charts.hbar_chart([("x", None)], "t", max_value=5))
     assert "no data" in chart_svg(charts.line_chart([], "t"))
+
+
+def test_incident_cases_are_counted_apart_and_the_quarters_incidents_listed():
+    fibre = IncidentRow(
+        "INC-2",
+        ["Daxing", "<Tongzhou>"],
+        ["broadband"],
+        datetime(2026, 11, 3, 11, 0, tzinfo=UTC),
+        datetime(2026, 11, 3, 15, 20, tzinfo=UTC),
+        "FIBRE_CUT",
+        120,
+        12,
+        108,
+    )
+    open_one = IncidentRow(
+        "INC-1", ["Haidian"], ["iptv"], datetime(2026, 10, 9, tzinfo=UTC), None, None, 7, 0, 0
+    )
+    d = data()
+    d.incident_cases = [IncidentCaseCount("complaint", 125), IncidentCaseCount("consultation", 2)]
+    d.incidents = [fibre, open_one]
+    r = report.build(d, date(2026, 11, 25))
+    n = r["incidents"]
+    assert (n["cases"], n["complaints"], n["consultations"], n["count"]) == (127, 125, 2, 2)
+    assert [i["incident_id"] for i in n["items"]] == ["INC-1", "INC-2"]  # by start
+    assert n["items"][1] == {
+        "incident_id": "INC-2",
+        "regions": ["Daxing", "<Tongzhou>"],
+        "categories": ["broadband"],
+        "started_at": "2026-11-03T19:00:00+08:00",
+        "resolved_at": "2026-11-03T23:20:00+08:00",
+        "cause": "FIBRE_CUT",
+        "linked_cases": 120,
+        "followups_sampled": 12,
+        "followups_not_sampled": 108,
+    }
+    # the complaints are the rest: the incident's cases are not among them
+    assert (
+        r["complaints"]["volume"]
+        == report.build(data(), date(2026, 11, 25))["complaints"]["volume"]
+    )
+    rows = list(render.csv_rows(r))
+    assert ("incidents", "overall", "", "cases", "127") in rows
+    assert ("incidents", "incident", "INC-2", "regions", "Daxing|<Tongzhou>") in rows
+    assert ("incidents", "incident", "INC-1", "resolved_at", "") in rows
+    page = pages.report_html(r)
+    assert "Network incidents" in page and "FIBRE_CUT" in page and "&lt;Tongzhou&gt;" in page
+    assert "2026-11-03 19:00" in page

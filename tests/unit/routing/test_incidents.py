@@ -1,4 +1,4 @@
-"""An incident's life, what it covers, once per burst, its ETA against deadlines, follow-ups."""
+"""An incident's life, what it covers, once per burst, its ETA against deadlines."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from services.routing.domain.incidents import (
     InvalidIncident,
     deadline_before_eta,
     declare,
-    followup_sample,
     should_suspect,
     suspect,
 )
@@ -255,28 +254,3 @@ def test_an_eta_past_a_deadline_names_the_first_one_it_passes():
     assert deadline_before_eta(eta, [T0 + 10 * 60 * MIN, T0 + 11 * 60 * MIN]) is None
     assert deadline_before_eta(None, dues) is None
     assert deadline_before_eta(eta, []) is None
-
-
-def test_followups_go_to_a_share_with_a_floor_never_more_than_all():
-    many = [f"C-{i:05d}" for i in range(1000)]
-    assert len(followup_sample("INC-1", many)) == 100
-    assert len(followup_sample("INC-1", many[:101])) == 11  # a share is rounded up
-    assert len(followup_sample("INC-1", many[:31])) == 5  # 10 % is 3.1 → 4, the floor is 5
-    assert len(followup_sample("INC-1", many[:30], at_least=0)) == 3
-    assert followup_sample("INC-1", many[:3]) == many[:3]
-    assert followup_sample("INC-1", []) == []
-
-
-def test_the_sample_is_the_same_for_the_same_incident_and_differs_between_incidents():
-    many = [f"C-{i:05d}" for i in range(200)]
-    first = followup_sample("INC-1", many)
-    assert first == followup_sample("INC-1", list(reversed(many)) + many[:10])
-    assert set(first) <= set(many)
-    assert len(set(first)) == 20
-    assert first != followup_sample("INC-2", many)
-
-
-@pytest.mark.parametrize("kw", [{"share": 1.5}, {"share": -0.1}, {"at_least": -1}])
-def test_a_sampling_that_cannot_work_is_refused(kw):
-    with pytest.raises(ValueError):
-        followup_sample("INC-1", ["C-1"], **kw)

@@ -28,6 +28,8 @@ VARIABLES = (
     "CS_LOG_LEVEL",
     "CS_REQUIRE_IF_MATCH",
     "CS_IDEMPOTENCY_KEEP_H",
+    "CS_INCIDENT_FOLLOWUP_SHARE",
+    "CS_INCIDENT_FOLLOWUP_AT_LEAST",
     *(f"CS_{s.upper()}_DB_PASSWORD" for s in SERVICES),
     *(f"CS_{u.upper()}_BROKER_PASSWORD" for u in (*SERVICES, *OUTSIDE_SYSTEMS)),
 )
@@ -117,6 +119,14 @@ def test_if_match_required_and_keys_kept_at_least_a_day(env: pytest.MonkeyPatch)
     assert Settings.from_env().idempotency_keep_h == 24
 
 
+def test_incident_followups_go_to_a_share_with_a_floor(env: pytest.MonkeyPatch) -> None:
+    assert (DEFAULTS.incident_followup_share, DEFAULTS.incident_followup_at_least) == (0.10, 5)
+    env.setenv("CS_INCIDENT_FOLLOWUP_SHARE", "0.25")
+    env.setenv("CS_INCIDENT_FOLLOWUP_AT_LEAST", "0")
+    settings = Settings.from_env()
+    assert (settings.incident_followup_share, settings.incident_followup_at_least) == (0.25, 0)
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
@@ -125,6 +135,9 @@ def test_if_match_required_and_keys_kept_at_least_a_day(env: pytest.MonkeyPatch)
         ("CS_OPENING_TIME", "8h30"),
         ("CS_OPENING_TIME", "18:00"),  # after close of business
         ("CS_REQUIRE_IF_MATCH", "maybe"),
+        ("CS_INCIDENT_FOLLOWUP_SHARE", "1.5"),
+        ("CS_INCIDENT_FOLLOWUP_SHARE", "ten percent"),
+        ("CS_INCIDENT_FOLLOWUP_AT_LEAST", "-1"),
     ],
 )
 def test_malformed_values_raise(env: pytest.MonkeyPatch, name: str, value: str) -> None:
