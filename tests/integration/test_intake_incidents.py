@@ -16,7 +16,7 @@ import pytest
 
 from services.intake import handlers
 from services.intake.commands import cases as intake_cases
-from services.intake.domain.incidents import BATCH
+from services.intake.commands import incidents as intake_incidents
 from shared import clock
 from shared.events import Event, new_event, parse_event
 from shared.personal_data import holds_personal_data
@@ -233,8 +233,9 @@ def test_a_link_that_comes_late_catches_up_with_its_incident(intake, agent, serv
     assert told.data["incident_id"] == early
 
 
-def test_linking_telling_and_resolving_go_through_every_batch(service_db, region):
-    count = BATCH + 3
+def test_linking_telling_and_resolving_go_through_every_batch(service_db, region, monkeypatch):
+    monkeypatch.setattr(intake_incidents, "BATCH", 4)  # small batches: few events for the system
+    count = 4 * 2 + 3
     with service_db("intake").transaction() as tx:
         ids = [str(intake_case(tx, region)["id"]) for _ in range(count)]
     incident = declare(service_db, region)  # links them all, in batches

@@ -138,6 +138,7 @@ def test_a_declared_incident_links_its_open_cases_and_later_ones_at_once(
     assert [e.type for e in events_of(service_db, incident["id"])] == ["incident.declared"]
     intake_links(service_db, incident["id"], covered)
     intake_links(service_db, incident["id"], covered[:1])  # redelivered: linked once
+    intake_links(service_db, "no-such-incident", covered[1:2])  # no one's: skipped
     got = routing.get(f"/incidents/{incident['id']}", headers=ops).json
     assert got["linked_cases"] == 3
     assert not events_of(service_db, covered[1], "case.linked")  # intake's: not told back

@@ -13,6 +13,7 @@ consumers of `case.opened` cannot both raise the same burst.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import uuid
 from datetime import datetime, timedelta
@@ -32,6 +33,8 @@ from services.routing.domain.incidents import Incident, IncidentChange
 from shared.db import Transaction
 from shared.errors import NotFound
 from shared.events import new_event
+
+log = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -266,7 +269,11 @@ def _link(tx: Transaction, incident_id: str, case_ids: list[str], *, announce: b
 
 def record_link(tx: Transaction, incident_id: str, case_id: str) -> None:
     """Intake linked one of its cases (open when the incident was declared, or opened before
-    intake heard of it): the incident is now its work."""
+    intake heard of it): the incident is now its work. Intake learns incidents from routing
+    only, so one routing does not know is no one's: the link is noted and skipped."""
+    if queries.incident_row(tx, incident_id) is None:
+        log.warning("skipped case.linked of case %s: no incident %s", case_id, incident_id)
+        return
     _link(tx, incident_id, [case_id], announce=False)
 
 
