@@ -13,6 +13,7 @@ from this module alone.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -444,17 +445,54 @@ class EventType:
         """JSON-ready data in the current version; raises InvalidEvent when it does not validate.
 
         orjson turns the values into JSON (datetimes as RFC 3339, UUIDs as strings) far faster
-        than a marshmallow dump; the schema then checks the result in one pass.
+        than a marshmallow dump. What is checked then (see `check_emitted`): every field when
+        CS_CHECK_EMITTED_EVENTS is on (the test suite); otherwise that each required field is
+        there, and in full the types that carry staff's words, so personal data never leaves
+        a producer. Each consumer validates every field on receipt (`load`) all the same.
         """
         schema = _instance(self.versions[self.current])
         try:
             dumped = orjson.loads(orjson.dumps(data))
         except TypeError as e:
             raise InvalidEvent(f"{self.name}: not serialisable as JSON: {e}") from e
-        errors = schema.validate(dumped)
+        shape = _shape(schema)
+        if CHECK_EMITTED or shape.guarded:
+            errors = schema.validate(dumped)
+        else:
+            errors = {
+                name: ["Missing data for required field."]
+                for name in shape.required
+                if name not in dumped
+            }
         if errors:
             raise InvalidEvent(f"{self.name}: {errors}")
         return {k: v for k, v in dumped.items() if k in schema.fields}
+
+
+# Every field of every emitted event validated by its producer too (the test suite turns it on):
+# a producer's mistake shows in its tests, not first as a dead letter. Off, a producer checks
+# only required fields and staff's words (`EventType.dump`): about a tenth of a millisecond less
+# per event, on every request that makes one.
+CHECK_EMITTED = os.environ.get("CS_CHECK_EMITTED_EVENTS", "").strip().lower() in ("1", "true")
+
+
+@dataclass(frozen=True)
+class _Shape:
+    required: tuple[str, ...]
+    # fields checked for personal data: such a type is always validated in full
+    guarded: bool
+
+
+_shapes: dict[type[EventData], _Shape] = {}
+
+
+def _shape(schema: EventData) -> _Shape:
+    shape = _shapes.get(type(schema))
+    if shape is None:
+        required = tuple(n for n, f in schema.fields.items() if f.required)
+        guarded = any(_no_personal_data in f.validators for f in schema.fields.values())
+        shape = _shapes[type(schema)] = _Shape(required, guarded)
+    return shape
 
 
 _schemas: dict[type[EventData], EventData] = {}

@@ -30,6 +30,7 @@ from shared.broker_admin import BrokerAdmin, prepare_vhost, vhost_of
 from shared.config import DEVELOPMENT, SERVICES, Settings
 from shared.consumer import Consumer
 from shared.db import Database
+from shared.events import catalogue
 from shared.relay import Relay
 from shared.service import load_service
 
@@ -93,6 +94,10 @@ def pytest_configure(config: pytest.Config) -> None:
     """The tests run as development (its public secrets; the processes they start inherit it).
     `CS_TEST_NOW` (an ISO timestamp with offset): the suite's clock starts there, runs on."""
     os.environ["CS_ENV"] = DEVELOPMENT
+    # every emitted event is validated in full by its producer too, here and in the processes
+    # the tests start (shared.events.catalogue.CHECK_EMITTED)
+    os.environ["CS_CHECK_EMITTED_EVENTS"] = "true"
+    catalogue.CHECK_EMITTED = True
     start = os.environ.get("CS_TEST_NOW", "").strip()
     if start:
         try:

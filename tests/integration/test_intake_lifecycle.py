@@ -94,12 +94,15 @@ def test_first_contact_resolution_then_close(intake, agent, auth, service_db):
     assert events_of(service_db, case["id"])[2].data["outcome"] == "withdrawn"
     resolved = events_of(service_db, case["id"])[1]
     assert resolved.data["first_contact"] is True and resolved.data["resolved_by"] == "agent-42"
-    assert timeline_types(intake, agent, case["id"]) == [
-        "opened",
-        "identity_checked",
-        "resolved",
-        "closed",
-    ]
+    assert timeline_types(intake, agent, case["id"]) == ["opened", "resolved", "closed"]
+    # the identity check is told in the opening entry, not in an entry of its own
+    opened = intake.get(f"/cases/{case['id']}/timeline", headers=agent).json["items"][0]
+    assert opened["detail"] == {
+        "kind": "complaint",
+        "channel": "hotline",
+        "identity_verified": True,
+        "identity_method": "account_id_digits",
+    }
 
 
 def test_transfer_means_no_first_contact_and_reopen_starts_again(intake, agent, auth, service_db):
@@ -177,7 +180,12 @@ def test_eta_and_interactions_appear_on_the_timeline(intake, agent):
         headers=agent,
     )
     assert r.status_code == 201
-    assert timeline_types(intake, agent, case["id"])[2:] == ["eta_given", "eta_updated", "call_out"]
+    assert timeline_types(intake, agent, case["id"]) == [
+        "opened",
+        "eta_given",
+        "eta_updated",
+        "call_out",
+    ]
     bad = intake.post(
         f"/cases/{case['id']}/interactions", json={"type": "telepathy"}, headers=agent
     )

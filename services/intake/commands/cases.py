@@ -69,8 +69,6 @@ WITH i AS (
 ), t AS (
     INSERT INTO case_timeline (case_id, at, type, by, detail)
     SELECT id, opened_at, 'opened', %(by)s, %(opened_detail)s FROM c
-    UNION ALL
-    SELECT id, opened_at, 'identity_checked', %(by)s, %(identity_detail)s FROM c
 )
 SELECT c.case_no, c.customer_id, i.id, i.eta, i.message FROM c LEFT JOIN i ON true
 """
@@ -116,9 +114,14 @@ def open_case(
         prefix=CASE_NO_PREFIX[case["kind"]],
         sequence=f"case_no_{case['kind']}",
         account_index=account_index,
-        opened_detail=Jsonb({"kind": case["kind"], "channel": case["channel"]}),
-        identity_detail=Jsonb(
-            {"verified": case["identity_verified"], "method": case["identity_method"]}
+        # one entry says it all: what was opened, and how the caller's identity was checked
+        opened_detail=Jsonb(
+            {
+                "kind": case["kind"],
+                "channel": case["channel"],
+                "identity_verified": case["identity_verified"],
+                "identity_method": case["identity_method"],
+            }
         ),
     )
     case["case_no"], customer_id, incident_id, eta, message = tx.execute(

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from shared.events import InvalidEvent, new_event, parse_event
+from shared.events import InvalidEvent, catalogue, new_event, parse_event
 from shared.logs import correlation_id
 
 OPENED_AT = datetime(2026, 2, 13, 2, 0, 0, 123456, tzinfo=UTC)
@@ -397,3 +397,43 @@ def test_reasons_travel_bounded_and_masked() -> None:
     for reason in ("call 13800138000", "ID 11010519491231002X", "x" * 201):
         with pytest.raises(InvalidEvent, match="reason"):
             new_event("case.transferred", "c-1", dict(data, reason=reason), source="/intake")
+
+
+# --- outside the test suite: the producer's cheap check ----------------------------------------
+
+
+@pytest.fixture
+def producer_checks_cheaply(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a process runs without CS_CHECK_EMITTED_EVENTS (the suite turns it on)."""
+    monkeypatch.setattr(catalogue, "CHECK_EMITTED", False)
+
+
+def test_without_full_checks_a_missing_required_field_is_still_refused(
+    producer_checks_cheaply: None,
+) -> None:
+    data = opened_data()
+    del data["opened_at"]
+    with pytest.raises(InvalidEvent) as e:
+        new_event("case.opened", "c-1", data, source="/intake")
+    assert str(e.value) == "case.opened: {'opened_at': ['Missing data for required field.']}"
+
+
+def test_without_full_checks_a_bad_value_is_refused_by_every_consumer(
+    producer_checks_cheaply: None,
+) -> None:
+    event = new_event("case.opened", "c-1", opened_data(channel="fax"), source="/intake")
+    with pytest.raises(InvalidEvent, match="'channel'"):
+        parse_event(event.to_json())
+
+
+def test_without_full_checks_staff_words_are_still_checked_for_personal_data(
+    producer_checks_cheaply: None,
+) -> None:
+    data = {
+        "case_id": "c-1",
+        "reason": "call 13800138000",
+        "agent_id": "a-1",
+        "transferred_at": datetime(2026, 2, 13, 2, 0, tzinfo=UTC),
+    }
+    with pytest.raises(InvalidEvent, match="'reason'"):
+        new_event("case.transferred", "c-1", data, source="/intake")
