@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from services.intake.domain.customers import Customer, present
+from services.intake.domain.lifecycle import working_states
 from services.intake.domain.vault import Vault
 from shared import clock
 from shared.auth import Caller
@@ -18,7 +19,6 @@ _CASE_COLUMNS = """id, case_no, kind, channel, category, region, priority, custo
 customer_id, content, identity_verified, identity_method, state, agent_id, received_at,
 opened_at, updated_at, due_at, due_provisional, department, assignee_id, eta, first_contact,
 resolution, resolved_by, resolved_at, closed_at, reopen_count, incident_id"""
-_OPEN_STATES = ("open", "reopened", "transferred", "in_department")
 
 
 def get_case(db: Database, case_id: uuid.UUID) -> dict[str, Any] | None:
@@ -47,7 +47,7 @@ def list_cases(db: Database, filters: dict[str, Any], page: int, per_page: int) 
     if filters.get("overdue") is not None:
         overdue = "(due_at < %s AND state = ANY(%s))"
         where.append(overdue if filters["overdue"] else f"NOT coalesce({overdue}, false)")
-        params += [clock.now(), list(_OPEN_STATES)]
+        params += [clock.now(), working_states()]
     with db.transaction() as tx:
         return fetch_page(
             tx,

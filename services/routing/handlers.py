@@ -89,9 +89,9 @@ def on_staff_upserted(tx: Transaction, event: Event) -> None:
 
 def on_incident_declared(tx: Transaction, event: Event) -> None:
     """Network operations' own system (broker user `netops`, on `cs.inbound`) declares an
-    outage: routing opens it under the event's incident id, links its cases and announces it
-    like one declared over the API. Routing's own announcement is skipped, and an incident id
-    routing already knows (a republished declaration) changes nothing."""
+    outage: routing opens it under the event's incident id and announces it like one declared
+    over the API (intake then links its cases). Routing's own announcement is skipped, and an
+    incident id routing already knows (a republished declaration) changes nothing."""
     if event.source == SOURCE:
         return
     d = event.data
