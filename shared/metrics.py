@@ -17,6 +17,7 @@ Label values never come from a message: an event type outside the catalogue is `
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -107,6 +108,26 @@ DEAD_LETTER_REASONS = {
     "unauthorized producer": "unauthorized_producer",
     "waited too long": "waited_too_long",
 }
+
+
+@functools.lru_cache(maxsize=4096)
+def _requests(service: str, endpoint: str, method: str, status: int) -> Counter:
+    return REQUESTS.labels(service, endpoint, method, status)
+
+
+@functools.lru_cache(maxsize=4096)
+def _latency(service: str, endpoint: str, method: str) -> Histogram:
+    return LATENCY.labels(service, endpoint, method)
+
+
+def http_request(
+    service: str, endpoint: str, method: str, status: int, seconds: float | None
+) -> None:
+    """One HTTP request answered (`endpoint` is its URL rule, never its path), and how long it
+    took when known. The labelled series are looked up once per process, not per request."""
+    if seconds is not None:
+        _latency(service, endpoint, method).observe(seconds)
+    _requests(service, endpoint, method, status).inc()
 
 
 def type_label(event_type: str | None) -> str:

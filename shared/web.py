@@ -375,69 +375,77 @@ def create_api(
 
 
 def _install_hooks(app: Flask, service: str, settings: Settings) -> None:
-    @app.before_request
-    def authenticate() -> Response | None:
-        g.started = time.perf_counter()
-        # a client's id only when it is one (shape, length, no personal data); else a new one
-        g.correlation_token = correlation_id.set(
-            correlation_id_or_new(request.headers.get("X-Correlation-ID"))
-        )
-        view = app.view_functions.get(request.endpoint or "")
-        larger = getattr(view, "_cs_max_body", None)
-        if larger is not None:
-            request.max_content_length = larger
-        path = request.path
-        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
-            return None
-        try:
-            g.caller = caller_from_header(
-                request.headers.get("Authorization"), settings.jwt_secret, audience=service
-            )
-        except AuthError as e:
-            response = error_body(401, str(e))
-            response.headers["WWW-Authenticate"] = 'Bearer realm="cs"'
-            return response
-        return None
+    secret = settings.jwt_secret
 
     @app.before_request
-    def refuse_unusable_input() -> None:
+    def admit() -> Response | None:
+        # Every request, in one hook (the proxies resolved once): its clock and correlation id,
+        # its body limit, its caller (401), then the input no field of ours takes (400).
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        ctx = g._get_current_object()  # type: ignore[attr-defined]
+        environ = req.environ
+        ctx.started = time.perf_counter()
+        # a client's id only when it is one (shape, length, no personal data); else a new one
+        ctx.correlation_token = correlation_id.set(
+            correlation_id_or_new(environ.get("HTTP_X_CORRELATION_ID"))
+        )
+        view = app.view_functions.get(req.endpoint or "")
+        larger = getattr(view, "_cs_max_body", None)
+        if larger is not None:
+            req.max_content_length = larger
+        path = req.path
+        if path not in PUBLIC_PATHS and not path.startswith(PUBLIC_PREFIXES):
+            try:
+                ctx.caller = caller_from_header(
+                    environ.get("HTTP_AUTHORIZATION"), secret, audience=service
+                )
+            except AuthError as e:
+                response = error_body(401, str(e))
+                response.headers["WWW-Authenticate"] = 'Bearer realm="cs"'
+                return response
         # PostgreSQL text cannot hold U+0000 (psycopg raises DataError: a 500), and no field of
         # ours means to: refused here, for the path, the query and JSON bodies alike. A JSON
         # body is read once here (413 when too large, 408 when too slow) and must be valid
         # JSON nested at most MAX_JSON_DEPTH deep: no schema ever sees one that is not.
-        if "\x00" in request.path or b"\x00" in unquote_to_bytes(request.query_string):
+        if "\x00" in path or b"\x00" in unquote_to_bytes(req.query_string):
             raise BadRequest("the request contains a NUL character (U+0000)")
-        if not request.is_json:
-            return
+        if not req.is_json:
+            return None
         body = request_body()
         if not body:
-            return
+            return None
         problem = json_problem(body)
         if problem:
             raise BadRequest(problem)
         if b"\\u0000" in body and _JSON_NUL.search(body) is not None:
             raise BadRequest("the request contains a NUL character (U+0000)")
+        return None
 
     @app.after_request
-    def security_headers(response: Response) -> Response:
-        # every answer: never sniffed, never framed; a page sets a policy of its own
-        response.headers.setdefault(*NOSNIFF)
-        response.headers.setdefault(*FRAME_OPTIONS)
-        response.headers.setdefault("Content-Security-Policy", API_POLICY)
-        return response
-
-    @app.after_request
-    def measure(response: Response) -> Response:
+    def finish(response: Response) -> Response:
+        # every answer: its correlation id; the request counted and timed; never sniffed, never
+        # framed (a page sets a content security policy of its own)
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        headers = response.headers
+        present = {name.lower() for name, _ in headers}
         cid = correlation_id.get()
         if cid:
-            response.headers["X-Correlation-ID"] = cid
-        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+            if "x-correlation-id" in present:
+                headers["X-Correlation-ID"] = cid
+            else:
+                headers.add("X-Correlation-ID", cid)
+        rule = req.url_rule
         started = g.get("started")
-        if started is not None:
-            metrics.LATENCY.labels(service, endpoint, request.method).observe(
-                time.perf_counter() - started
-            )
-        metrics.REQUESTS.labels(service, endpoint, request.method, response.status_code).inc()
+        metrics.http_request(
+            service,
+            rule.rule if rule else "unmatched",
+            req.method,
+            response.status_code,
+            None if started is None else time.perf_counter() - started,
+        )
+        for lower, name, value in _SECURITY_HEADERS:
+            if lower not in present:
+                headers.add(name, value)
         return response
 
     @app.teardown_request
@@ -505,6 +513,10 @@ def _install_hooks(app: Flask, service: str, settings: Settings) -> None:
         return error_body(500, "internal error; the correlation id in X-Correlation-ID traces it")
 
 
+_SECURITY_HEADERS = tuple(
+    (name.lower(), name, value)
+    for name, value in (NOSNIFF, FRAME_OPTIONS, ("Content-Security-Policy", API_POLICY))
+)
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")  # \u0000 not itself escaped
 
 
