@@ -17,6 +17,7 @@ make things take an `Idempotency-Key` (`shared.idempotency`). The OpenAPI docume
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import logging
 import re
@@ -338,10 +339,26 @@ class _Conventions(BasePlugin):
                         )
 
 
+@functools.lru_cache(maxsize=1024)
+def _is_async(func: Callable[..., Any]) -> bool:
+    return inspect.iscoroutinefunction(func)
+
+
+class _App(Flask):
+    """Flask, asking once per view or hook, not on every call, whether it is `async def`."""
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        try:
+            is_async = _is_async(func)
+        except TypeError:  # an unhashable callable: asked every time
+            is_async = inspect.iscoroutinefunction(func)
+        return self.async_to_sync(func) if is_async else func
+
+
 def create_api(
     name: str, settings: Settings, db: Database, version: str = "1.0"
 ) -> tuple[Flask, Api]:
-    app = Flask(name)
+    app = _App(name)
     app.config.update(
         API_TITLE=f"{name} service",
         API_VERSION=version,
