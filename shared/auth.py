@@ -99,9 +99,7 @@ def mint_token(
 
 
 @functools.lru_cache(maxsize=4096)
-def _decode(
-    token: str, secret: str, audience: str
-) -> tuple[str, tuple[str, ...], tuple[str, ...], int]:
+def _decode(token: str, secret: str, audience: str) -> tuple[Caller, int]:
     try:
         claims = jwt.decode(
             token,
@@ -126,16 +124,16 @@ def _decode(
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise AuthError("invalid token: roles must be a list")
     scopes = str(claims.get("scope", "")).split()
-    return claims["sub"], tuple(roles), tuple(scopes), int(claims["exp"])
+    return Caller(claims["sub"], frozenset(roles), frozenset(scopes)), int(claims["exp"])
 
 
 def verify_token(token: str, secret: str, audience: str) -> Caller:
     """The caller a token names, if it is meant for the service `audience`; raises AuthError.
-    Verified tokens are cached until they expire."""
-    subject, roles, scopes, exp = _decode(token, secret, audience)
+    Verified tokens are cached until they expire (a `Caller` cannot be changed: one per token)."""
+    caller, exp = _decode(token, secret, audience)
     if exp <= system_now().timestamp():
         raise AuthError("invalid token: Signature has expired")
-    return Caller(subject, frozenset(roles), frozenset(scopes))
+    return caller
 
 
 def caller_from_header(header: str | None, secret: str, audience: str) -> Caller:
