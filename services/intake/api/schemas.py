@@ -13,6 +13,7 @@ from services.intake.domain.cases import (
     PRIORITIES,
 )
 from services.intake.domain.lifecycle import HAND_CLOSE_OUTCOMES
+from shared.answers import AnswerSchema
 from shared.limits import ETA_HORIZON
 from shared.paging import page_field, page_of, per_page_field
 from shared.web import ReportedStepSchema, StrictSchema
@@ -41,13 +42,13 @@ class CaseIn(ReportedStepSchema):
             raise ValidationError("give customer_ref or customer_id", "customer_ref")
 
 
-class IncidentBriefOut(Schema):
+class IncidentBriefOut(AnswerSchema):
     id = fields.Str()
     eta = fields.DateTime(allow_none=True)
     message = fields.Str(metadata={"description": "the incident's public message"})
 
 
-class CaseOut(Schema):
+class CaseOut(AnswerSchema):
     id = fields.UUID()
     case_no = fields.Str()
     kind = fields.Str()
