@@ -8,6 +8,10 @@ is what one request costs, start-up and the first requests' warm-up cancelled ou
 
     .venv/bin/python bench/instructions_per_request.py            # both runs, prints the figure
     .venv/bin/python bench/instructions_per_request.py --profile  # cProfile (CPU) of 2,000
+    .venv/bin/python bench/instructions_per_request.py --access-line  # gunicorn's access line
+
+The access line is gunicorn's (shared/gunicorn_conf.py), not the app's: counted apart, as the
+difference of 12,000 and 2,000 lines (a 201 to POST /cases) written to /dev/null.
 
 The PostgreSQL side is not counted (another process): see bench/README.md for its own figure.
 """
@@ -112,31 +116,62 @@ def serve(requests: int, profile: bool) -> None:
         raise SystemExit(f"{len(wrong)} answers not 201, e.g. {wrong[0]}")
 
 
-def instructions(requests: int) -> int:
-    """What callgrind counts for a whole process that serves `requests`."""
+def access_lines(count: int) -> None:
+    """`count` access lines of gunicorn's worker for a 201 to POST /cases, to /dev/null."""
+    os.environ.update(CS_SERVICE="intake", CS_PORT="8081")
+    sys.stderr = open(os.devnull, "w")  # noqa: SIM115  # where the lines go
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from shared.gunicorn_conf import JsonLogger
+
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    logger = JsonLogger(cfg)
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Content-Length", "611"),
+        ("Location", "/cases/0b5e1a1e-8d8c-4b8e-9d53-1f0a9c2b7e11"),
+        ("Cache-Control", "no-store"),
+        ("X-Correlation-ID", "4f1c2a8e-7b9d-4e0f-a6c3-5d2b8e9f1a7c"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Content-Security-Policy", "default-src 'none'"),
+    ]
+    resp = SimpleNamespace(status_code=201, status="201 CREATED", headers=headers)
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/cases"}
+    for _ in range(count):
+        logger.access(resp, None, environ, timedelta(microseconds=1234))
+
+
+def instructions(*argv: str) -> int:
+    """What callgrind counts for a whole process of this script run with `argv`."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp, "callgrind.out")
         run = subprocess.run(
-            [
-                "valgrind",
-                "--tool=callgrind",
-                f"--callgrind-out-file={out}",
-                sys.executable,
-                __file__,
-                "--serve",
-                str(requests),
-            ],
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+            + [sys.executable, __file__, *argv],
             capture_output=True,
             text=True,
         )
         if run.returncode != 0:
             raise SystemExit(run.stderr[-3000:])
-        return int(re.search(r"Collected : (\d+)", run.stderr).group(1).replace(",", ""))
+        return int(re.search(r"^totals: (\d+)", out.read_text(), re.MULTILINE).group(1))
+
+
+def per_unit(flag: str, small: int, large: int) -> float:
+    return (instructions(flag, str(large)) - instructions(flag, str(small))) / (large - small)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--serve", type=int, help="(internal) serve this many requests and exit")
+    ap.add_argument("--access-lines", type=int, help="(internal) write this many access lines")
+    ap.add_argument(
+        "--access-line", action="store_true", help="instructions per access line instead"
+    )
     ap.add_argument("--profile", action="store_true", help="cProfile 2,000 requests instead")
     ap.add_argument("--small", type=int, default=50)
     ap.add_argument("--large", type=int, default=250)
@@ -149,14 +184,17 @@ def main() -> None:
     if args.serve is not None:
         serve(args.serve, profile=False)
         return
+    if args.access_lines is not None:
+        access_lines(args.access_lines)
+        return
+    if args.access_line:
+        print(f"instructions per access line: {per_unit('--access-lines', 2000, 12000):,.0f}")
+        return
     prepare()
     if args.profile:
         serve(2000, profile=True)
         return
-    small, large = instructions(args.small), instructions(args.large)
-    per_request = (large - small) / (args.large - args.small)
-    print(f"{args.small} requests: {small:,}; {args.large} requests: {large:,}")
-    print(f"instructions per request: {per_request:,.0f}")
+    print(f"instructions per request: {per_unit('--serve', args.small, args.large):,.0f}")
 
 
 if __name__ == "__main__":

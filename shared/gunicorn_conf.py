@@ -1,5 +1,6 @@
 """gunicorn settings for every service's web process (`cs serve NAME` points gunicorn here)."""
 
+import logging
 import os
 from datetime import timedelta
 
@@ -51,22 +52,28 @@ class JsonLogger(Logger):
             log.handlers[:] = [handler]
 
     def access(self, resp, req, environ, request_time: timedelta) -> None:  # type: ignore[no-untyped-def]
+        log = self.access_log
+        if not log.isEnabledFor(logging.INFO):
+            return
         status = getattr(resp, "status_code", None) or int(str(resp.status).split()[0])
         method, path = environ.get("REQUEST_METHOD", "-"), environ.get("PATH_INFO", "")
-        headers = dict((k.lower(), v) for k, v in resp.headers)
-        self.access_log.info(
-            "%s %s %s",
-            method,
-            path,
-            status,
-            extra={
-                "method": method,
-                "path": path,
-                "status": status,
-                "ms": round(request_time.total_seconds() * 1000, 1),
-                "correlation_id": headers.get("x-correlation-id")
-                or environ.get("HTTP_X_CORRELATION_ID"),
-            },
+        cid = next(
+            (v for k, v in resp.headers if k.lower() == "x-correlation-id"), None
+        ) or environ.get("HTTP_X_CORRELATION_ID")
+        extra = {
+            "method": method,
+            "path": path,
+            "status": status,
+            "ms": round(request_time.total_seconds() * 1000, 1),
+            "correlation_id": cid,
+        }
+        # what `log.info` does, but for looking up the caller's file and line in the stack:
+        # no line of ours names them
+        args = (method, path, status)
+        log.handle(
+            log.makeRecord(
+                log.name, logging.INFO, "(unknown file)", 0, "%s %s %s", args, None, extra=extra
+            )
         )
 
 
