@@ -2,6 +2,7 @@
 
 import logging
 import os
+import time
 from datetime import timedelta
 
 from gunicorn.glogging import Logger
@@ -50,29 +51,27 @@ class JsonLogger(Logger):
         handler._gunicorn = True  # type: ignore[attr-defined]  # a reload replaces it
         for log in (self.error_log, self.access_log):
             log.handlers[:] = [handler]
+        self._lines = handler
 
     def access(self, resp, req, environ, request_time: timedelta) -> None:  # type: ignore[no-untyped-def]
-        log = self.access_log
-        if not log.isEnabledFor(logging.INFO):
+        if not self.access_log.isEnabledFor(logging.INFO):
             return
         status = getattr(resp, "status_code", None) or int(str(resp.status).split()[0])
         method, path = environ.get("REQUEST_METHOD", "-"), environ.get("PATH_INFO", "")
         cid = next(
             (v for k, v in resp.headers if k.lower() == "x-correlation-id"), None
         ) or environ.get("HTTP_X_CORRELATION_ID")
-        extra = {
+        fields = {
             "method": method,
             "path": path,
             "status": status,
             "ms": round(request_time.total_seconds() * 1000, 1),
-            "correlation_id": cid,
         }
-        # what `log.info` does, but for looking up the caller's file and line in the stack:
-        # no line of ours names them
-        args = (method, path, status)
-        log.handle(
-            log.makeRecord(
-                log.name, logging.INFO, "(unknown file)", 0, "%s %s %s", args, None, extra=extra
+        # the line a record of the access log would make, without making the record
+        lines = self._lines
+        lines.write(
+            lines.json.line(
+                time.time(), "info", self.access_log.name, f"{method} {path} {status}", cid, fields
             )
         )
 

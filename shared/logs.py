@@ -60,31 +60,71 @@ class JsonFormatter(logging.Formatter):
         self.service = service
 
     def format(self, record: logging.LogRecord) -> str:
+        fields = {key: getattr(record, key, None) for key in _FIELDS}
+        return self.line(
+            record.created,
+            record.levelname.lower(),
+            record.name,
+            record.getMessage(),
+            # an access line names its request's id itself: the request's context is over
+            getattr(record, "correlation_id", None),
+            fields,
+            self.formatException(record.exc_info) if record.exc_info else None,
+        )
+
+    def line(
+        self,
+        created: float,
+        level: str,
+        logger: str,
+        msg: str,
+        cid: str | None,
+        fields: dict[str, object],
+        error: str | None = None,
+    ) -> str:
+        """The JSON line of a record: `fields` (those of `_FIELDS`, in that order) where not
+        None, every text masked; the correlation id `cid`, else the context's."""
         entry: dict[str, object] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
+            "ts": datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds"),
+            "level": level,
             "service": self.service,
-            "logger": record.name,
-            "msg": scrub(record.getMessage()),
+            "logger": logger,
+            "msg": scrub(msg),
         }
-        # an access line names its request's id itself: the request's context is over by then
-        cid = getattr(record, "correlation_id", None) or correlation_id.get()
+        cid = cid or correlation_id.get()
         if cid:
             entry["correlation_id"] = cid
-        for key in _FIELDS:
-            value = getattr(record, key, None)
+        for key, value in fields.items():
             if value is not None:
                 entry[key] = scrub(value) if isinstance(value, str) else value
-        if record.exc_info:
-            entry["error"] = scrub(self.formatException(record.exc_info))
+        if error:
+            entry["error"] = scrub(error)
         return orjson.dumps(entry, default=str).decode()
 
 
-def json_handler(service: str) -> logging.Handler:
+class JsonLineHandler(logging.StreamHandler):
+    """One JSON line per record (`JsonFormatter`), and `write` for a line made without a
+    record (gunicorn's access line: shared/gunicorn_conf.py)."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__(sys.stderr)
+        self.json = JsonFormatter(service)
+        self.setFormatter(self.json)
+
+    def write(self, line: str) -> None:
+        """`line` written as `emit` writes a record's (a failure is not the caller's)."""
+        try:
+            with self.lock:  # type: ignore[union-attr]
+                self.stream.write(line + self.terminator)
+                self.flush()
+        except Exception:  # as logging does: a line that cannot be written is not an error
+            if logging.raiseExceptions:
+                sys.stderr.write(f"--- logging error: {line[:200]!r} not written\n")
+
+
+def json_handler(service: str) -> JsonLineHandler:
     """A handler writing one JSON line per record to stderr."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter(service))
-    return handler
+    return JsonLineHandler(service)
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:

@@ -227,3 +227,47 @@ def test_an_access_line_names_its_own_correlation_id_and_its_path_is_masked(cid:
     assert entry["path"] == "/customers/by-phone/138****8000"
     assert entry["msg"] == "GET /customers/by-phone/138****8000 404"
     assert (entry["method"], entry["status"], entry["ms"]) == ("GET", 404, 3.2)
+
+
+def test_gunicorn_writes_the_access_line_its_record_would_make(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CS_SERVICE", "intake")
+    monkeypatch.setenv("CS_PORT", "8081")
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from shared.gunicorn_conf import JsonLogger
+
+    for name in ("gunicorn.access", "gunicorn.error"):  # as they were after the test
+        for attribute in ("handlers", "propagate", "level"):
+            log = logging.getLogger(name)
+            monkeypatch.setattr(
+                log,
+                attribute,
+                list(log.handlers) if attribute == "handlers" else getattr(log, attribute),
+            )
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    logger = JsonLogger(cfg)
+    path = "/customers/by-phone/13800138000"
+    resp = SimpleNamespace(status="404 NOT FOUND", headers=[("X-Correlation-ID", "cid-7")])
+    logger.access(resp, None, {"REQUEST_METHOD": "GET", "PATH_INFO": path}, timedelta(0, 0, 3249))
+    written = orjson.loads(capsys.readouterr().err)
+    extra = {"method": "GET", "path": path, "status": 404, "ms": 3.2, "correlation_id": "cid-7"}
+    rec = logging.getLogger("gunicorn.access").makeRecord(
+        "gunicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        "%s %s %s",
+        ("GET", path, 404),
+        None,
+        extra=extra,
+    )
+    rec.created = datetime.fromisoformat(written["ts"]).timestamp()
+    assert written == formatted(rec)
+    assert list(written) == list(formatted(rec))
+    assert written["path"] == "/customers/by-phone/138****8000"
