@@ -47,6 +47,7 @@ from shared.broker import connect
 from shared.config import Settings
 from shared.db import Database
 from shared.errors import PROBLEM_JSON, Conflict, Forbidden, Invalid, NotFound, problem, reason
+from shared.fast_schemas import RequestSchema
 from shared.limits import period_problem, storable_problem
 from shared.logs import correlation_id, correlation_id_or_new
 from shared.periods import KINDS, PeriodKind
@@ -76,7 +77,7 @@ def period_validator(kinds: tuple[PeriodKind, ...] = KINDS) -> Callable[[str], N
     return validate_period
 
 
-class StrictSchema(Schema):
+class StrictSchema(RequestSchema):
     """Request bodies and queries: an unknown field is an error, not silently dropped, and every
     date and time lies between 2000 and 2100 (tighter bounds where a field means more: not in
     the future for what happened, shared.limits)."""

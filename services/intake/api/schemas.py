@@ -13,7 +13,7 @@ from services.intake.domain.cases import (
     PRIORITIES,
 )
 from services.intake.domain.lifecycle import HAND_CLOSE_OUTCOMES
-from shared.answers import AnswerSchema
+from shared.fast_schemas import AnswerSchema
 from shared.limits import ETA_HORIZON
 from shared.paging import page_field, page_of, per_page_field
 from shared.web import ReportedStepSchema, StrictSchema

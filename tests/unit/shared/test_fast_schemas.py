@@ -1,4 +1,4 @@
-"""`AnswerSchema` dumps exactly what marshmallow's `Schema.dump` dumps, in fewer steps."""
+"""`AnswerSchema` dumps and `RequestSchema` loads exactly as marshmallow does, in fewer steps."""
 
 from __future__ import annotations
 
@@ -8,10 +8,20 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from marshmallow import Schema, fields, post_dump
+from marshmallow import (
+    EXCLUDE,
+    INCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_dump,
+    validate,
+)
+from marshmallow.error_store import ErrorStore
 
-from services.intake.api.schemas import CaseOut
-from shared.answers import AnswerSchema
+from services.intake.api.schemas import CaseIn, CaseOut
+from shared.fast_schemas import AnswerSchema, RequestSchema
 
 
 def marshmallow_dump(schema: Schema, obj: Any, many: bool | None = None) -> Any:
@@ -130,3 +140,94 @@ def test_what_the_shortcut_cannot_do_is_marshmallow_own_dump() -> None:
     }
     assert Computed().dump(Thing()) == {"name": "thing", "size": 5}  # not a dict: marshmallow
     assert CaseOut(many=True).dump(c for c in [OPENED]) == [marshmallow_dump(CaseOut(), OPENED)]
+
+
+# --- RequestSchema: loads as marshmallow loads ------------------------------------------
+
+
+def both_loads(schema: Schema, data: Any, **kwargs: Any) -> tuple[Any, Any]:
+    """(what the schema's own `_deserialize` gives, and its errors), then marshmallow's."""
+    ours, theirs = ErrorStore(), ErrorStore()
+    return (
+        (schema._deserialize(data, error_store=ours, **kwargs), ours.errors),
+        (Schema._deserialize(schema, data, error_store=theirs, **kwargs), theirs.errors),
+    )
+
+
+class Inner(RequestSchema):
+    code = fields.Str(required=True, validate=validate.Length(max=3))
+
+
+class Request(RequestSchema):
+    name = fields.Str(required=True, data_key="fullName")
+    age = fields.Int(validate=validate.Range(min=0), load_default=None)
+    kept_as = fields.Str(attribute="stored.deep")
+    tags = fields.List(fields.Str())
+    inner = fields.Nested(Inner)
+    when = fields.AwareDateTime()
+
+
+CASE = {
+    "kind": "complaint",
+    "channel": "hotline",
+    "category": "broadband",
+    "region": "Haidian",
+    "customer_ref": "ACC-1001",
+    "content": "Broadband drops every evening",
+    "identity_verified": True,
+}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        CASE,
+        dict(CASE, received_at="2026-02-13T10:00:00+08:00", priority="urgent"),
+        dict(CASE, kind="praise", identity_verified="perhaps", extra=1, another=None),
+        dict(CASE, customer_id="not-a-uuid", content=None, region=""),
+        {},
+        {"received_at": "2026-02-13T10:00:00"},
+    ],
+)
+def test_a_case_loads_as_marshmallow_loads_it(data: dict[str, Any]) -> None:
+    ours, theirs = both_loads(CaseIn(), data, unknown=RAISE)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"fullName": "A", "age": 3, "kept_as": "x", "tags": ["a"], "inner": {"code": "ab"}},
+        {"name": "A", "age": -1, "tags": [1, None], "inner": {"code": "abcd", "x": 1}},
+        {"fullName": 5, "inner": "no", "when": "2026-02-13T10:00:00", "other": 1},
+    ],
+)
+@pytest.mark.parametrize("unknown", [RAISE, INCLUDE, EXCLUDE])
+def test_keys_attributes_nesting_and_unknown_fields_load_as_marshmallow(
+    data: dict[str, Any], unknown: str
+) -> None:
+    ours, theirs = both_loads(Request(), data, unknown=unknown)
+    assert ours == theirs
+
+
+def test_whole_loads_and_what_takes_marshmallow_own_path() -> None:
+    data = {"fullName": "A", "kept_as": "x", "inner": {"code": "ab"}}
+    assert Request().load(data) == {
+        "name": "A",
+        "age": None,
+        "stored": {"deep": "x"},
+        "inner": {"code": "ab"},
+    }
+    with pytest.raises(ValidationError) as raised:
+        Request().load({"age": "x", "what": 1})
+    assert raised.value.messages == {
+        "fullName": ["Missing data for required field."],
+        "age": ["Not a valid integer."],
+        "what": ["Unknown field."],
+    }
+    assert (
+        both_loads(Request(), [data, {"age": 1}], many=True)[0]
+        == both_loads(Request(), [data, {"age": 1}], many=True)[1]
+    )
+    assert both_loads(Request(), {"age": 1}, partial=True)[0] == ({"age": 1}, {})
+    assert both_loads(Request(), "not a mapping")[0] == both_loads(Request(), "not a mapping")[1]
