@@ -9,13 +9,14 @@ as the schema says, and every validator (field and schema) runs as before: only 
 between them is shorter. A collection (`many`), a `partial` load and anything that is not a
 mapping take marshmallow's own path.
 
-`AnswerSchema` (answers' schemas that ask for it): `Schema.dump` reaches each field's value through four calls (the field's `serialize`, its
-`get_value`, the schema's `get_attribute`, `marshmallow.utils.get_value`) before the field
-formats it; for an answer of thirty fields that is most of the dump's cost. An `AnswerSchema`
-dumps a plain `dict` by reading each value from it directly and handing it to the same field's
-formatting (`_serialize`), so the output is `Schema.dump`'s: the same keys (`data_key`), the same
-`dump_default` for a missing value, the same formats, nested schemas as they dump. A key a dict
-lacks is looked up as an attribute, as marshmallow does (a plain dict has only its methods).
+`AnswerSchema` (answers' schemas that ask for it): `Schema.dump` reaches each field's value
+through four calls (the field's `serialize`, its `get_value`, the schema's `get_attribute`,
+`marshmallow.utils.get_value`) before the field formats it; for an answer of thirty fields that
+is most of the dump's cost. An `AnswerSchema` dumps a plain `dict` by reading each value from it
+directly and handing it to the same field's formatting (`_serialize`), so the output is
+`Schema.dump`'s: the same keys (`data_key`), the same `dump_default` for a missing value, the
+same formats, nested schemas as they dump. A key a dict lacks is looked up as an attribute, as
+marshmallow does (a plain dict has only its methods).
 
 Where the shortcut would not be the same, `dump` is marshmallow's: a schema with `pre_dump` or
 `post_dump` hooks, an ordered one, a field that reads its value its own way (`Method`,
