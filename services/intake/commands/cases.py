@@ -7,6 +7,7 @@ changes of one case never interleave and its events leave in the order they happ
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,7 @@ from shared.db import Transaction
 from shared.errors import Forbidden, NotFound
 from shared.events import Event, new_event
 from shared.events.catalogue import FREE_TEXT_LIMIT
+from shared.logs import correlated, correlation_id
 from shared.personal_data import mask_text
 from shared.scoping import Actor
 from shared.steps import Step
@@ -47,31 +49,68 @@ def _note(text: str | None, limit: int = FREE_TEXT_LIMIT) -> str:
     return mask_text((text or "")[:limit])[:limit]
 
 
-_INSERT_CASE = """
-WITH i AS (
-    SELECT id, eta, message FROM incidents
-    WHERE state = 'open' AND folded(%(region)s) = ANY(regions)
-      AND folded(%(category)s) = ANY(categories) AND started_at <= %(opened_at)s
-    ORDER BY started_at, id LIMIT 1
+# one statement opens any number of cases (a burst's batch, or one POST): each row's case
+# number, its customer (by id, or by the blind index of its account number), its open incident
+# (linked at once) and its `opened` timeline entry
+_INSERT_CASES = """
+WITH r AS (
+    SELECT * FROM unnest(%(id)s::uuid[], %(kind)s::text[], %(channel)s::text[],
+                         %(category)s::text[], %(region)s::text[], %(priority)s::text[],
+                         %(customer_ref)s::text[], %(customer_id)s::uuid[], %(content)s::text[],
+                         %(identity_verified)s::bool[], %(identity_method)s::text[],
+                         %(agent_id)s::text[], %(received_at)s::timestamptz[],
+                         %(opened_at)s::timestamptz[], %(account_index)s::bytea[],
+                         %(prefix)s::text[], %(by)s::text[], %(opened_detail)s::jsonb[])
+        WITH ORDINALITY AS r(id, kind, channel, category, region, priority, customer_ref,
+                             customer_id, content, identity_verified, identity_method, agent_id,
+                             received_at, opened_at, account_index, prefix, by, opened_detail, n)
 ), c AS (
     INSERT INTO cases (id, case_no, kind, channel, category, region, priority, customer_ref,
                        customer_id, content, identity_verified, identity_method, agent_id,
                        received_at, opened_at, updated_at, incident_id)
-    VALUES (%(id)s,
-            case_number(%(prefix)s, nextval(%(sequence)s),
-                        (%(opened_at)s AT TIME ZONE 'Asia/Shanghai')::date),
-            %(kind)s, %(channel)s, %(category)s, %(region)s, %(priority)s, %(customer_ref)s,
-            coalesce(%(customer_id)s,
-                     (SELECT id FROM customers WHERE account_no_index = %(account_index)s)),
-            %(content)s, %(identity_verified)s, %(identity_method)s,
-            %(agent_id)s, %(received_at)s, %(opened_at)s, %(opened_at)s, (SELECT id FROM i))
-    RETURNING id, case_no, opened_at, customer_id
+    SELECT r.id,
+           case_number(r.prefix, nextval('case_no_' || r.kind),
+                       (r.opened_at AT TIME ZONE 'Asia/Shanghai')::date),
+           r.kind, r.channel, r.category, r.region, r.priority, r.customer_ref,
+           coalesce(r.customer_id,
+                    (SELECT id FROM customers WHERE account_no_index = r.account_index)),
+           r.content, r.identity_verified, r.identity_method, r.agent_id, r.received_at,
+           r.opened_at, r.opened_at,
+           (SELECT id FROM incidents
+            WHERE state = 'open' AND folded(r.region) = ANY(regions)
+              AND folded(r.category) = ANY(categories) AND started_at <= r.opened_at
+            ORDER BY started_at, id LIMIT 1)
+    FROM r ORDER BY r.n
+    RETURNING id, case_no, customer_id, incident_id
 ), t AS (
     INSERT INTO case_timeline (case_id, at, type, by, detail)
-    SELECT id, opened_at, 'opened', %(by)s, %(opened_detail)s FROM c
+    SELECT r.id, r.opened_at, 'opened', r.by, r.opened_detail FROM c JOIN r USING (id)
 )
-SELECT c.case_no, c.customer_id, i.id, i.eta, i.message FROM c LEFT JOIN i ON true
+SELECT c.id, c.case_no, c.customer_id, i.id, i.eta, i.message
+FROM c LEFT JOIN incidents i ON i.id = c.incident_id
 """
+
+# the columns of `_INSERT_CASES`, one array each
+_COLUMNS = (
+    "id",
+    "kind",
+    "channel",
+    "category",
+    "region",
+    "priority",
+    "customer_ref",
+    "customer_id",
+    "content",
+    "identity_verified",
+    "identity_method",
+    "agent_id",
+    "received_at",
+    "opened_at",
+    "account_index",
+    "prefix",
+    "by",
+    "opened_detail",
+)
 
 
 def open_case(
@@ -90,72 +129,99 @@ def open_case(
     A case of an open network incident's region and category is linked to it at once (in the
     same statement); `case["incident"]` is then its id, ETA and message, for the caller.
     """
-    now = opened_at or tx.now
-    by = agent_id or "system"
-    case = {
+    new = NewCase(request, agent_id, customer_id, account_index, opened_at)
+    return open_cases(tx, [new])[0]
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """What `open_cases` opens a case from: the request's fields (kind, channel, category,
+    region, content, identity_verified; optionally priority, customer_ref, identity_method,
+    received_at), who opened it, and the correlation id its `case.opened` carries (default:
+    the one of the work at hand)."""
+
+    request: dict[str, Any]
+    agent_id: str | None
+    customer_id: uuid.UUID | None = None
+    account_index: bytes | None = None
+    opened_at: datetime | None = None
+    correlation_id: str | None = None
+
+
+def open_cases(tx: Transaction, new: list[NewCase]) -> list[dict[str, Any]]:
+    """Opens many cases with one statement (`open_case` for each), in the order given."""
+    cases = [_case_row(tx, n) for n in new]
+    params = {name: [c[name] for c in cases] for name in _COLUMNS}
+    found = {row[0]: row[1:] for row in tx.execute(_INSERT_CASES, params).fetchall()}
+    for n, case in zip(new, cases, strict=True):
+        case["case_no"], case["customer_id"], incident_id, eta, message = found[case["id"]]
+        case["state"] = "open"
+        case["incident_id"] = incident_id
+        case["incident"] = (
+            None if incident_id is None else {"id": incident_id, "eta": eta, "message": message}
+        )
+        for name in ("account_index", "prefix", "by", "opened_detail"):
+            del case[name]
+        with correlated(n.correlation_id or correlation_id.get()):
+            tx.emit(_opened(case))
+    return cases
+
+
+def _case_row(tx: Transaction, new: NewCase) -> dict[str, Any]:
+    request, now = new.request, new.opened_at or tx.now
+    kind = request["kind"]
+    return {
         "id": uuid.uuid4(),
-        "kind": request["kind"],
+        "kind": kind,
         "channel": request["channel"],
         "category": request["category"],
         "region": request["region"],
         "priority": request.get("priority") or "normal",
         "customer_ref": request.get("customer_ref") or "",
-        "customer_id": customer_id,
+        "customer_id": new.customer_id,
         "content": request["content"],
         "identity_verified": request["identity_verified"],
         "identity_method": request.get("identity_method"),
-        "agent_id": agent_id,
+        "agent_id": new.agent_id,
         "received_at": request.get("received_at") or now,
         "opened_at": now,
-    }
-    params = dict(
-        case,
-        by=by,
-        prefix=CASE_NO_PREFIX[case["kind"]],
-        sequence=f"case_no_{case['kind']}",
-        account_index=account_index,
+        "account_index": new.account_index,
+        "prefix": CASE_NO_PREFIX[kind],
+        "by": new.agent_id or "system",
         # one entry says it all: what was opened, and how the caller's identity was checked
-        opened_detail=Jsonb(
+        "opened_detail": Jsonb(
             {
-                "kind": case["kind"],
-                "channel": case["channel"],
-                "identity_verified": case["identity_verified"],
-                "identity_method": case["identity_method"],
+                "kind": kind,
+                "channel": request["channel"],
+                "identity_verified": request["identity_verified"],
+                "identity_method": request.get("identity_method"),
             }
         ),
+    }
+
+
+def _opened(case: dict[str, Any]) -> Event:
+    customer_id = case["customer_id"]
+    return _event(
+        "case.opened",
+        case["id"],
+        {
+            "case_id": str(case["id"]),
+            "case_no": case["case_no"],
+            "kind": case["kind"],
+            "channel": case["channel"],
+            "category": case["category"],
+            "region": case["region"],
+            "priority": case["priority"],
+            "customer_id": str(customer_id) if customer_id else None,
+            "identity_verified": case["identity_verified"],
+            "agent_id": case["agent_id"],
+            "opened_at": case["opened_at"],
+            # clocks count from receipt, which may precede recording
+            "received_at": case["received_at"],
+            "incident_id": case["incident_id"],
+        },
     )
-    case["case_no"], customer_id, incident_id, eta, message = tx.execute(
-        _INSERT_CASE, params
-    ).fetchone()
-    case["customer_id"] = customer_id
-    case["state"] = "open"
-    case["incident_id"] = incident_id
-    case["incident"] = (
-        None if incident_id is None else {"id": incident_id, "eta": eta, "message": message}
-    )
-    tx.emit(
-        _event(
-            "case.opened",
-            case["id"],
-            {
-                "case_id": str(case["id"]),
-                "case_no": case["case_no"],
-                "kind": case["kind"],
-                "channel": case["channel"],
-                "category": case["category"],
-                "region": case["region"],
-                "priority": case["priority"],
-                "customer_id": str(customer_id) if customer_id else None,
-                "identity_verified": case["identity_verified"],
-                "agent_id": agent_id,
-                "opened_at": now,
-                # clocks count from receipt, which may precede recording
-                "received_at": case["received_at"],
-                "incident_id": incident_id,
-            },
-        )
-    )
-    return case
 
 
 def _lock(tx: Transaction, case_id: uuid.UUID | str) -> dict[str, Any]:
@@ -209,6 +275,18 @@ def _timeline(
     tx.execute(
         "INSERT INTO case_timeline (case_id, at, type, by, detail) VALUES (%s, %s, %s, %s, %s)",
         (case_id, at or tx.now, type_, by, Jsonb(detail or {})),
+    )
+
+
+def _timelines(
+    tx: Transaction, entries: list[tuple[str, datetime, str, str, dict[str, Any]]]
+) -> None:
+    """Timeline entries (case id, at, type, by, detail) of many cases, with one statement."""
+    columns = [list(column) for column in zip(*entries, strict=True)]
+    tx.execute(
+        "INSERT INTO case_timeline (case_id, at, type, by, detail) SELECT * FROM"
+        " unnest(%s::uuid[], %s::timestamptz[], %s::text[], %s::text[], %s::jsonb[])",
+        (*columns[:4], [Jsonb(d) for d in columns[4]]),
     )
 
 
@@ -435,56 +513,84 @@ def open_notice(tx: Transaction, incident_id: str) -> Notice | None:
     return None if row is None else Notice(incident_id, row["message"], row["eta"])
 
 
-def start_deadline(
-    tx: Transaction,
-    case_id: str,
-    due_at: datetime,
-    provisional: bool,
-    started_at: datetime | None = None,
-) -> dict[str, Any] | None:
-    """Routing started the customer clock: show the deadline and acknowledge the case.
+@dataclass(frozen=True)
+class Deadline:
+    """Routing started a case's customer clock: its deadline, whether provisional, when the
+    clock started (the receipt or the reopening), and the correlation id of that news."""
 
-    The deadline is known from the time the clock started (`started_at`: the receipt, or the
-    reopening), but never before the case was recorded nor after now: a case reported late
-    keeps its place in time on the timeline.
+    case_id: str
+    due_at: datetime
+    provisional: bool
+    started_at: datetime | None = None
+    correlation_id: str | None = None
+
+
+def start_deadlines(tx: Transaction, deadlines: list[Deadline]) -> None:
+    """Shows each case's deadline and acknowledges the case (`case.acknowledged`), with one
+    statement per table for any number of cases (an outage's burst).
+
+    A deadline is known from the time its clock started, but never before the case was
+    recorded nor after now: a case reported late keeps its place in time on the timeline.
     """
-    case = _lock(tx, case_id)
-    at = tx.now if started_at is None else min(max(started_at, case["opened_at"]), tx.now)
-    tx.execute(
-        "UPDATE cases SET due_at = %s, due_provisional = %s, updated_at = %s WHERE id = %s",
-        (due_at, provisional, tx.now, case_id),
-    )
-    _timeline(
-        tx,
-        case_id,
-        "deadline_set",
-        "routing",
-        {"due_at": due_at.isoformat(), "provisional": provisional},
-        at,
-    )
-    if not acknowledgements.needs_acknowledgement(case["kind"], case["state"], due_at, tx.now):
-        return None
-    # a case of an open incident: the customer hears the incident's message and ETA
-    notice = None if case["incident_id"] is None else open_notice(tx, case["incident_id"])
-    template = acknowledgements.template_code(case["kind"], case["channel"], notice is not None)
-    text = acknowledgements.render(case["kind"], case["channel"], case["case_no"], due_at, notice)
-    tx.execute(
-        "INSERT INTO case_acknowledgements (case_id, template, text, due_at, at)"
-        " VALUES (%s, %s, %s, %s, %s)",
-        (case_id, template, text, due_at, tx.now),
-    )
-    _timeline(tx, case_id, "acknowledged", "system", {"template": template})
-    tx.emit(
-        _event(
-            "case.acknowledged",
-            case_id,
-            {
-                "case_id": case_id,
-                "case_no": case["case_no"],
-                "kind": case["kind"],
-                "template": template,
-                "due_at": due_at,
-            },
+    ids = [d.case_id for d in deadlines]
+    found = {
+        str(c["id"]): c
+        for c in tx.all(
+            "SELECT id, case_no, kind, channel, state, opened_at, incident_id FROM cases"
+            " WHERE id = ANY(%s::uuid[]) ORDER BY id FOR UPDATE",
+            (ids,),
         )
+    }
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise CaseNotFound(f"no case {missing[0]}")
+    tx.execute(
+        "UPDATE cases c SET due_at = d.due_at, due_provisional = d.provisional, updated_at = %s"
+        " FROM unnest(%s::uuid[], %s::timestamptz[], %s::bool[]) AS d(id, due_at, provisional)"
+        " WHERE c.id = d.id",
+        (tx.now, ids, [d.due_at for d in deadlines], [d.provisional for d in deadlines]),
     )
-    return {"template": template, "text": text}
+    timeline: list[tuple[str, datetime, str, str, dict[str, Any]]] = []
+    acknowledged: list[tuple[str, str, str, datetime]] = []
+    notices: dict[str, Notice | None] = {}
+    for d in deadlines:
+        case = found[d.case_id]
+        at = tx.now if d.started_at is None else min(max(d.started_at, case["opened_at"]), tx.now)
+        detail = {"due_at": d.due_at.isoformat(), "provisional": d.provisional}
+        timeline.append((d.case_id, at, "deadline_set", "routing", detail))
+        if not acknowledgements.needs_acknowledgement(
+            case["kind"], case["state"], d.due_at, tx.now
+        ):
+            continue
+        # a case of an open incident: the customer hears the incident's message and ETA
+        incident_id = case["incident_id"]
+        if incident_id is not None and incident_id not in notices:
+            notices[incident_id] = open_notice(tx, incident_id)
+        notice = None if incident_id is None else notices[incident_id]
+        template = acknowledgements.template_code(case["kind"], case["channel"], notice is not None)
+        text = acknowledgements.render(
+            case["kind"], case["channel"], case["case_no"], d.due_at, notice
+        )
+        acknowledged.append((d.case_id, template, text, d.due_at))
+        timeline.append((d.case_id, tx.now, "acknowledged", "system", {"template": template}))
+        with correlated(d.correlation_id or correlation_id.get()):
+            tx.emit(
+                _event(
+                    "case.acknowledged",
+                    d.case_id,
+                    {
+                        "case_id": d.case_id,
+                        "case_no": case["case_no"],
+                        "kind": case["kind"],
+                        "template": template,
+                        "due_at": d.due_at,
+                    },
+                )
+            )
+    if acknowledged:
+        tx.execute(
+            "INSERT INTO case_acknowledgements (case_id, template, text, due_at, at)"
+            " SELECT *, %s FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::timestamptz[])",
+            (tx.now, *(list(column) for column in zip(*acknowledged, strict=True))),
+        )
+    _timelines(tx, timeline)
