@@ -544,12 +544,13 @@ class Consumer:
 
 def _record_received(tx: Transaction, events: list[Event]) -> set[str]:
     """Writes the inbox rows of a batch in one statement; the ids not there before (fresh)."""
-    rows = tx.execute(
-        "INSERT INTO inbox (event_id, type) SELECT * FROM unnest(%s::text[], %s::text[])"
+    rows = tx.with_rows(
+        "INSERT INTO inbox (event_id, type) SELECT * FROM {rows}"
         " ON CONFLICT DO NOTHING RETURNING event_id",
-        ([e.id for e in events], [e.type for e in events]),
-    ).fetchall()
-    return {r[0] for r in rows}
+        {"event_id": "text", "type": "text"},
+        [{"event_id": e.id, "type": e.type} for e in events],
+    )
+    return {r["event_id"] for r in rows}
 
 
 def _rounds(items: list[_Delivery]) -> list[tuple[Handler, list[Event]]]:

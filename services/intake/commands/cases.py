@@ -6,7 +6,6 @@ changes of one case never interleave and its events leave in the order they happ
 
 from __future__ import annotations
 
-import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,7 +49,7 @@ def _note(text: str | None, limit: int = FREE_TEXT_LIMIT) -> str:
     return mask_text((text or "")[:limit])[:limit]
 
 
-# the columns of a new case's row in `_insert_cases`, with their types
+# the columns of a new case's row in `_INSERT_CASES`, with their types
 _COLUMNS = {
     "id": "uuid",
     "kind": "text",
@@ -71,21 +70,12 @@ _COLUMNS = {
     "by": "text",
     "opened_detail": "jsonb",
 }
-_ONE = "(VALUES (" + ", ".join(f"%s::{t}" for t in _COLUMNS.values()) + "))"
-_MANY = "unnest(" + ", ".join(f"%s::{t}[]" for t in _COLUMNS.values()) + ")"
-
-
-@functools.cache
-def _insert_cases(many: bool) -> str:
-    """The one statement that opens cases (one POST, or a burst's batch): each row's case
-    number, its customer (by id, or by the blind index of its account number), its open
-    incident (linked at once) and its `opened` timeline entry. One case comes as VALUES, which
-    PostgreSQL plans once and runs as cheaply as a plain insert; many come as one array per
-    column (the same text whatever their number). PostgreSQL plans arrays anew for each
-    execution: shared by a batch that costs little, but for one case it doubled the CPU."""
-    return f"""
+# the one statement that opens cases (one POST, or a burst's batch): each row's case number,
+# its customer (by id, or by the blind index of its account number), its open incident (linked
+# at once) and its `opened` timeline entry
+_INSERT_CASES = """
 WITH r AS (
-    SELECT * FROM {_MANY if many else _ONE} AS r({", ".join(_COLUMNS)})
+    SELECT * FROM {rows}
 ), c AS (
     INSERT INTO cases (id, case_no, kind, channel, category, region, priority, customer_ref,
                        customer_id, content, identity_verified, identity_method, agent_id,
@@ -108,7 +98,7 @@ WITH r AS (
     INSERT INTO case_timeline (case_id, at, type, by, detail)
     SELECT r.id, r.opened_at, 'opened', r.by, r.opened_detail FROM c JOIN r USING (id)
 )
-SELECT c.id, c.case_no, c.customer_id, i.id, i.eta, i.message
+SELECT c.id, c.case_no, c.customer_id, c.incident_id, i.eta, i.message
 FROM c LEFT JOIN incidents i ON i.id = c.incident_id
 """
 
@@ -151,17 +141,18 @@ class NewCase:
 def open_cases(tx: Transaction, new: list[NewCase]) -> list[dict[str, Any]]:
     """Opens many cases with one statement (`open_case` for each), in the order given."""
     cases = [_case_row(tx, n) for n in new]
-    if len(cases) == 1:
-        params = [cases[0][name] for name in _COLUMNS]
-    else:
-        params = [[c[name] for c in cases] for name in _COLUMNS]
-    found = {row[0]: row[1:] for row in tx.execute(_insert_cases(len(cases) > 1), params)}
+    found = {row["id"]: row for row in tx.with_rows(_INSERT_CASES, _COLUMNS, cases)}
     for n, case in zip(new, cases, strict=True):
-        case["case_no"], case["customer_id"], incident_id, eta, message = found[case["id"]]
-        case["state"] = "open"
-        case["incident_id"] = incident_id
-        case["incident"] = (
-            None if incident_id is None else {"id": incident_id, "eta": eta, "message": message}
+        row = found[case["id"]]
+        incident_id = row["incident_id"]
+        case.update(
+            case_no=row["case_no"],
+            customer_id=row["customer_id"],
+            state="open",
+            incident_id=incident_id,
+            incident=None
+            if incident_id is None
+            else {"id": incident_id, "eta": row["eta"], "message": row["message"]},
         )
         for name in ("account_index", "prefix", "by", "opened_detail"):
             del case[name]
@@ -281,15 +272,27 @@ def _timeline(
     )
 
 
-def _timelines(
-    tx: Transaction, entries: list[tuple[str, datetime, str, str, dict[str, Any]]]
-) -> None:
-    """Timeline entries (case id, at, type, by, detail) of many cases, with one statement."""
-    columns = [list(column) for column in zip(*entries, strict=True)]
-    tx.execute(
-        "INSERT INTO case_timeline (case_id, at, type, by, detail) SELECT * FROM"
-        " unnest(%s::uuid[], %s::timestamptz[], %s::text[], %s::text[], %s::jsonb[])",
-        (*columns[:4], [Jsonb(d) for d in columns[4]]),
+_TIMELINE_COLUMNS = {
+    "case_id": "uuid",
+    "at": "timestamptz",
+    "type": "text",
+    "by": "text",
+    "detail": "jsonb",
+}
+
+
+def _entry(
+    case_id: str, at: datetime, type_: str, by: str, detail: dict[str, Any]
+) -> dict[str, Any]:
+    return {"case_id": case_id, "at": at, "type": type_, "by": by, "detail": detail}
+
+
+def _timelines(tx: Transaction, entries: list[dict[str, Any]]) -> None:
+    """Timeline entries of many cases (`_TIMELINE_COLUMNS`), with one statement."""
+    tx.with_rows(
+        "INSERT INTO case_timeline (case_id, at, type, by, detail) SELECT * FROM {rows}",
+        _TIMELINE_COLUMNS,
+        [dict(e, detail=Jsonb(e["detail"])) for e in entries],
     )
 
 
@@ -547,20 +550,23 @@ def start_deadlines(tx: Transaction, deadlines: list[Deadline]) -> None:
     missing = [i for i in ids if i not in found]
     if missing:
         raise CaseNotFound(f"no case {missing[0]}")
-    tx.execute(
-        "UPDATE cases c SET due_at = d.due_at, due_provisional = d.provisional, updated_at = %s"
-        " FROM unnest(%s::uuid[], %s::timestamptz[], %s::bool[]) AS d(id, due_at, provisional)"
-        " WHERE c.id = d.id",
-        (tx.now, ids, [d.due_at for d in deadlines], [d.provisional for d in deadlines]),
+    tx.with_rows(
+        "UPDATE cases c SET due_at = r.due_at, due_provisional = r.provisional,"
+        " updated_at = r.at FROM {rows} WHERE c.id = r.id",
+        {"id": "uuid", "due_at": "timestamptz", "provisional": "bool", "at": "timestamptz"},
+        [
+            {"id": d.case_id, "due_at": d.due_at, "provisional": d.provisional, "at": tx.now}
+            for d in deadlines
+        ],
     )
-    timeline: list[tuple[str, datetime, str, str, dict[str, Any]]] = []
-    acknowledged: list[tuple[str, str, str, datetime]] = []
+    timeline: list[dict[str, Any]] = []
+    acknowledged: list[dict[str, Any]] = []
     notices: dict[str, Notice | None] = {}
     for d in deadlines:
         case = found[d.case_id]
         at = tx.now if d.started_at is None else min(max(d.started_at, case["opened_at"]), tx.now)
         detail = {"due_at": d.due_at.isoformat(), "provisional": d.provisional}
-        timeline.append((d.case_id, at, "deadline_set", "routing", detail))
+        timeline.append(_entry(d.case_id, at, "deadline_set", "routing", detail))
         if not acknowledgements.needs_acknowledgement(
             case["kind"], case["state"], d.due_at, tx.now
         ):
@@ -574,8 +580,16 @@ def start_deadlines(tx: Transaction, deadlines: list[Deadline]) -> None:
         text = acknowledgements.render(
             case["kind"], case["channel"], case["case_no"], d.due_at, notice
         )
-        acknowledged.append((d.case_id, template, text, d.due_at))
-        timeline.append((d.case_id, tx.now, "acknowledged", "system", {"template": template}))
+        acknowledged.append(
+            {
+                "case_id": d.case_id,
+                "template": template,
+                "text": text,
+                "due_at": d.due_at,
+                "at": tx.now,
+            }
+        )
+        timeline.append(_entry(d.case_id, tx.now, "acknowledged", "system", {"template": template}))
         with correlated(d.correlation_id or correlation_id.get()):
             tx.emit(
                 _event(
@@ -591,9 +605,16 @@ def start_deadlines(tx: Transaction, deadlines: list[Deadline]) -> None:
                 )
             )
     if acknowledged:
-        tx.execute(
+        tx.with_rows(
             "INSERT INTO case_acknowledgements (case_id, template, text, due_at, at)"
-            " SELECT *, %s FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::timestamptz[])",
-            (tx.now, *(list(column) for column in zip(*acknowledged, strict=True))),
+            " SELECT * FROM {rows}",
+            {
+                "case_id": "uuid",
+                "template": "text",
+                "text": "text",
+                "due_at": "timestamptz",
+                "at": "timestamptz",
+            },
+            acknowledged,
         )
     _timelines(tx, timeline)

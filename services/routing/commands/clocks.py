@@ -79,10 +79,8 @@ _CLOCK_COLUMNS = {
     "assignee_id": "text",
     "ola_hours": "numeric",
 }
-_NAMES = ", ".join(_CLOCK_COLUMNS)
 _INSERT_CLOCKS = f"""
-INSERT INTO sla_clocks ({_NAMES})
-SELECT * FROM unnest({", ".join(f"%({c})s::{t}[]" for c, t in _CLOCK_COLUMNS.items())})
+INSERT INTO sla_clocks ({", ".join(_CLOCK_COLUMNS)}) SELECT * FROM {{rows}}
 ON CONFLICT (case_id, clock, generation) DO NOTHING
 RETURNING id, case_id, clock, generation, due_at, provisional, policy_version, started_at
 """
@@ -91,17 +89,25 @@ RETURNING id, case_id, clock, generation, due_at, provisional, policy_version, s
 def _insert_clocks(tx: Transaction, clocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Inserts clocks with one statement; those inserted (a generation that already has its
     clock is left as it is)."""
-    return tx.all(_INSERT_CLOCKS, {c: [clock[c] for clock in clocks] for c in _CLOCK_COLUMNS})
+    return tx.with_rows(_INSERT_CLOCKS, _CLOCK_COLUMNS, clocks)
 
 
 def record_cases(tx: Transaction, facts: list[dict[str, Any]]) -> None:
     """Remembers what routing needs of new cases: their clocks and their routing depend on it."""
-    columns = ("case_id", "kind", "priority", "category", "region", "channel", "opened_at")
-    tx.execute(
-        f"INSERT INTO case_facts ({', '.join(columns)})"
-        " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[],"
-        " %s::text[], %s::timestamptz[]) ON CONFLICT (case_id) DO NOTHING",
-        [[f[c] for f in facts] for c in columns],
+    columns = {
+        "case_id": "text",
+        "kind": "text",
+        "priority": "text",
+        "category": "text",
+        "region": "text",
+        "channel": "text",
+        "opened_at": "timestamptz",
+    }
+    tx.with_rows(
+        f"INSERT INTO case_facts ({', '.join(columns)}) SELECT * FROM {{rows}}"
+        " ON CONFLICT (case_id) DO NOTHING",
+        columns,
+        facts,
     )
 
 
