@@ -10,14 +10,28 @@ supervisor) before the burst and resolve it (`POST /incidents/{id}/resolve`) aft
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import json
+import os
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from common import RssSampler, admin_conn, fresh_setup, spawn, stop, wait_port, write_results
+from common import (
+    CpuMeter,
+    RssSampler,
+    admin_conn,
+    bench_backends,
+    broker_pids,
+    descendants,
+    fresh_setup,
+    spawn,
+    stop,
+    wait_port,
+    write_results,
+)
 
 from shared import clock
 from shared.auth import mint_token
@@ -157,6 +171,14 @@ def main() -> None:
             )
             assert heard is not None, "intake never heard of the incident"
 
+            groups = {k: functools.partial(descendants, p.pid) for k, p in procs.items()}
+            groups |= {
+                "postgresql": bench_backends,
+                "rabbitmq": broker_pids,
+                "publisher": lambda: [os.getpid()],
+            }
+            meter = CpuMeter(groups)
+            meter.start()
             started = time.time()
             publish_burst(s, n)
             published_s = time.time() - started
@@ -174,11 +196,18 @@ def main() -> None:
                     cases_at = now
                 if clocks >= n and clocks_at is None:
                     clocks_at = now
+                    burst_cpu = meter.stop()
                 if linked >= n and linked_at is None:
                     linked_at = now
                 if clocks_at is not None and linked_at is not None:
                     break
+
                 time.sleep(0.5)
+            if clocks_at is None:
+                burst_cpu = meter.stop()
+            burst_cpu_ms = {k: round(1000 * v / n, 3) for k, v in burst_cpu.items()}
+            burst_cpu_ms["total"] = round(sum(burst_cpu_ms.values()), 3)
+            print(f"CPU ms per case until every clock: {burst_cpu_ms}", flush=True)
             time.sleep(2)
             counts = c.execute(
                 "SELECT (SELECT count(*) FROM intake.cases),"
@@ -277,6 +306,7 @@ def main() -> None:
                     else None
                 ),
                 "clocks_stopped_s": _round(clocks_stopped_s),
+                "burst_cpu_ms_per_case": burst_cpu_ms,
                 "linked": linked,
                 "linked_in_intake": linked_in_intake,
                 "assigned_one_by_one": one_by_one,

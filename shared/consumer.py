@@ -12,9 +12,12 @@ Trust. Before anything else, the producer: the broker-checked `user_id` must be 
 catalogue allows for the type, and the routing key must be the type the body carries; anything
 else is dead-lettered ("unauthorized producer", "invalid event") and never acted on.
 
-Exactly once. Valid events are applied in one database transaction per batch (each with its
-inbox row; an id already there means it was handled before and nothing changes); if any handler
-fails, each is applied on its own. Acks go out after the commit. A handler that keeps failing is
+Exactly once. Valid events are applied in one database transaction per batch, its inbox rows
+written by one statement (an id already there means it was handled before and nothing changes);
+if any handler fails, each is applied on its own. Within the batch a key's events keep their
+order and the rest are grouped by type, so a handler made `shared.service.batched` takes all of
+its type at once (a burst's thousands of cases cost a statement per batch, not one per case).
+Acks go out after the commit. A handler that keeps failing is
 retried with backoff, then published to the dead-letter queue with its error (with confirms),
 and only then acked.
 
@@ -69,7 +72,7 @@ from shared.errors import NotYet
 from shared.events.catalogue import CATALOGUE, InvalidEvent
 from shared.events.envelope import Event, parse_event
 from shared.heartbeat import Heartbeat, beats
-from shared.logs import correlation_id, scrub
+from shared.logs import correlated, scrub
 from shared.service import Handler
 
 log = logging.getLogger(__name__)
@@ -364,21 +367,29 @@ class Consumer:
         return True
 
     def _apply_together(self, items: list[_Delivery]) -> bool:
-        """All in one transaction; False (nothing written) when any of them fails or waits."""
-        fresh = []
+        """All in one transaction; False (nothing written) when any of them fails or waits.
+
+        The inbox takes the batch's ids in one statement; the fresh events then go to their
+        handlers in rounds (`_rounds`), a handler made `batched` taking its type's events of a
+        round at once."""
         try:
             with self.db.transaction() as tx:
-                for d in items:
-                    token = correlation_id.set(d.event.correlationid)
-                    try:
-                        fresh.append(self._apply_in(tx, d.event, d.handler))
-                    finally:
-                        correlation_id.reset(token)
+                fresh = _record_received(tx, [d.event for d in items])
+                for handler, events in _rounds([d for d in items if d.event.id in fresh]):
+                    many = getattr(handler, "many", None)
+                    if many is not None:
+                        many(tx, events)
+                        continue
+                    for event in events:
+                        with correlated(event.correlationid):
+                            handler(tx, event)
         except Exception:  # one by one now: the failing event retries and dead-letters alone
             log.info("a batch of %d failed; applying its events one by one", len(items))
             return False
-        for d, was_fresh in zip(items, fresh, strict=True):
-            self._count_applied(d.event, was_fresh)
+        counted: set[str] = set()
+        for d in items:
+            self._count_applied(d.event, d.event.id in fresh and d.event.id not in counted)
+            counted.add(d.event.id)
         return True
 
     def _count_applied(self, event: Event, fresh: bool) -> None:
@@ -394,8 +405,7 @@ class Consumer:
         for a predecessor, or stopped during a database outage (leave it unacked)."""
         attempts = max(1, self.settings.consumer_max_attempts)
         attempt, outage_delay = 0, 0.2
-        token = correlation_id.set(d.event.correlationid)
-        try:
+        with correlated(d.event.correlationid):
             while True:
                 try:
                     self._count_applied(d.event, self.apply(d.event, d.handler))
@@ -430,8 +440,6 @@ class Consumer:
                         self._dead_letter(d, "handler failed", reason, attempt)
                         return _Outcome.DONE
                     self._pause(self.settings.consumer_retry_base_s * 2 ** (attempt - 1))
-        finally:
-            correlation_id.reset(token)
 
     def _wait(self, d: _Delivery, what: str) -> None:
         now = time.monotonic()
@@ -532,6 +540,37 @@ class Consumer:
         surplus = len(active) - math.ceil(len(partitions) / max(1, len(alive)))
         for partition in active[: max(0, surplus)]:
             self._release(partition)
+
+
+def _record_received(tx: Transaction, events: list[Event]) -> set[str]:
+    """Writes the inbox rows of a batch in one statement; the ids not there before (fresh)."""
+    rows = tx.with_rows(
+        "INSERT INTO inbox (event_id, type) SELECT * FROM {rows}"
+        " ON CONFLICT DO NOTHING RETURNING event_id",
+        {"event_id": "text", "type": "text"},
+        [{"event_id": e.id, "type": e.type} for e in events],
+    )
+    return {r["event_id"] for r in rows}
+
+
+def _rounds(items: list[_Delivery]) -> list[tuple[Handler, list[Event]]]:
+    """A batch's events as (handler, events of one type) in an order that keeps each key's:
+    round n holds every key's n-th event (keys are independent: only a key's own events are
+    ordered), grouped by type in the order the types came. An id twice (a redelivery within
+    the batch) is applied once."""
+    seen: set[str] = set()
+    position: dict[str, int] = {}
+    rounds: list[dict[str, tuple[Handler, list[Event]]]] = []
+    for d in items:
+        if d.event.id in seen:
+            continue
+        seen.add(d.event.id)
+        n = position.get(d.event.subject, 0)
+        position[d.event.subject] = n + 1
+        if n == len(rounds):
+            rounds.append({})
+        rounds[n].setdefault(d.event.type, (d.handler, []))[1].append(d.event)
+    return [group for by_type in rounds for group in by_type.values()]
 
 
 def _database_unavailable(error: Exception) -> bool:

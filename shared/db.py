@@ -7,8 +7,9 @@ outgoing events (`tx.emit`) commit together or not at all; rollback is the defau
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,15 @@ from shared import clock
 from shared.config import Settings
 from shared.events.envelope import Event
 from shared.outbox import insert_events
+
+
+@functools.cache
+def _rows_sql(sql: str, columns: tuple[tuple[str, str], ...], many: bool) -> str:
+    if many:
+        source = "unnest(" + ", ".join(f"%s::{t}[]" for _, t in columns) + ")"
+    else:
+        source = "(VALUES (" + ", ".join(f"%s::{t}" for _, t in columns) + "))"
+    return sql.replace("{rows}", f"{source} AS r({', '.join(name for name, _ in columns)})")
 
 
 class Transaction:
@@ -46,6 +56,25 @@ class Transaction:
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Cursor:
         return self.conn.execute(sql, params)
+
+    def with_rows(
+        self, sql: str, columns: Mapping[str, str], rows: Sequence[Mapping[str, Any]]
+    ) -> list[dict]:
+        """Runs `sql` over `rows` (a batch of cases, or one): where it says `{rows}` they come
+        as a table `r` with `columns` (name -> PostgreSQL type), one row as VALUES and many as
+        one array per column. VALUES keep a single row as cheap as a plain statement; arrays
+        keep the text the same whatever the batch's size (PostgreSQL plans them anew each
+        time, which a batch shares but which doubled the CPU of a single row). Returns what it
+        returns, as dicts."""
+        names = tuple(columns)
+        if len(rows) == 1:
+            params = [rows[0][c] for c in names]
+        else:
+            params = [[row[c] for row in rows] for c in names]
+        sql = _rows_sql(sql, tuple(columns.items()), len(rows) > 1)
+        with self.conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(sql, params)
+            return cur.fetchall() if cur.description else []
 
     def one(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> dict | None:
         with self.conn.cursor(row_factory=dict_row) as cur:

@@ -6,11 +6,13 @@ one), the consumer from the event it handles, and every event emitted meanwhile 
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import re
 import sys
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import orjson
@@ -31,6 +33,16 @@ def scrub(text: str, limit: int = MAX_LOGGED_CHARS) -> str:
     if len(text) > limit:
         text = f"{text[:limit]}… ({len(text) - limit} more characters cut)"
     return mask_text(text)
+
+
+@contextlib.contextmanager
+def correlated(cid: str | None) -> Iterator[None]:
+    """Within it, logs and emitted events carry `cid` (the event being handled's)."""
+    token = correlation_id.set(cid)
+    try:
+        yield
+    finally:
+        correlation_id.reset(token)
 
 
 def new_correlation_id() -> str:

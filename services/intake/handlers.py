@@ -13,7 +13,7 @@ from services.intake.domain.vault import Vault
 from shared.config import Settings
 from shared.db import Transaction
 from shared.events import Event
-from shared.service import Handler
+from shared.service import Handler, batched
 from shared.statemachine import IllegalTransition
 from shared.steps import Step, time_problem
 
@@ -41,26 +41,34 @@ def _skip_if_past(event: Event, error: IllegalTransition) -> None:
     )
 
 
-def on_case_requested(tx: Transaction, event: Event) -> None:
-    """An online, app or WeChat request published by another system opens a case.
+@batched
+def on_case_requested(tx: Transaction, events: list[Event]) -> None:
+    """Online, app or WeChat requests published by another system open cases (one statement
+    for a batch of them: a burst of thousands during an outage).
 
-    The case is recorded when that system recorded the request (the envelope's `time`), so
+    A case is recorded when that system recorded the request (the envelope's `time`), so
     requests delivered late (a portal's queue after an outage, a legacy system's history) keep
     their place in time; a time that cannot be one (in the future, a typo'd year) gives way to
     now, and one before the receipt to the receipt.
     """
-    d = event.data
-    recorded = tx.now if time_problem(event.time, tx.now) else event.time
-    received = d.get("received_at")
-    if received is not None and recorded < received <= tx.now:
-        recorded = received
-    cases.open_case(
-        tx,
-        dict(d, identity_verified=False, identity_method=None),
-        agent_id=None,
-        account_index=_vault(tx.settings).blind_index("account", d["customer_ref"]),
-        opened_at=recorded,
-    )
+    vault = _vault(tx.settings)
+    new = []
+    for event in events:
+        d = event.data
+        recorded = tx.now if time_problem(event.time, tx.now) else event.time
+        received = d.get("received_at")
+        if received is not None and recorded < received <= tx.now:
+            recorded = received
+        new.append(
+            cases.NewCase(
+                dict(d, identity_verified=False, identity_method=None),
+                agent_id=None,
+                account_index=vault.blind_index("account", d["customer_ref"]),
+                opened_at=recorded,
+                correlation_id=event.correlationid,
+            )
+        )
+    cases.open_cases(tx, new)
 
 
 def on_case_routed(tx: Transaction, event: Event) -> None:
@@ -91,10 +99,23 @@ def on_case_handled(tx: Transaction, event: Event) -> None:
         _skip_if_past(event, e)
 
 
-def on_sla_started(tx: Transaction, event: Event) -> None:
-    d = event.data
-    if d["clock"] == "customer":
-        cases.start_deadline(tx, d["case_id"], d["due_at"], d["provisional"], d.get("started_at"))
+@batched
+def on_sla_started(tx: Transaction, events: list[Event]) -> None:
+    """Routing started clocks: a customer clock's deadline is shown and the case acknowledged
+    (a batch of them at once)."""
+    deadlines = [
+        cases.Deadline(
+            e.data["case_id"],
+            e.data["due_at"],
+            e.data["provisional"],
+            e.data.get("started_at"),
+            correlation_id=e.correlationid,
+        )
+        for e in events
+        if e.data["clock"] == "customer"
+    ]
+    if deadlines:
+        cases.start_deadlines(tx, deadlines)
 
 
 def on_followup_completed(tx: Transaction, event: Event) -> None:

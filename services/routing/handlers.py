@@ -7,39 +7,58 @@ from services.routing.commands import SOURCE, clocks, directory, incidents, work
 from shared.db import Transaction
 from shared.errors import NotYet
 from shared.events import Event
-from shared.service import Handler
+from shared.logs import correlated
+from shared.service import Handler, batched
 
 
-def on_case_opened(tx: Transaction, event: Event) -> None:
+@batched
+def on_case_opened(tx: Transaction, events: list[Event]) -> None:
     """The clock starts at receipt (policy: consultation 1 working day, complaint 2). The case
     is linked at once to the open incident that covers it (or that intake named); else its
-    region's and category's count may reveal a burst, a suspected incident."""
-    d = event.data
-    received_at = d.get("received_at") or d["opened_at"]
-    clocks.record_case(tx, dict(d, opened_at=received_at))
-    clocks.start_customer_clock(
+    region's and category's count may reveal a burst, a suspected incident. A batch of cases
+    (an outage's burst) is written with one statement per table."""
+    opened = []
+    for event in events:
+        d = event.data
+        opened.append(dict(d, opened_at=d.get("received_at") or d["opened_at"]))
+    clocks.record_cases(tx, opened)
+    clocks.start_customer_clocks(
         tx,
-        case_id=d["case_id"],
-        kind=d["kind"],
-        priority=d["priority"],
-        received_at=received_at,
+        [
+            clocks.CustomerClock(
+                d["case_id"],
+                d["kind"],
+                d["priority"],
+                received_at=d["opened_at"],
+                correlation_id=event.correlationid,
+            )
+            for d, event in zip(opened, events, strict=True)
+        ],
     )
-    linked = incidents.link_new_case(
+    linked = incidents.link_new_cases(
         tx,
-        case_id=d["case_id"],
-        region=d["region"],
-        category=d["category"],
-        opened_at=received_at,
-        incident_id=d.get("incident_id"),
+        [
+            incidents.NewCase(
+                d["case_id"],
+                d["region"],
+                d["category"],
+                d["opened_at"],
+                incident_id=d.get("incident_id"),
+                correlation_id=event.correlationid,
+            )
+            for d, event in zip(opened, events, strict=True)
+        ],
     )
-    if linked is None:
-        incidents.detect_burst(
-            tx,
-            region=d["region"],
-            category=d["category"],
-            now=received_at,
-            policy=incidents.detection_policy(),
-        )
+    for d, event, incident_id in zip(opened, events, linked, strict=True):
+        if incident_id is None:
+            with correlated(event.correlationid):
+                incidents.detect_burst(
+                    tx,
+                    region=d["region"],
+                    category=d["category"],
+                    now=d["opened_at"],
+                    policy=incidents.detection_policy(),
+                )
 
 
 def _known(tx: Transaction, case_id: str) -> None:

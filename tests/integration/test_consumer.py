@@ -211,3 +211,55 @@ def test_an_event_before_its_predecessor_waits_for_it_and_other_cases_go_on(
             "SELECT state FROM sla_clocks WHERE case_id = %s", (case_id,)
         ).fetchall()
     assert states == [("met",)]
+
+
+def test_a_batch_goes_to_a_batched_handler_at_once_and_each_case_keeps_its_order(
+    cs_settings, service_db, run_service
+):
+    """Twenty cases opened together reach routing's `case.opened` handler as one or a few
+    batches, not twenty calls; five of them are closed in the same batch, after their
+    opening; an event delivered twice is applied once; each `sla.started` carries the
+    correlation id of the `case.opened` it answers."""
+    from services.routing.handlers import on_case_opened
+    from shared.service import batched
+    from shared.testing.plugin import _purge
+
+    sizes: list[int] = []
+
+    @batched
+    def counting(tx, events):
+        sizes.append(len(events))
+        on_case_opened.many(tx, events)
+
+    opened = [case_opened() for _ in range(20)]
+    closed = [
+        new_event(
+            "case.closed",
+            e.subject,
+            {"case_id": e.subject, "closed_at": e.data["opened_at"], "outcome": "resolved"},
+            source="/intake",
+        )
+        for e in opened[:5]
+    ]
+    _purge(cs_settings, "routing")
+    publish(cs_settings, *opened, opened[3], *closed)  # queued first: they arrive together
+    handlers = dict(ROUTING_HANDLERS, **{"case.opened": counting})
+    run_service("routing", relay=False, handlers=handlers, purge=False)
+    db = service_db("routing")
+    for e in [*opened, *closed]:
+        wait_handled(db, e.id)
+    assert sum(sizes) == 20 and max(sizes) > 1, sizes  # batches, none tried again one by one
+    with db.transaction() as tx:
+        clocks = tx.all(
+            "SELECT case_id, stopped_at IS NOT NULL AS stopped FROM sla_clocks"
+            " WHERE case_id = ANY(%s)",
+            ([e.subject for e in opened],),
+        )
+        started = tx.all(
+            "SELECT subject, body::jsonb->>'correlationid' AS cid FROM outbox"
+            " WHERE type = 'sla.started' AND subject = ANY(%s)",
+            ([e.subject for e in opened],),
+        )
+    assert sorted(c["case_id"] for c in clocks) == sorted(e.subject for e in opened)
+    assert {c["case_id"] for c in clocks if c["stopped"]} == {e.subject for e in closed}
+    assert {s["subject"]: s["cid"] for s in started} == {e.subject: e.correlationid for e in opened}

@@ -7,6 +7,7 @@ changes of one case never interleave and its events leave in the order they happ
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,7 @@ from shared.db import Transaction
 from shared.errors import Forbidden, NotFound
 from shared.events import Event, new_event
 from shared.events.catalogue import FREE_TEXT_LIMIT
+from shared.logs import correlated, correlation_id
 from shared.personal_data import mask_text
 from shared.scoping import Actor
 from shared.steps import Step
@@ -47,30 +49,57 @@ def _note(text: str | None, limit: int = FREE_TEXT_LIMIT) -> str:
     return mask_text((text or "")[:limit])[:limit]
 
 
-_INSERT_CASE = """
-WITH i AS (
-    SELECT id, eta, message FROM incidents
-    WHERE state = 'open' AND folded(%(region)s) = ANY(regions)
-      AND folded(%(category)s) = ANY(categories) AND started_at <= %(opened_at)s
-    ORDER BY started_at, id LIMIT 1
+# the columns of a new case's row in `_INSERT_CASES`, with their types
+_COLUMNS = {
+    "id": "uuid",
+    "kind": "text",
+    "channel": "text",
+    "category": "text",
+    "region": "text",
+    "priority": "text",
+    "customer_ref": "text",
+    "customer_id": "uuid",
+    "content": "text",
+    "identity_verified": "bool",
+    "identity_method": "text",
+    "agent_id": "text",
+    "received_at": "timestamptz",
+    "opened_at": "timestamptz",
+    "account_index": "bytea",
+    "prefix": "text",
+    "by": "text",
+    "opened_detail": "jsonb",
+}
+# the one statement that opens cases (one POST, or a burst's batch): each row's case number,
+# its customer (by id, or by the blind index of its account number), its open incident (linked
+# at once) and its `opened` timeline entry
+_INSERT_CASES = """
+WITH r AS (
+    SELECT * FROM {rows}
 ), c AS (
     INSERT INTO cases (id, case_no, kind, channel, category, region, priority, customer_ref,
                        customer_id, content, identity_verified, identity_method, agent_id,
                        received_at, opened_at, updated_at, incident_id)
-    VALUES (%(id)s,
-            case_number(%(prefix)s, nextval(%(sequence)s),
-                        (%(opened_at)s AT TIME ZONE 'Asia/Shanghai')::date),
-            %(kind)s, %(channel)s, %(category)s, %(region)s, %(priority)s, %(customer_ref)s,
-            coalesce(%(customer_id)s,
-                     (SELECT id FROM customers WHERE account_no_index = %(account_index)s)),
-            %(content)s, %(identity_verified)s, %(identity_method)s,
-            %(agent_id)s, %(received_at)s, %(opened_at)s, %(opened_at)s, (SELECT id FROM i))
-    RETURNING id, case_no, opened_at, customer_id
+    SELECT r.id,
+           case_number(r.prefix, nextval('case_no_' || r.kind),
+                       (r.opened_at AT TIME ZONE 'Asia/Shanghai')::date),
+           r.kind, r.channel, r.category, r.region, r.priority, r.customer_ref,
+           coalesce(r.customer_id,
+                    (SELECT id FROM customers WHERE account_no_index = r.account_index)),
+           r.content, r.identity_verified, r.identity_method, r.agent_id, r.received_at,
+           r.opened_at, r.opened_at,
+           (SELECT id FROM incidents
+            WHERE state = 'open' AND folded(r.region) = ANY(regions)
+              AND folded(r.category) = ANY(categories) AND started_at <= r.opened_at
+            ORDER BY started_at, id LIMIT 1)
+    FROM r
+    RETURNING id, case_no, customer_id, incident_id
 ), t AS (
     INSERT INTO case_timeline (case_id, at, type, by, detail)
-    SELECT id, opened_at, 'opened', %(by)s, %(opened_detail)s FROM c
+    SELECT r.id, r.opened_at, 'opened', r.by, r.opened_detail FROM c JOIN r USING (id)
 )
-SELECT c.case_no, c.customer_id, i.id, i.eta, i.message FROM c LEFT JOIN i ON true
+SELECT c.id, c.case_no, c.customer_id, c.incident_id, i.eta, i.message
+FROM c LEFT JOIN incidents i ON i.id = c.incident_id
 """
 
 
@@ -90,72 +119,103 @@ def open_case(
     A case of an open network incident's region and category is linked to it at once (in the
     same statement); `case["incident"]` is then its id, ETA and message, for the caller.
     """
-    now = opened_at or tx.now
-    by = agent_id or "system"
-    case = {
+    new = NewCase(request, agent_id, customer_id, account_index, opened_at)
+    return open_cases(tx, [new])[0]
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """What `open_cases` opens a case from: the request's fields (kind, channel, category,
+    region, content, identity_verified; optionally priority, customer_ref, identity_method,
+    received_at), who opened it, and the correlation id its `case.opened` carries (default:
+    the one of the work at hand)."""
+
+    request: dict[str, Any]
+    agent_id: str | None
+    customer_id: uuid.UUID | None = None
+    account_index: bytes | None = None
+    opened_at: datetime | None = None
+    correlation_id: str | None = None
+
+
+def open_cases(tx: Transaction, new: list[NewCase]) -> list[dict[str, Any]]:
+    """Opens many cases with one statement (`open_case` for each), in the order given."""
+    cases = [_case_row(tx, n) for n in new]
+    found = {row["id"]: row for row in tx.with_rows(_INSERT_CASES, _COLUMNS, cases)}
+    for n, case in zip(new, cases, strict=True):
+        row = found[case["id"]]
+        incident_id = row["incident_id"]
+        case.update(
+            case_no=row["case_no"],
+            customer_id=row["customer_id"],
+            state="open",
+            incident_id=incident_id,
+            incident=None
+            if incident_id is None
+            else {"id": incident_id, "eta": row["eta"], "message": row["message"]},
+        )
+        for name in ("account_index", "prefix", "by", "opened_detail"):
+            del case[name]
+        with correlated(n.correlation_id or correlation_id.get()):
+            tx.emit(_opened(case))
+    return cases
+
+
+def _case_row(tx: Transaction, new: NewCase) -> dict[str, Any]:
+    request, now = new.request, new.opened_at or tx.now
+    kind = request["kind"]
+    return {
         "id": uuid.uuid4(),
-        "kind": request["kind"],
+        "kind": kind,
         "channel": request["channel"],
         "category": request["category"],
         "region": request["region"],
         "priority": request.get("priority") or "normal",
         "customer_ref": request.get("customer_ref") or "",
-        "customer_id": customer_id,
+        "customer_id": new.customer_id,
         "content": request["content"],
         "identity_verified": request["identity_verified"],
         "identity_method": request.get("identity_method"),
-        "agent_id": agent_id,
+        "agent_id": new.agent_id,
         "received_at": request.get("received_at") or now,
         "opened_at": now,
-    }
-    params = dict(
-        case,
-        by=by,
-        prefix=CASE_NO_PREFIX[case["kind"]],
-        sequence=f"case_no_{case['kind']}",
-        account_index=account_index,
+        "account_index": new.account_index,
+        "prefix": CASE_NO_PREFIX[kind],
+        "by": new.agent_id or "system",
         # one entry says it all: what was opened, and how the caller's identity was checked
-        opened_detail=Jsonb(
+        "opened_detail": Jsonb(
             {
-                "kind": case["kind"],
-                "channel": case["channel"],
-                "identity_verified": case["identity_verified"],
-                "identity_method": case["identity_method"],
+                "kind": kind,
+                "channel": request["channel"],
+                "identity_verified": request["identity_verified"],
+                "identity_method": request.get("identity_method"),
             }
         ),
+    }
+
+
+def _opened(case: dict[str, Any]) -> Event:
+    customer_id = case["customer_id"]
+    return _event(
+        "case.opened",
+        case["id"],
+        {
+            "case_id": str(case["id"]),
+            "case_no": case["case_no"],
+            "kind": case["kind"],
+            "channel": case["channel"],
+            "category": case["category"],
+            "region": case["region"],
+            "priority": case["priority"],
+            "customer_id": str(customer_id) if customer_id else None,
+            "identity_verified": case["identity_verified"],
+            "agent_id": case["agent_id"],
+            "opened_at": case["opened_at"],
+            # clocks count from receipt, which may precede recording
+            "received_at": case["received_at"],
+            "incident_id": case["incident_id"],
+        },
     )
-    case["case_no"], customer_id, incident_id, eta, message = tx.execute(
-        _INSERT_CASE, params
-    ).fetchone()
-    case["customer_id"] = customer_id
-    case["state"] = "open"
-    case["incident_id"] = incident_id
-    case["incident"] = (
-        None if incident_id is None else {"id": incident_id, "eta": eta, "message": message}
-    )
-    tx.emit(
-        _event(
-            "case.opened",
-            case["id"],
-            {
-                "case_id": str(case["id"]),
-                "case_no": case["case_no"],
-                "kind": case["kind"],
-                "channel": case["channel"],
-                "category": case["category"],
-                "region": case["region"],
-                "priority": case["priority"],
-                "customer_id": str(customer_id) if customer_id else None,
-                "identity_verified": case["identity_verified"],
-                "agent_id": agent_id,
-                "opened_at": now,
-                # clocks count from receipt, which may precede recording
-                "received_at": case["received_at"],
-                "incident_id": incident_id,
-            },
-        )
-    )
-    return case
 
 
 def _lock(tx: Transaction, case_id: uuid.UUID | str) -> dict[str, Any]:
@@ -209,6 +269,30 @@ def _timeline(
     tx.execute(
         "INSERT INTO case_timeline (case_id, at, type, by, detail) VALUES (%s, %s, %s, %s, %s)",
         (case_id, at or tx.now, type_, by, Jsonb(detail or {})),
+    )
+
+
+_TIMELINE_COLUMNS = {
+    "case_id": "uuid",
+    "at": "timestamptz",
+    "type": "text",
+    "by": "text",
+    "detail": "jsonb",
+}
+
+
+def _entry(
+    case_id: str, at: datetime, type_: str, by: str, detail: dict[str, Any]
+) -> dict[str, Any]:
+    return {"case_id": case_id, "at": at, "type": type_, "by": by, "detail": detail}
+
+
+def _timelines(tx: Transaction, entries: list[dict[str, Any]]) -> None:
+    """Timeline entries of many cases (`_TIMELINE_COLUMNS`), with one statement."""
+    tx.with_rows(
+        "INSERT INTO case_timeline (case_id, at, type, by, detail) SELECT * FROM {rows}",
+        _TIMELINE_COLUMNS,
+        [dict(e, detail=Jsonb(e["detail"])) for e in entries],
     )
 
 
@@ -435,56 +519,102 @@ def open_notice(tx: Transaction, incident_id: str) -> Notice | None:
     return None if row is None else Notice(incident_id, row["message"], row["eta"])
 
 
-def start_deadline(
-    tx: Transaction,
-    case_id: str,
-    due_at: datetime,
-    provisional: bool,
-    started_at: datetime | None = None,
-) -> dict[str, Any] | None:
-    """Routing started the customer clock: show the deadline and acknowledge the case.
+@dataclass(frozen=True)
+class Deadline:
+    """Routing started a case's customer clock: its deadline, whether provisional, when the
+    clock started (the receipt or the reopening), and the correlation id of that news."""
 
-    The deadline is known from the time the clock started (`started_at`: the receipt, or the
-    reopening), but never before the case was recorded nor after now: a case reported late
-    keeps its place in time on the timeline.
+    case_id: str
+    due_at: datetime
+    provisional: bool
+    started_at: datetime | None = None
+    correlation_id: str | None = None
+
+
+def start_deadlines(tx: Transaction, deadlines: list[Deadline]) -> None:
+    """Shows each case's deadline and acknowledges the case (`case.acknowledged`), with one
+    statement per table for any number of cases (an outage's burst).
+
+    A deadline is known from the time its clock started, but never before the case was
+    recorded nor after now: a case reported late keeps its place in time on the timeline.
     """
-    case = _lock(tx, case_id)
-    at = tx.now if started_at is None else min(max(started_at, case["opened_at"]), tx.now)
-    tx.execute(
-        "UPDATE cases SET due_at = %s, due_provisional = %s, updated_at = %s WHERE id = %s",
-        (due_at, provisional, tx.now, case_id),
-    )
-    _timeline(
-        tx,
-        case_id,
-        "deadline_set",
-        "routing",
-        {"due_at": due_at.isoformat(), "provisional": provisional},
-        at,
-    )
-    if not acknowledgements.needs_acknowledgement(case["kind"], case["state"], due_at, tx.now):
-        return None
-    # a case of an open incident: the customer hears the incident's message and ETA
-    notice = None if case["incident_id"] is None else open_notice(tx, case["incident_id"])
-    template = acknowledgements.template_code(case["kind"], case["channel"], notice is not None)
-    text = acknowledgements.render(case["kind"], case["channel"], case["case_no"], due_at, notice)
-    tx.execute(
-        "INSERT INTO case_acknowledgements (case_id, template, text, due_at, at)"
-        " VALUES (%s, %s, %s, %s, %s)",
-        (case_id, template, text, due_at, tx.now),
-    )
-    _timeline(tx, case_id, "acknowledged", "system", {"template": template})
-    tx.emit(
-        _event(
-            "case.acknowledged",
-            case_id,
-            {
-                "case_id": case_id,
-                "case_no": case["case_no"],
-                "kind": case["kind"],
-                "template": template,
-                "due_at": due_at,
-            },
+    ids = [d.case_id for d in deadlines]
+    found = {
+        str(c["id"]): c
+        for c in tx.all(
+            "SELECT id, case_no, kind, channel, state, opened_at, incident_id FROM cases"
+            " WHERE id = ANY(%s::uuid[]) ORDER BY id FOR UPDATE",
+            (ids,),
         )
+    }
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise CaseNotFound(f"no case {missing[0]}")
+    tx.with_rows(
+        "UPDATE cases c SET due_at = r.due_at, due_provisional = r.provisional,"
+        " updated_at = r.at FROM {rows} WHERE c.id = r.id",
+        {"id": "uuid", "due_at": "timestamptz", "provisional": "bool", "at": "timestamptz"},
+        [
+            {"id": d.case_id, "due_at": d.due_at, "provisional": d.provisional, "at": tx.now}
+            for d in deadlines
+        ],
     )
-    return {"template": template, "text": text}
+    timeline: list[dict[str, Any]] = []
+    acknowledged: list[dict[str, Any]] = []
+    notices: dict[str, Notice | None] = {}
+    for d in deadlines:
+        case = found[d.case_id]
+        at = tx.now if d.started_at is None else min(max(d.started_at, case["opened_at"]), tx.now)
+        detail = {"due_at": d.due_at.isoformat(), "provisional": d.provisional}
+        timeline.append(_entry(d.case_id, at, "deadline_set", "routing", detail))
+        if not acknowledgements.needs_acknowledgement(
+            case["kind"], case["state"], d.due_at, tx.now
+        ):
+            continue
+        # a case of an open incident: the customer hears the incident's message and ETA
+        incident_id = case["incident_id"]
+        if incident_id is not None and incident_id not in notices:
+            notices[incident_id] = open_notice(tx, incident_id)
+        notice = None if incident_id is None else notices[incident_id]
+        template = acknowledgements.template_code(case["kind"], case["channel"], notice is not None)
+        text = acknowledgements.render(
+            case["kind"], case["channel"], case["case_no"], d.due_at, notice
+        )
+        acknowledged.append(
+            {
+                "case_id": d.case_id,
+                "template": template,
+                "text": text,
+                "due_at": d.due_at,
+                "at": tx.now,
+            }
+        )
+        timeline.append(_entry(d.case_id, tx.now, "acknowledged", "system", {"template": template}))
+        with correlated(d.correlation_id or correlation_id.get()):
+            tx.emit(
+                _event(
+                    "case.acknowledged",
+                    d.case_id,
+                    {
+                        "case_id": d.case_id,
+                        "case_no": case["case_no"],
+                        "kind": case["kind"],
+                        "template": template,
+                        "due_at": d.due_at,
+                    },
+                )
+            )
+    if acknowledged:
+        tx.with_rows(
+            "INSERT INTO case_acknowledgements (case_id, template, text, due_at, at)"
+            " SELECT * FROM {rows}",
+            {
+                "case_id": "uuid",
+                "template": "text",
+                "text": "text",
+                "due_at": "timestamptz",
+                "at": "timestamptz",
+            },
+            acknowledged,
+        )
+    _timelines(tx, timeline)

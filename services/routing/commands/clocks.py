@@ -15,6 +15,7 @@ places the warning again.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from services.routing.domain.deadlines import share_used
 from shared.db import Transaction
 from shared.errors import NotFound, NotYet
 from shared.events import new_event
+from shared.logs import correlated, correlation_id
 
 
 def announce(tx: Transaction, clock: dict[str, Any]) -> None:
@@ -58,24 +60,53 @@ def place_warning(tx: Transaction, clock: dict[str, Any], due_at: datetime) -> d
     )
 
 
-_INSERT_CLOCK = """
-INSERT INTO sla_clocks (case_id, clock, generation, kind, priority, working_days, policy_version,
-                        received_at, started_at, due_at, provisional, warning_ratio, warning_at,
-                        department, assignee_id, ola_hours)
-VALUES (%(case_id)s, %(clock)s, %(generation)s, %(kind)s, %(priority)s, %(working_days)s,
-        %(policy_version)s, %(received_at)s, %(started_at)s, %(due_at)s, %(provisional)s,
-        %(warning_ratio)s, %(warning_at)s, %(department)s, %(assignee_id)s, %(ola_hours)s)
+# the clock columns, in `_INSERT_CLOCKS`' order
+_CLOCK_COLUMNS = {
+    "case_id": "text",
+    "clock": "text",
+    "generation": "int",
+    "kind": "text",
+    "priority": "text",
+    "working_days": "int",
+    "policy_version": "int",
+    "received_at": "timestamptz",
+    "started_at": "timestamptz",
+    "due_at": "timestamptz",
+    "provisional": "bool",
+    "warning_ratio": "numeric",
+    "warning_at": "timestamptz",
+    "department": "text",
+    "assignee_id": "text",
+    "ola_hours": "numeric",
+}
+_INSERT_CLOCKS = f"""
+INSERT INTO sla_clocks ({", ".join(_CLOCK_COLUMNS)}) SELECT * FROM {{rows}}
 ON CONFLICT (case_id, clock, generation) DO NOTHING
 RETURNING id, case_id, clock, generation, due_at, provisional, policy_version, started_at
 """
 
 
-def record_case(tx: Transaction, facts: dict[str, Any]) -> None:
-    """Remembers what routing needs of a case: its clocks and its routing depend on it."""
-    tx.execute(
-        "INSERT INTO case_facts (case_id, kind, priority, category, region, channel, opened_at)"
-        " VALUES (%(case_id)s, %(kind)s, %(priority)s, %(category)s, %(region)s, %(channel)s,"
-        " %(opened_at)s) ON CONFLICT (case_id) DO NOTHING",
+def _insert_clocks(tx: Transaction, clocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Inserts clocks with one statement; those inserted (a generation that already has its
+    clock is left as it is)."""
+    return tx.with_rows(_INSERT_CLOCKS, _CLOCK_COLUMNS, clocks)
+
+
+def record_cases(tx: Transaction, facts: list[dict[str, Any]]) -> None:
+    """Remembers what routing needs of new cases: their clocks and their routing depend on it."""
+    columns = {
+        "case_id": "text",
+        "kind": "text",
+        "priority": "text",
+        "category": "text",
+        "region": "text",
+        "channel": "text",
+        "opened_at": "timestamptz",
+    }
+    tx.with_rows(
+        f"INSERT INTO case_facts ({', '.join(columns)}) SELECT * FROM {{rows}}"
+        " ON CONFLICT (case_id) DO NOTHING",
+        columns,
         facts,
     )
 
@@ -85,49 +116,60 @@ def record_case_end(tx: Transaction, *, case_id: str, at: datetime | None) -> No
     tx.execute("UPDATE case_facts SET ended_at = %s WHERE case_id = %s", (at, case_id))
 
 
-def start_customer_clock(
-    tx: Transaction,
-    *,
-    case_id: str,
-    kind: str,
-    priority: str,
-    received_at: datetime,
-    generation: int = 1,
-) -> dict[str, Any] | None:
-    """Starts the case's customer clock from the policy for its kind and priority.
+@dataclass(frozen=True)
+class CustomerClock:
+    """A customer clock to start: the case's, from its receipt (or reopening), generation
+    1 for a new case; its `sla.started` carries `correlation_id` (default: the work's)."""
 
-    Returns the clock, or None when this generation already has one (the event came twice).
-    """
-    policy = queries.sla_policy(tx, kind, priority, received_at)
-    if policy is None:
-        raise LookupError(f"no SLA policy for kind {kind!r}")
-    hours = queries.business_hours(tx, received_at)
-    deadline = rules.customer_deadline(received_at, policy["working_days"], hours)
-    ratio = float(policy["warning_ratio"])
-    clock = tx.one(
-        _INSERT_CLOCK,
-        {
-            "case_id": case_id,
-            "clock": "customer",
-            "generation": generation,
-            "kind": kind,
-            "priority": priority,
-            "working_days": policy["working_days"],
-            "policy_version": policy["version"],
-            "received_at": received_at,
-            "started_at": received_at,
-            "due_at": deadline.due_at,
-            "provisional": deadline.provisional,
-            "warning_ratio": ratio,
-            "warning_at": rules.warning_at(received_at, deadline.due_at, ratio, hours),
-            "department": None,
-            "assignee_id": None,
-            "ola_hours": None,
-        },
-    )
-    if clock is not None:
-        announce(tx, clock)
-    return clock
+    case_id: str
+    kind: str
+    priority: str
+    received_at: datetime
+    generation: int = 1
+    correlation_id: str | None = None
+
+
+def start_customer_clocks(tx: Transaction, starts: list[CustomerClock]) -> list[dict | None]:
+    """Starts each case's customer clock from the policy for its kind and priority, all with
+    one statement, and announces each (`sla.started`).
+
+    Returns the clocks in the order given, None where the generation already had one (the
+    event came twice)."""
+    rows = []
+    for start in starts:
+        policy = queries.sla_policy(tx, start.kind, start.priority, start.received_at)
+        if policy is None:
+            raise LookupError(f"no SLA policy for kind {start.kind!r}")
+        hours = queries.business_hours(tx, start.received_at)
+        deadline = rules.customer_deadline(start.received_at, policy["working_days"], hours)
+        ratio = float(policy["warning_ratio"])
+        rows.append(
+            {
+                "case_id": start.case_id,
+                "clock": "customer",
+                "generation": start.generation,
+                "kind": start.kind,
+                "priority": start.priority,
+                "working_days": policy["working_days"],
+                "policy_version": policy["version"],
+                "received_at": start.received_at,
+                "started_at": start.received_at,
+                "due_at": deadline.due_at,
+                "provisional": deadline.provisional,
+                "warning_ratio": ratio,
+                "warning_at": rules.warning_at(start.received_at, deadline.due_at, ratio, hours),
+                "department": None,
+                "assignee_id": None,
+                "ola_hours": None,
+            }
+        )
+    started = {(c["case_id"], c["generation"]): c for c in _insert_clocks(tx, rows)}
+    clocks = [started.get((start.case_id, start.generation)) for start in starts]
+    for start, clock in zip(starts, clocks, strict=True):
+        if clock is not None:
+            with correlated(start.correlation_id or correlation_id.get()):
+                announce(tx, clock)
+    return clocks
 
 
 def department_deadline(
@@ -185,26 +227,28 @@ def start_department_clock(
         )
         clock = dict(existing, due_at=due, provisional=provisional, started_at=routed_at)
     else:
-        clock = tx.one(
-            _INSERT_CLOCK,
-            {
-                "case_id": case_id,
-                "clock": "department",
-                "generation": terms["generation"],
-                "kind": terms["kind"],
-                "priority": terms["priority"],
-                "working_days": terms["working_days"],
-                "policy_version": terms["policy_version"],
-                "received_at": routed_at,
-                "started_at": routed_at,
-                "due_at": due,
-                "provisional": provisional,
-                "warning_ratio": ratio,
-                "warning_at": warning_at,
-                "department": department,
-                "assignee_id": assignee_id,
-                "ola_hours": ola_hours,
-            },
+        [clock] = _insert_clocks(
+            tx,
+            [
+                {
+                    "case_id": case_id,
+                    "clock": "department",
+                    "generation": terms["generation"],
+                    "kind": terms["kind"],
+                    "priority": terms["priority"],
+                    "working_days": terms["working_days"],
+                    "policy_version": terms["policy_version"],
+                    "received_at": routed_at,
+                    "started_at": routed_at,
+                    "due_at": due,
+                    "provisional": provisional,
+                    "warning_ratio": ratio,
+                    "warning_at": warning_at,
+                    "department": department,
+                    "assignee_id": assignee_id,
+                    "ola_hours": ola_hours,
+                }
+            ],
         )
     if customer is not None and customer["stopped_at"] is None:
         tx.execute(
@@ -290,14 +334,19 @@ def restart_customer_clock(tx: Transaction, *, case_id: str, at: datetime) -> di
     facts = queries.case_facts(tx, case_id)
     if previous is None or facts is None:
         raise NotYet(f"case.opened of {case_id}")
-    return start_customer_clock(
+    [clock] = start_customer_clocks(
         tx,
-        case_id=case_id,
-        kind=facts["kind"],
-        priority=facts["priority"],
-        received_at=at,
-        generation=previous["generation"] + 1,
+        [
+            CustomerClock(
+                case_id,
+                facts["kind"],
+                facts["priority"],
+                received_at=at,
+                generation=previous["generation"] + 1,
+            )
+        ],
     )
+    return clock
 
 
 def _customer_clock(tx: Transaction, case_id: str) -> dict[str, Any]:

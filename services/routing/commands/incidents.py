@@ -16,6 +16,7 @@ import functools
 import logging
 import os
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,6 +34,7 @@ from services.routing.domain.incidents import Incident, IncidentChange
 from shared.db import Transaction
 from shared.errors import NotFound
 from shared.events import new_event
+from shared.logs import correlated, correlation_id
 
 log = logging.getLogger(__name__)
 
@@ -277,29 +279,49 @@ def record_link(tx: Transaction, incident_id: str, case_id: str) -> None:
     _link(tx, incident_id, [case_id], announce=False)
 
 
-def link_new_case(
-    tx: Transaction,
-    *,
-    case_id: str,
-    region: str,
-    category: str,
-    opened_at: datetime,
-    incident_id: str | None = None,
-) -> str | None:
-    """A case just opened: linked at once to the open incident intake named (intake knows:
-    nothing to announce) or else to one that covers it (announced: intake had not heard of
-    it). Returns the incident's id, or None."""
-    if incident_id is not None:
-        row = queries.incident_row(tx, incident_id)
-        if row is not None and row["state"] == rules.IncidentState.OPEN:
-            _link(tx, incident_id, [case_id], announce=False)
-            return incident_id
-    for row in queries.open_incidents(tx):
-        incident = queries.incident_of(row)
-        if incident.covers(region, category, opened_at):
-            _link(tx, incident.id, [case_id])
-            return incident.id
-    return None
+@dataclass(frozen=True)
+class NewCase:
+    """A case just opened, as linking needs it; `incident_id` is the one intake named, if
+    any, and `correlation_id` what its `case.linked` carries (default: the work's)."""
+
+    case_id: str
+    region: str
+    category: str
+    opened_at: datetime
+    incident_id: str | None = None
+    correlation_id: str | None = None
+
+
+def link_new_cases(tx: Transaction, cases: list[NewCase]) -> list[str | None]:
+    """Cases just opened: each linked at once to the open incident intake named (intake
+    knows: nothing to announce) or else to one that covers it (announced: intake had not
+    heard of it). Returns each case's incident id, or None; an outage's batch of cases costs
+    one statement per incident, not one per case."""
+    named: dict[str, bool] = {}  # incident id -> open
+    for case in cases:
+        if case.incident_id is not None and case.incident_id not in named:
+            row = queries.incident_row(tx, case.incident_id)
+            named[case.incident_id] = row is not None and row["state"] == rules.IncidentState.OPEN
+    incidents: list[Incident] | None = None
+    silent: dict[str, list[str]] = {}
+    found: list[str | None] = []
+    for case in cases:
+        if case.incident_id is not None and named[case.incident_id]:
+            silent.setdefault(case.incident_id, []).append(case.case_id)
+            found.append(case.incident_id)
+            continue
+        if incidents is None:
+            incidents = [queries.incident_of(row) for row in queries.open_incidents(tx)]
+        covering = next(
+            (i for i in incidents if i.covers(case.region, case.category, case.opened_at)), None
+        )
+        if covering is not None:
+            with correlated(case.correlation_id or correlation_id.get()):
+                _link(tx, covering.id, [case.case_id])
+        found.append(covering.id if covering else None)
+    for incident_id, case_ids in silent.items():
+        _link(tx, incident_id, case_ids, announce=False)
+    return found
 
 
 # detection
