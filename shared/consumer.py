@@ -550,7 +550,7 @@ def _record_received(tx: Transaction, events: list[Event]) -> set[str]:
         {"event_id": "text", "type": "text"},
         [{"event_id": e.id, "type": e.type} for e in events],
     )
-    return {r["event_id"] for r in rows}
+    return {r[0] for r in rows}
 
 
 def _rounds(items: list[_Delivery]) -> list[tuple[Handler, list[Event]]]:

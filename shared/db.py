@@ -16,7 +16,8 @@ from typing import Any
 
 import psycopg
 from psycopg import Connection, Cursor
-from psycopg.rows import dict_row
+from psycopg.pq import ExecStatus
+from psycopg.rows import RowFactory, dict_row, tuple_row
 from psycopg_pool import ConnectionPool
 
 from shared import clock
@@ -58,23 +59,28 @@ class Transaction:
         return self.conn.execute(sql, params)
 
     def with_rows(
-        self, sql: str, columns: Mapping[str, str], rows: Sequence[Mapping[str, Any]]
-    ) -> list[dict]:
+        self,
+        sql: str,
+        columns: Mapping[str, str],
+        rows: Sequence[Mapping[str, Any]],
+        row_factory: RowFactory = tuple_row,
+    ) -> list:
         """Runs `sql` over `rows` (a batch of cases, or one): where it says `{rows}` they come
         as a table `r` with `columns` (name -> PostgreSQL type), one row as VALUES and many as
         one array per column. VALUES keep a single row as cheap as a plain statement; arrays
         keep the text the same whatever the batch's size (PostgreSQL plans them anew each
         time, which a batch shares but which doubled the CPU of a single row). Returns what it
-        returns, as dicts."""
+        returns (rows made by `row_factory`), else an empty list."""
         names = tuple(columns)
         if len(rows) == 1:
             params = [rows[0][c] for c in names]
         else:
             params = [[row[c] for row in rows] for c in names]
         sql = _rows_sql(sql, tuple(columns.items()), len(rows) > 1)
-        with self.conn.cursor(row_factory=dict_row) as cur:
+        with self.conn.cursor(row_factory=row_factory) as cur:
             cur.execute(sql, params)
-            return cur.fetchall() if cur.description else []
+            returned = cur.pgresult is not None and cur.pgresult.status == ExecStatus.TUPLES_OK
+            return cur.fetchall() if returned else []
 
     def one(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> dict | None:
         with self.conn.cursor(row_factory=dict_row) as cur:

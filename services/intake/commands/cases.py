@@ -141,18 +141,17 @@ class NewCase:
 def open_cases(tx: Transaction, new: list[NewCase]) -> list[dict[str, Any]]:
     """Opens many cases with one statement (`open_case` for each), in the order given."""
     cases = [_case_row(tx, n) for n in new]
-    found = {row["id"]: row for row in tx.with_rows(_INSERT_CASES, _COLUMNS, cases)}
+    found = {row[0]: row[1:] for row in tx.with_rows(_INSERT_CASES, _COLUMNS, cases)}
     for n, case in zip(new, cases, strict=True):
-        row = found[case["id"]]
-        incident_id = row["incident_id"]
+        case_no, customer_id, incident_id, eta, message = found[case["id"]]
         case.update(
-            case_no=row["case_no"],
-            customer_id=row["customer_id"],
+            case_no=case_no,
+            customer_id=customer_id,
             state="open",
             incident_id=incident_id,
             incident=None
             if incident_id is None
-            else {"id": incident_id, "eta": row["eta"], "message": row["message"]},
+            else {"id": incident_id, "eta": eta, "message": message},
         )
         for name in ("account_index", "prefix", "by", "opened_detail"):
             del case[name]

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from psycopg.rows import dict_row
+
 from services.routing import queries
 from services.routing.commands import SOURCE
 from services.routing.domain import clock as rules
@@ -89,7 +91,7 @@ RETURNING id, case_id, clock, generation, due_at, provisional, policy_version, s
 def _insert_clocks(tx: Transaction, clocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Inserts clocks with one statement; those inserted (a generation that already has its
     clock is left as it is)."""
-    return tx.with_rows(_INSERT_CLOCKS, _CLOCK_COLUMNS, clocks)
+    return tx.with_rows(_INSERT_CLOCKS, _CLOCK_COLUMNS, clocks, dict_row)
 
 
 def record_cases(tx: Transaction, facts: list[dict[str, Any]]) -> None:
