@@ -110,6 +110,8 @@ class _Delivery:
     routing_key: str
     props: pika.BasicProperties
     body: bytes
+    # the channel it came on: a tag means something on that channel only
+    channel: BlockingChannel | None = None
     event: Event | None = None
     handler: Handler | None = None
     waiting: _Waiting | None = None  # set while it waits for an event it needs (NotYet)
@@ -241,15 +243,20 @@ class Consumer:
 
         def arrived(_ch, method, props, body, queue=partition.queue) -> None:  # type: ignore[no-untyped-def]
             self._arrived.append(
-                _Delivery(method.delivery_tag, queue, method.routing_key, props, body)
+                _Delivery(method.delivery_tag, queue, method.routing_key, props, body, channel)
             )
 
         channel.basic_consume(partition.queue, arrived)
         partition.connection, partition.channel = connection, channel
 
     def _release(self, partition: _Partition) -> None:
-        """Hands the partition to the next replica in line, then gets in line again."""
+        """Hands the partition to the next replica in line, then gets in line again.
+
+        What its connection delivered while being dropped is forgotten, unapplied: the broker
+        gives it, in order, to the replica that takes over."""
+        old = partition.channel
         drop(partition.connection)
+        self._arrived = [d for d in self._arrived if d.channel is not old]
         partition.connection = partition.channel = None
         partition.delivered_at = None
         self._subscribe(partition)
@@ -477,19 +484,23 @@ class Consumer:
 
     # -- acknowledging, dead-lettering, sharing -----------------------------------------
 
-    def _ack(self, d: _Delivery) -> None:
-        self._partitions[d.queue].channel.basic_ack(d.tag)
+    def _ack(self, d: _Delivery, multiple: bool = False) -> None:
+        """Acks on the channel the delivery came on, while it is the partition's: after a
+        handover the broker has put it back already (applied again, the inbox skips it), and
+        its tag would name another message on the new channel."""
+        if d.channel is self._partitions[d.queue].channel and d.channel.is_open:
+            d.channel.basic_ack(d.tag, multiple=multiple)
 
     def _ack_all(self, items: list[_Delivery]) -> None:
         """Per partition, one ack for all when nothing earlier of it is held, else one each."""
-        last: dict[str, int] = {}
+        last: dict[str, _Delivery] = {}
         for d in items:
             if self._partitions[d.queue].held:
                 self._ack(d)
-            else:
-                last[d.queue] = max(last.get(d.queue, 0), d.tag)
-        for queue, tag in last.items():
-            self._partitions[queue].channel.basic_ack(tag, multiple=True)
+            elif d.queue not in last or d.tag > last[d.queue].tag:
+                last[d.queue] = d
+        for d in last.values():
+            self._ack(d, multiple=True)
 
     def _dead_letter(self, d: _Delivery, why: str, detail: str, attempts: int) -> None:
         detail = scrub(detail)[:2000]

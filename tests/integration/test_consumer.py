@@ -263,3 +263,51 @@ def test_a_batch_goes_to_a_batched_handler_at_once_and_each_case_keeps_its_order
     assert sorted(c["case_id"] for c in clocks) == sorted(e.subject for e in opened)
     assert {c["case_id"] for c in clocks if c["stopped"]} == {e.subject for e in closed}
     assert {s["subject"]: s["cid"] for s in started} == {e.subject: e.correlationid for e in opened}
+
+
+def test_a_handed_over_partition_is_not_applied_or_acked_from_its_old_channel(
+    cs_settings, service_db
+):
+    """Handing a partition over drops its connection; what that connection had delivered is
+    forgotten (the broker gives it to whoever takes over, in order), and an ack of an old
+    delivery never reaches the new channel, where its tag names another message."""
+    from shared.broker import connect, declare_service_queues, partition_queues
+    from shared.consumer import Consumer, _Partition
+    from shared.testing.plugin import _purge
+
+    service_db("routing")  # the schema, so the consumer's database is there
+    _purge(cs_settings, "routing")
+    consumer = Consumer(cs_settings, "routing", ROUTING_HANDLERS)
+    setup = connect(cs_settings, name="test-setup", user="routing")
+    declare_service_queues(setup.channel(), cs_settings, "routing", ROUTING_HANDLERS)
+    setup.close()
+    consumer._partitions = {q: _Partition(q) for q in partition_queues(cs_settings, "routing")}
+    for partition in consumer._partitions.values():
+        consumer._subscribe(partition)
+
+    def arrived(n: int) -> bool:
+        for p in consumer._partitions.values():
+            p.connection.process_data_events(time_limit=0)
+        return len(consumer._arrived) == n
+
+    try:
+        case_id = case_opened().subject
+        publish(cs_settings, *[case_opened(case_id=case_id) for _ in range(3)])
+        wait_until(lambda: arrived(3), 10, "3 deliveries")
+        old = list(consumer._arrived)
+        partition = consumer._partitions[old[0].queue]
+
+        consumer._release(partition)
+        assert consumer._arrived == []
+        wait_until(lambda: arrived(3), 10, "their redelivery on the new channel")
+        consumer._ack(old[0], multiple=True)  # from the dropped channel: acks nothing
+        consumer._arrived = []
+    finally:
+        for p in consumer._partitions.values():
+            p.connection.close()
+    check = connect(cs_settings, name="test-check")
+    try:
+        waiting = check.channel().queue_declare(partition.queue, passive=True)
+        assert waiting.method.message_count == 3
+    finally:
+        check.close()
