@@ -2,12 +2,11 @@
 
 import logging
 import os
-import time
 from datetime import timedelta
 
 from gunicorn.glogging import Logger
 
-from shared import metrics
+from shared import clock, metrics
 from shared.config import UnsafeSettings, process_settings
 from shared.logs import configure_logging, json_handler
 
@@ -71,7 +70,13 @@ class JsonLogger(Logger):
         lines = self._lines
         lines.write(
             lines.json.line(
-                time.time(), "info", self.access_log.name, f"{method} {path} {status}", cid, fields
+                # the machine's time, as a log record's
+                clock.system_now().timestamp(),
+                "info",
+                self.access_log.name,
+                f"{method} {path} {status}",
+                cid,
+                fields,
             )
         )
 
