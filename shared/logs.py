@@ -37,8 +37,9 @@ def scrub(text: str, limit: int = MAX_LOGGED_CHARS) -> str:
 
 @contextlib.contextmanager
 def correlated(cid: str | None) -> Iterator[None]:
-    """Within it, logs and emitted events carry `cid` (the event being handled's)."""
-    token = correlation_id.set(cid)
+    """Within it, logs and emitted events carry `cid` (the event being handled's); None
+    keeps the one of the work at hand."""
+    token = correlation_id.set(cid or correlation_id.get())
     try:
         yield
     finally:

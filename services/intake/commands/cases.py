@@ -29,7 +29,7 @@ from shared.db import Transaction
 from shared.errors import Forbidden, NotFound
 from shared.events import Event, new_event
 from shared.events.catalogue import FREE_TEXT_LIMIT
-from shared.logs import correlated, correlation_id
+from shared.logs import correlated
 from shared.personal_data import mask_text
 from shared.scoping import Actor
 from shared.steps import Step
@@ -155,7 +155,7 @@ def open_cases(tx: Transaction, new: list[NewCase]) -> list[dict[str, Any]]:
         )
         for name in ("account_index", "prefix", "by", "opened_detail"):
             del case[name]
-        with correlated(n.correlation_id or correlation_id.get()):
+        with correlated(n.correlation_id):
             tx.emit(_opened(case))
     return cases
 
@@ -589,7 +589,7 @@ def start_deadlines(tx: Transaction, deadlines: list[Deadline]) -> None:
             }
         )
         timeline.append(_entry(d.case_id, tx.now, "acknowledged", "system", {"template": template}))
-        with correlated(d.correlation_id or correlation_id.get()):
+        with correlated(d.correlation_id):
             tx.emit(
                 _event(
                     "case.acknowledged",

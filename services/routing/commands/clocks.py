@@ -28,7 +28,7 @@ from services.routing.domain.deadlines import share_used
 from shared.db import Transaction
 from shared.errors import NotFound, NotYet
 from shared.events import new_event
-from shared.logs import correlated, correlation_id
+from shared.logs import correlated
 
 
 def announce(tx: Transaction, clock: dict[str, Any]) -> None:
@@ -169,7 +169,7 @@ def start_customer_clocks(tx: Transaction, starts: list[CustomerClock]) -> list[
     clocks = [started.get((start.case_id, start.generation)) for start in starts]
     for start, clock in zip(starts, clocks, strict=True):
         if clock is not None:
-            with correlated(start.correlation_id or correlation_id.get()):
+            with correlated(start.correlation_id):
                 announce(tx, clock)
     return clocks
 

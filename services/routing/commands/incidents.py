@@ -34,7 +34,7 @@ from services.routing.domain.incidents import Incident, IncidentChange
 from shared.db import Transaction
 from shared.errors import NotFound
 from shared.events import new_event
-from shared.logs import correlated, correlation_id
+from shared.logs import correlated
 
 log = logging.getLogger(__name__)
 
@@ -316,7 +316,7 @@ def link_new_cases(tx: Transaction, cases: list[NewCase]) -> list[str | None]:
             (i for i in incidents if i.covers(case.region, case.category, case.opened_at)), None
         )
         if covering is not None:
-            with correlated(case.correlation_id or correlation_id.get()):
+            with correlated(case.correlation_id):
                 _link(tx, covering.id, [case.case_id])
         found.append(covering.id if covering else None)
     for incident_id, case_ids in silent.items():
