@@ -12,12 +12,15 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
+import orjson
 import psycopg
 from psycopg import Connection, Cursor
 from psycopg.pq import ExecStatus
 from psycopg.rows import RowFactory, dict_row, tuple_row
+from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from shared import clock
@@ -29,10 +32,23 @@ from shared.outbox import insert_events
 @functools.cache
 def _rows_sql(sql: str, columns: tuple[tuple[str, str], ...], many: bool) -> str:
     if many:
-        source = "unnest(" + ", ".join(f"%s::{t}[]" for _, t in columns) + ")"
+        typed = ", ".join(f"{name} {t}" for name, t in columns)
+        source = f"json_to_recordset(%s::json) AS r({typed})"
     else:
-        source = "(VALUES (" + ", ".join(f"%s::{t}" for _, t in columns) + "))"
-    return sql.replace("{rows}", f"{source} AS r({', '.join(name for name, _ in columns)})")
+        values = ", ".join(f"%s::{t}" for _, t in columns)
+        source = f"(VALUES ({values})) AS r({', '.join(name for name, _ in columns)})"
+    return sql.replace("{rows}", source)
+
+
+def _json_value(value: Any) -> Any:
+    """What orjson cannot write itself, as PostgreSQL reads it from a JSON string or value."""
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()  # bytea's hex input format
+    if isinstance(value, Jsonb):
+        return value.obj
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not a row value")
 
 
 class Transaction:
@@ -67,15 +83,18 @@ class Transaction:
     ) -> list:
         """Runs `sql` over `rows` (a batch of cases, or one): where it says `{rows}` they come
         as a table `r` with `columns` (name -> PostgreSQL type), one row as VALUES and many as
-        one array per column. VALUES keep a single row as cheap as a plain statement; arrays
-        keep the text the same whatever the batch's size (PostgreSQL plans them anew each
-        time, which a batch shares but which doubled the CPU of a single row). Returns what it
-        returns (rows made by `row_factory`), else an empty list."""
+        one JSON array (`json_to_recordset`). VALUES keep a single row as cheap as a plain
+        statement (PostgreSQL plans a set-returning source anew on every execution, which
+        doubled the CPU of a single row); one JSON text, written by orjson, keeps a batch's
+        statement the same whatever its size and costs the client a fifth of psycopg dumping
+        an array per column. Returns what it returns (rows made by `row_factory`), else an
+        empty list."""
         names = tuple(columns)
         if len(rows) == 1:
             params = [rows[0][c] for c in names]
         else:
-            params = [[row[c] for row in rows] for c in names]
+            batch = [{c: row[c] for c in names} for row in rows]
+            params = [orjson.dumps(batch, default=_json_value).decode()]
         sql = _rows_sql(sql, tuple(columns.items()), len(rows) > 1)
         with self.conn.cursor(row_factory=row_factory) as cur:
             cur.execute(sql, params)

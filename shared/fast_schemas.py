@@ -1,6 +1,7 @@
 """marshmallow schemas that load and dump in fewer steps, with marshmallow's results.
 
-`RequestSchema` (the base of `shared.web.StrictSchema`, so of every request body and query):
+`RequestSchema` (the base of `shared.web.StrictSchema`, so of every request body and query, and
+of `shared.events.catalogue.EventData`, so of every event's data):
 `Schema.load` reaches each field through a closure, `_call_and_store` and `set_value` made or
 called per field per load; a `RequestSchema` loads a mapping by calling each field's own
 `deserialize` directly, with the field names and keys worked out once per schema. Errors are

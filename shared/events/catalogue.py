@@ -19,9 +19,10 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, ValidationError, fields, validate
 
 from shared.config import OUTSIDE_SYSTEMS
+from shared.fast_schemas import RequestSchema
 from shared.limits import storable_problem
 from shared.personal_data import holds_personal_data
 
@@ -39,7 +40,10 @@ class InvalidEvent(Exception):
     """An event that does not match its envelope or its schema; the reason names the fields."""
 
 
-class EventData(Schema):
+class EventData(RequestSchema):
+    """An event's data: loaded by each field's own `deserialize` (shared.fast_schemas), with
+    marshmallow's results and errors, since every consumer loads every event it receives."""
+
     class Meta:
         # a consumer tolerates fields added by a newer producer of the same version
         unknown = EXCLUDE

@@ -21,6 +21,7 @@ from marshmallow import (
 from marshmallow.error_store import ErrorStore
 
 from services.intake.api.schemas import CaseIn, CaseOut
+from shared.events.catalogue import CATALOGUE
 from shared.fast_schemas import AnswerSchema, RequestSchema
 
 
@@ -231,3 +232,25 @@ def test_whole_loads_and_what_takes_marshmallow_own_path() -> None:
     )
     assert both_loads(Request(), {"age": 1}, partial=True)[0] == ({"age": 1}, {})
     assert both_loads(Request(), "not a mapping")[0] == both_loads(Request(), "not a mapping")[1]
+
+
+def _spoilt(data: dict[str, Any]) -> dict[str, Any]:
+    """Every field of an event's data given a value of the wrong kind, and one field unknown."""
+    wrong = {str: 12, bool: "perhaps", int: "many", float: "much", list: {"a": 1}, dict: [1]}
+    spoilt = {k: wrong.get(type(v), "?") for k, v in data.items()}
+    return spoilt | {"added_by_a_newer_producer": 1}
+
+
+EVENT_SCHEMAS = [
+    (kind.name, version, cls)
+    for kind in CATALOGUE.values()
+    for version, cls in sorted(kind.versions.items())
+]
+
+
+@pytest.mark.parametrize(("name", "version", "cls"), EVENT_SCHEMAS)
+def test_every_events_data_loads_as_marshmallow_loads_it(name: str, version: int, cls) -> None:  # type: ignore[no-untyped-def]
+    example = CATALOGUE[name].example.data
+    for data in (example, _spoilt(example), {}, {k: None for k in example}):
+        ours, theirs = both_loads(cls(), data, unknown=EXCLUDE)
+        assert ours == theirs, (name, version, data)
