@@ -35,7 +35,7 @@ from common import (
 
 from shared import clock
 from shared.auth import mint_token
-from shared.broker import connect, publish_properties
+from shared.broker import Message, connect, publish_in_transaction, publish_properties
 from shared.events.envelope import new_event
 
 REGION, CATEGORY = "Haidian", "broadband"
@@ -111,30 +111,31 @@ def publish_burst(s: Any, n: int) -> None:
     amqp = connect(s, name="bench-burst", user="portal")
     ch = amqp.channel()
     ch.tx_select()
-    for i in range(n):
-        e = new_event(
-            "case.requested",
-            f"burst-{i}",
-            {
-                "channel": "online",
-                "kind": "complaint",
-                "category": CATEGORY,
-                "region": REGION,
-                "customer_ref": f"ACC-{i:06d}",
-                "content": f"No broadband since the outage (burst {i})",
-            },
-            source="/bench-portal",
-        )
-        ch.basic_publish(
-            s.exchange("cs.inbound"),
-            "case.requested",
-            e.to_json(),
-            publish_properties(e.id, e.type, e.subject, "portal"),
-        )
-        if i % 500 == 499:
-            ch.tx_commit()
-    ch.tx_commit()
+    for first in range(0, n, 500):
+        publish_in_transaction(ch, (_requested(s, i) for i in range(first, min(n, first + 500))))
     amqp.close()
+
+
+def _requested(s: Any, i: int) -> Message:
+    e = new_event(
+        "case.requested",
+        f"burst-{i}",
+        {
+            "channel": "online",
+            "kind": "complaint",
+            "category": CATEGORY,
+            "region": REGION,
+            "customer_ref": f"ACC-{i:06d}",
+            "content": f"No broadband since the outage (burst {i})",
+        },
+        source="/bench-portal",
+    )
+    return Message(
+        s.exchange("cs.inbound"),
+        "case.requested",
+        e.to_json(),
+        publish_properties(e.id, e.type, e.subject, "portal"),
+    )
 
 
 def main() -> None:

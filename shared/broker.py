@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
@@ -136,6 +137,25 @@ def publish_properties(
         user_id=user,
         headers={**(headers or {}), PARTITION_KEY: subject},
     )
+
+
+class Message(NamedTuple):
+    exchange: str
+    routing_key: str
+    body: bytes
+    properties: pika.BasicProperties
+
+
+def publish_in_transaction(channel: BlockingChannel, messages: Iterable[Message]) -> None:
+    """Publishes `messages` on a channel in transaction mode (`tx_select`) and commits them:
+    all are routed, or none. `BlockingChannel.basic_publish` polls the socket after each
+    message (40 % of a relay's CPU in the outage burst); within a transaction the broker routes
+    nothing before the commit, so the messages are queued on the channel underneath, in order,
+    and the commit's own round trip sends them."""
+    publish = channel._impl.basic_publish  # pika has no public way to publish many at once
+    for m in messages:
+        publish(m.exchange, m.routing_key, m.body, m.properties)
+    channel.tx_commit()
 
 
 def exchange_for(settings: Settings, event_type: str) -> str:

@@ -22,7 +22,14 @@ import pika.exceptions
 import psycopg
 
 from shared import metrics
-from shared.broker import connect, declare_exchanges, exchange_for, publish_properties
+from shared.broker import (
+    Message,
+    connect,
+    declare_exchanges,
+    exchange_for,
+    publish_in_transaction,
+    publish_properties,
+)
 from shared.config import Settings
 from shared.db import Database
 from shared.heartbeat import Heartbeat
@@ -98,16 +105,18 @@ class Relay:
         rows = claim_unpublished(conn, self.settings.relay_batch)
         if not rows:
             return 0
-        channel = self._broker_channel()
-        publish = channel.basic_publish
-        for row in rows:
-            publish(
-                exchange_for(self.settings, row.type),
-                row.type,
-                row.body,
-                publish_properties(row.event_id, row.type, row.subject, self.service),
-            )
-        channel.tx_commit()
+        publish_in_transaction(
+            self._broker_channel(),
+            (
+                Message(
+                    exchange_for(self.settings, row.type),
+                    row.type,
+                    row.body,
+                    publish_properties(row.event_id, row.type, row.subject, self.service),
+                )
+                for row in rows
+            ),
+        )
         mark_published(conn, [r.seq for r in rows])
         self.published += len(rows)
         for type_, n in Counter(r.type for r in rows).items():

@@ -13,6 +13,7 @@ from this module alone.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -411,12 +412,12 @@ class EventType:
     def current(self) -> int:
         return max(self.versions)
 
-    @property
+    @functools.cached_property
     def exchanges(self) -> tuple[str, ...]:
         """The exchanges it travels on: one per kind of producer."""
         return tuple(dict.fromkeys(exchange_of(p) for p in self.producers))
 
-    @property
+    @functools.cached_property
     def exchange(self) -> str:
         """Where the services' own copies travel (`cs.inbound` for a type only outsiders send)."""
         return self.exchanges[0] if len(self.exchanges) == 1 else EVENTS_EXCHANGE

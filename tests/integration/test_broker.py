@@ -3,7 +3,7 @@ and retiring queues no longer in use."""
 
 from __future__ import annotations
 
-from shared.broker import connect, publish_properties
+from shared.broker import Message, connect, publish_in_transaction, publish_properties
 from shared.broker_admin import BrokerAdmin, retire_queues, vhost_of
 from shared.testing.factories import case_opened
 from shared.testing.waiting import queued
@@ -47,3 +47,28 @@ def test_migrate_retires_a_queue_no_longer_in_use_and_keeps_what_it_holds(own_sy
     assert not {legacy, surplus} & {
         q["name"] for q in BrokerAdmin(settings).queues(vhost_of(settings))
     }
+
+
+def test_messages_published_in_a_transaction_arrive_all_in_order_and_only_at_commit(cs_settings):
+    conn = connect(cs_settings, name="test-publish-many")
+    try:
+        channel = conn.channel()
+        queue = channel.queue_declare("", exclusive=True).method.queue
+        channel.tx_select()
+        messages = [
+            Message("", queue, f"m{i}".encode(), publish_properties(f"id-{i}", "t", "s", None))
+            for i in range(300)
+        ]
+        publish_in_transaction(channel, messages[:100])
+        assert channel.queue_declare(queue, passive=True).method.message_count == 100
+        channel.basic_publish("", queue, b"uncommitted")  # a later transaction, not committed
+        channel.tx_rollback()
+        publish_in_transaction(channel, iter(messages[100:]))
+        got = []
+        for _ in range(300):
+            _method, props, body = channel.basic_get(queue, auto_ack=True)
+            got.append((props.message_id, body))
+        assert got == [(f"id-{i}", f"m{i}".encode()) for i in range(300)]
+        assert channel.basic_get(queue, auto_ack=True) == (None, None, None)
+    finally:
+        conn.close()
