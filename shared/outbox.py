@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import orjson
+from orjson import Fragment
 from psycopg import Connection
 
 from shared.events.envelope import Event
@@ -29,15 +31,27 @@ def notify_channel(schema: str) -> str:
 
 
 _INSERT = "INSERT INTO outbox (event_id, type, subject, body) VALUES (%s, %s, %s, %s)"
+# many events in one statement: one JSON array, each body in it as written (`json` keeps the
+# text as it came, so `body::text` is the event's own JSON, byte for byte), `seq` in its order
+_INSERT_MANY = (
+    "INSERT INTO outbox (event_id, type, subject, body)"
+    " SELECT event_id, type, subject, body::text"
+    " FROM ROWS FROM (json_to_recordset(%s::json)"
+    " AS (event_id uuid, type text, subject text, body json)) WITH ORDINALITY AS r"
+    " ORDER BY r.ordinality"
+)
 
 
 def insert_events(conn: Connection, events: Sequence[Event]) -> None:
-    rows = [(e.id, e.type, e.subject, e.to_json().decode()) for e in events]
-    if len(rows) == 1:
-        conn.execute(_INSERT, rows[0])  # the usual case: one round trip, no executemany setup
+    if len(events) == 1:
+        e = events[0]  # the usual case (one request): a plain statement, prepared once
+        conn.execute(_INSERT, (e.id, e.type, e.subject, e.to_json().decode()))
         return
-    with conn.cursor() as cur:
-        cur.executemany(_INSERT, rows)
+    rows = [
+        {"event_id": e.id, "type": e.type, "subject": e.subject, "body": Fragment(e.to_json())}
+        for e in events
+    ]
+    conn.execute(_INSERT_MANY, (orjson.dumps(rows).decode(),))
 
 
 def claim_unpublished(conn: Connection, limit: int) -> list[OutboxRow]:

@@ -13,6 +13,7 @@ from shared.broker import connect
 from shared.events import new_event
 from shared.events.catalogue import EVENTS_EXCHANGE
 from shared.outbox import insert_events
+from shared.testing.factories import case_opened
 from shared.testing.proxy import TcpProxy
 from shared.testing.waiting import outbox_backlog, wait_until
 
@@ -131,3 +132,14 @@ def test_relay_publishes_rows_that_commit_late(cs_settings, service_db, run_serv
         wait_until(lambda: late_event.id in tap.drain(), 10, "the late-committing event")
     finally:
         tap.close()
+
+
+def test_events_written_together_keep_their_order_and_their_bodies_byte_for_byte(service_db):
+    events = [case_opened(region=f'Haidian "{i}" \\ 海淀 \u2028') for i in range(120)]
+    with service_db("intake").transaction() as tx:
+        before = tx.execute("SELECT coalesce(max(seq), 0) FROM outbox").fetchone()[0]
+        insert_events(tx.conn, events)
+        rows = tx.execute(
+            "SELECT event_id::text, body FROM outbox WHERE seq > %s ORDER BY seq", (before,)
+        ).fetchall()
+    assert rows == [(e.id, e.to_json().decode()) for e in events]
